@@ -1,0 +1,1 @@
+"""Ingest jobs, one module per public source, and the registry of those sources."""

@@ -1,0 +1,83 @@
+"""Uniqueness constraints and indexes: named, idempotent (``IF NOT EXISTS``), applied together.
+
+The schema is a table, not scattered DDL: adding a label means adding one row here and one
+section in docs/schema.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from priorgraph.kg.connection import Graph
+
+# label -> unique key property
+UNIQUE_KEYS: dict[str, str] = {
+    "Gene": "id",
+    "GOTerm": "id",
+    "Peak": "id",
+    "Dataset": "id",
+    "Perturbation": "id",
+    "ModelRun": "id",
+    "Source": "id",
+}
+
+
+@dataclass(frozen=True)
+class Index:
+    """A range index on node label or relationship type properties."""
+
+    name: str
+    target: str  # a label, or a relationship type when ``relationship`` is True
+    properties: tuple[str, ...]
+    relationship: bool = False
+
+
+INDEXES: tuple[Index, ...] = (
+    Index("gene_species_symbol", "Gene", ("species", "symbol")),
+    Index("gene_ensembl", "Gene", ("ensembl",)),
+    Index("goterm_namespace", "GOTerm", ("namespace",)),
+    Index("peak_location", "Peak", ("assembly", "chrom", "start")),
+    Index("perturbation_dataset", "Perturbation", ("dataset",)),
+    Index("go_similar_graph", "GO_SIMILAR", ("graph",), relationship=True),
+    Index("coexpressed_dataset_split", "COEXPRESSED", ("dataset", "split"), relationship=True),
+    Index("predicted_effect_run", "PREDICTED_EFFECT", ("run",), relationship=True),
+    Index("learned_edge_run", "LEARNED_EDGE", ("run",), relationship=True),
+)
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """Labels and property names cannot be Cypher parameters; accept only plain identifiers."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return name
+
+
+def statements() -> list[str]:
+    """The DDL, in application order (constraints first: they create their own index)."""
+    out = [
+        f"CREATE CONSTRAINT {ident(label.lower())}_{ident(key)}_unique IF NOT EXISTS "
+        f"FOR (n:{ident(label)}) REQUIRE n.{ident(key)} IS UNIQUE"
+        for label, key in UNIQUE_KEYS.items()
+    ]
+    for index in INDEXES:
+        pattern = f"()-[x:{ident(index.target)}]-()" if index.relationship else f"(x:{ident(index.target)})"
+        props = ", ".join(f"x.{ident(p)}" for p in index.properties)
+        out.append(f"CREATE INDEX {ident(index.name)} IF NOT EXISTS FOR {pattern} ON ({props})")
+    return out
+
+
+def apply_schema(graph: Graph) -> list[str]:
+    """Create every constraint and index that is missing and wait until all are online.
+
+    Returns the names of the constraints and indexes now present (DDL cannot share a
+    transaction with other statements, so each runs in its own).
+    """
+    for statement in statements():
+        graph.write(statement)
+    graph.write("CALL db.awaitIndexes(300)")
+    names = {row["name"] for row in graph.read("SHOW CONSTRAINTS YIELD name")}
+    names |= {row["name"] for row in graph.read("SHOW INDEXES YIELD name")}
+    return sorted(names)

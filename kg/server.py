@@ -1,0 +1,329 @@
+"""A local Neo4j 5.26 LTS Community server, provisioned from Maven Central without Docker.
+
+The Neo4j server distribution (``org.neo4j.assembly:neo4j-community``, tar.gz) is not published on
+Maven Central, so priorgraph resolves the documented embedded DBMS (``org.neo4j:neo4j`` +
+``org.neo4j:neo4j-bolt``) with Maven, compiles a 90-line launcher (``launcher/PriorgraphNeo4j.java``)
+and runs it as a detached JVM that serves Bolt on 127.0.0.1 only, with authentication on and a
+generated password kept in a 0600 file.
+
+Layout under ``PRIORGRAPH_HOME`` (default ``~/.cache/priorgraph``)::
+
+    runtime/neo4j-5.26.30/{lib/*.jar, classes/, .complete}   shared by every server home
+    server/{password, state.json, launcher.log, dbms/}       one server: its data and logs
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from priorgraph.config import DEFAULT_BOLT_PORT, DEFAULT_USER, home_dir
+
+NEO4J_VERSION = "5.26.30"
+LAUNCHER_DIR = Path(__file__).parent / "launcher"
+LAUNCHER_CLASS = "PriorgraphNeo4j"
+READY_MARKER = "PRIORGRAPH_NEO4J_READY"
+# The JVM flags Neo4j's own server scripts pass (neo4j.conf, server.jvm.additional).
+JVM_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+)
+
+
+class ServerError(RuntimeError):
+    """The local server could not be provisioned, started or stopped; the message says why."""
+
+
+def java_executable() -> str:
+    """Path of a Java >= 17 runtime (``JAVA_HOME`` first, then ``PATH``)."""
+    java_home = os.environ.get("JAVA_HOME")
+    candidate = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not candidate or not Path(candidate).exists():
+        raise ServerError(
+            "Java 17 or newer is required to run the local Neo4j, and no `java` was found "
+            "(set JAVA_HOME or install e.g. Debian's openjdk-17-jre-headless). "
+            "Or point priorgraph at another Neo4j with NEO4J_URI."
+        )
+    out = subprocess.run([candidate, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        raise ServerError(f"could not read the Java version from `{candidate} -version`")
+    major = int(match.group(1))
+    if major == 1:  # "1.8.0" style
+        major = int(match.group(2) or 0)
+    if major < 17:
+        raise ServerError(f"Neo4j {NEO4J_VERSION} needs Java 17 or newer; {candidate} is Java {major}")
+    return candidate
+
+
+def _launcher_fingerprint(version: str) -> str:
+    digest = hashlib.sha256(version.encode())
+    for name in ("pom.xml", f"{LAUNCHER_CLASS}.java"):
+        digest.update((LAUNCHER_DIR / name).read_bytes())
+    return digest.hexdigest()
+
+
+def provision(runtime_root: Path | None = None, version: str = NEO4J_VERSION) -> Path:
+    """Download the Neo4j jars with Maven and compile the launcher; cached, so cheap when done.
+
+    Returns the runtime directory holding ``lib/`` and ``classes/``.
+    """
+    runtime_root = runtime_root or home_dir() / "runtime"
+    runtime = runtime_root / f"neo4j-{version}"
+    stamp = runtime / ".complete"
+    fingerprint = _launcher_fingerprint(version)
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return runtime
+    mvn = shutil.which("mvn")
+    javac = shutil.which("javac")
+    if not mvn or not javac:
+        raise ServerError(
+            "provisioning the local Neo4j needs Maven (`mvn`) and a JDK (`javac`) the first time; "
+            "install them (Debian: maven, openjdk-17-jdk-headless) or set NEO4J_URI"
+        )
+    staging = runtime_root / f".neo4j-{version}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "classes").mkdir(parents=True)
+    steps = (
+        [
+            mvn, "-q", "-B", "-f", str(LAUNCHER_DIR / "pom.xml"),
+            "dependency:copy-dependencies", f"-Dneo4j.version={version}",
+            "-DincludeScope=runtime", f"-DoutputDirectory={staging / 'lib'}",
+        ],
+        [
+            javac, "-d", str(staging / "classes"), "-cp", str(staging / "lib" / "*"),
+            str(LAUNCHER_DIR / f"{LAUNCHER_CLASS}.java"),
+        ],
+    )  # fmt: skip
+    for cmd in steps:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            raise ServerError(f"provisioning Neo4j {version} failed at `{Path(cmd[0]).name}`:\n{tail}")
+    (staging / ".complete").write_text(fingerprint)
+    shutil.rmtree(runtime, ignore_errors=True)
+    staging.rename(runtime)
+    return runtime
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return LAUNCHER_CLASS.encode() in cmdline
+
+
+def port_is_free(address: str, port: int) -> bool:
+    """True when nothing listens on ``address:port`` (so Neo4j can bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    """An unused TCP port, e.g. for a throw-away test server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((address, 0))
+        return int(sock.getsockname()[1])
+
+
+def _write_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    os.chmod(path, 0o600)
+
+
+@dataclass
+class LocalServer:
+    """One project-managed Neo4j: its state directory, address and memory settings."""
+
+    home: Path
+    port: int = DEFAULT_BOLT_PORT
+    address: str = "127.0.0.1"
+    heap: str = "1g"
+    pagecache: str = "512m"
+    runtime_root: Path = field(default_factory=lambda: home_dir() / "runtime")
+    version: str = NEO4J_VERSION
+
+    @classmethod
+    def default(cls) -> LocalServer:
+        """The server that ``priorgraph server …`` manages (``PRIORGRAPH_BOLT_PORT`` etc.)."""
+        env = os.environ
+        return cls(
+            home=home_dir() / "server",
+            port=int(env.get("PRIORGRAPH_BOLT_PORT", DEFAULT_BOLT_PORT)),
+            heap=env.get("PRIORGRAPH_NEO4J_HEAP", "1g"),
+            pagecache=env.get("PRIORGRAPH_NEO4J_PAGECACHE", "512m"),
+        )
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "password"
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / "state.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "launcher.log"
+
+    @property
+    def dbms_home(self) -> Path:
+        return self.home / "dbms"
+
+    @property
+    def uri(self) -> str:
+        state = self._state()
+        port = state["port"] if state else self.port
+        return f"bolt://{self.address}:{port}"
+
+    def read_password(self) -> str | None:
+        """The generated password, or None before the first start."""
+        try:
+            return self.password_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+
+    def _state(self) -> dict | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return state if _pid_alive(int(state["pid"])) else None
+
+    def status(self) -> dict:
+        """Whether the server runs, and where its URI, password file, data and logs are."""
+        state = self._state()
+        return {
+            "running": state is not None,
+            "pid": state["pid"] if state else None,
+            "uri": self.uri,
+            "version": self.version,
+            "password_file": str(self.password_file),
+            "data": str(self.dbms_home / "data"),
+            "log": str(self.log_file),
+        }
+
+    def start(self, timeout: float = 180.0) -> dict:
+        """Provision if needed, start and wait until Bolt answers; reuse a running server."""
+        if self._state() is not None:
+            return {**self.status(), "reused": True}
+        java = java_executable()
+        if not port_is_free(self.address, self.port):
+            raise ServerError(
+                f"port {self.port} on {self.address} is busy (another Neo4j or program listens "
+                "there); stop it, or choose another port with PRIORGRAPH_BOLT_PORT"
+            )
+        runtime = provision(self.runtime_root, self.version)
+        password = self.read_password()
+        if password is None:
+            password = secrets.token_urlsafe(24)
+            _write_secret(self.password_file, password)
+        marker = self.dbms_home / ".priorgraph-password"
+        digest = hashlib.sha256(password.encode()).hexdigest()
+        init_password = not marker.exists() or marker.read_text() != digest
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            java, f"-Xms{self.heap}", f"-Xmx{self.heap}", *JVM_FLAGS,
+            "-cp", f"{runtime / 'classes'}{os.pathsep}{runtime / 'lib' / '*'}", LAUNCHER_CLASS,
+            "--home", str(self.dbms_home), "--address", self.address, "--port", str(self.port),
+            "--password-file", str(self.password_file), "--pagecache", self.pagecache,
+        ]  # fmt: skip
+        if init_password:
+            cmd.append("--init-password")
+        with open(self.log_file, "w") as log:
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+        self._wait_ready(proc, password, timeout)
+        marker.write_text(digest)
+        self.state_file.write_text(
+            json.dumps({"pid": proc.pid, "port": self.port, "version": self.version})
+        )
+        return {**self.status(), "reused": False}
+
+    def _wait_ready(self, proc: subprocess.Popen, password: str, timeout: float) -> None:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import ServiceUnavailable
+
+        uri = f"bolt://{self.address}:{self.port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ServerError(
+                    f"Neo4j exited with code {proc.returncode} while starting; "
+                    f"last lines of {self.log_file}:\n{self._log_tail()}"
+                )
+            if READY_MARKER in self.log_file.read_text(errors="replace"):
+                try:
+                    with GraphDatabase.driver(uri, auth=(DEFAULT_USER, password)) as driver:
+                        driver.verify_connectivity()
+                    return
+                except ServiceUnavailable:
+                    pass
+            time.sleep(0.5)
+        proc.terminate()
+        raise ServerError(
+            f"Neo4j did not answer on {uri} within {timeout:.0f} s; "
+            f"last lines of {self.log_file}:\n{self._log_tail()}"
+        )
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Shut the server down cleanly (SIGTERM runs Neo4j's shutdown); False if not running."""
+        state = self._state()
+        if state is None:
+            self.state_file.unlink(missing_ok=True)
+            return False
+        pid = int(state["pid"])
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.2)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            raise ServerError(f"Neo4j (pid {pid}) did not stop within {timeout:.0f} s; killed it")
+        self.state_file.unlink(missing_ok=True)
+        return True
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the server is our own child (tests start it in-process)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

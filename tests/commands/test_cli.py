@@ -1,0 +1,71 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from priorgraph.cli import main
+from priorgraph.commands.common import parse_param
+
+
+@pytest.fixture
+def cli(neo4j_settings, graph, monkeypatch):
+    """Run the CLI against the test server (through the NEO4J_* variables a user would set)."""
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_parse_param_reads_json_values_and_keeps_other_text():
+    assert parse_param("k=3") == ("k", 3)
+    assert parse_param('k=["a", 1]') == ("k", ["a", 1])
+    assert parse_param('k=x"}) DETACH DELETE n //') == ("k", 'x"}) DETACH DELETE n //')
+    assert parse_param("k=a=b") == ("k", "a=b")
+
+
+def test_cypher_prints_one(cli):
+    result = cli("cypher", "RETURN 1 AS x", "--format", "csv")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["x", "1"]
+
+
+def test_cypher_without_write_refuses_to_write(cli, graph):
+    result = cli("cypher", "CREATE (:Gene {id: 'human:Z'})")
+    assert result.exit_code == 1
+    assert "pass --write" in result.output
+    assert graph.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+
+
+def test_cypher_write_and_parameter_injection_is_data(cli, graph):
+    evil = 'x"}) DETACH DELETE n //'
+    created = cli("cypher", "CREATE (g:Gene {id: $id}) RETURN g.id AS id", "--write",
+                  "--param", f"id={evil}", "--format", "json")  # fmt: skip
+    assert created.exit_code == 0
+    assert json.loads(created.output) == [{"id": evil}]
+    assert graph.read("MATCH (g:Gene) RETURN g.id AS id") == [{"id": evil}]
+
+
+def test_stats_counts_labels_and_relationship_types(cli, graph):
+    graph.write("CREATE (:Gene {id:'a'})-[:GO_SIMILAR]->(:Gene {id:'b'})-[:ANNOTATED_WITH]->(:GOTerm {id:'GO:1'})")
+    result = cli("stats", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == [
+        {"kind": "label", "name": "GOTerm", "count": 1},
+        {"kind": "label", "name": "Gene", "count": 2},
+        {"kind": "relationship", "name": "ANNOTATED_WITH", "count": 1},
+        {"kind": "relationship", "name": "GO_SIMILAR", "count": 1},
+    ]
+
+
+def test_wrong_password_exits_nonzero_with_message(cli, monkeypatch):
+    monkeypatch.setenv("NEO4J_PASSWORD", "wrong")
+    result = cli("cypher", "RETURN 1")
+    assert result.exit_code == 1
+    assert "authentication failed for user 'neo4j'" in result.output
+
+
+def test_schema_apply_is_idempotent(cli):
+    first, second = cli("schema", "apply"), cli("schema", "apply")
+    assert first.exit_code == second.exit_code == 0
+    assert first.output == second.output

@@ -1,0 +1,80 @@
+"""Fixtures: a real Neo4j for the ``neo4j`` tests, started once per test session, clean per test.
+
+By default the session provisions a throw-away local server (own data directory under pytest's
+tmp dir, a free port, generated password), so test runs never touch a user's graph and parallel
+runs do not collide. ``PRIORGRAPH_TEST_NEO4J_URI`` / ``..._USER`` / ``..._PASSWORD`` use an
+existing server instead (its database is wiped before every test).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from priorgraph.config import Neo4jSettings
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.schema import apply_schema
+from priorgraph.kg.server import LocalServer, free_port
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses a server fixture carries the ``neo4j`` marker (``-m 'not neo4j'``)."""
+    for item in items:
+        if {"graph", "neo4j_settings", "local_server"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.neo4j)
+
+
+@pytest.fixture(scope="session")
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A project-managed server of this test session (skipped when an external one is given)."""
+    if os.environ.get("PRIORGRAPH_TEST_NEO4J_URI"):
+        pytest.skip("tests use the external server in PRIORGRAPH_TEST_NEO4J_URI")
+    server = LocalServer(
+        home=tmp_path_factory.mktemp("neo4j"), port=free_port(), heap="768m", pagecache="128m"
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(request: pytest.FixtureRequest) -> Neo4jSettings:
+    uri = os.environ.get("PRIORGRAPH_TEST_NEO4J_URI")
+    if uri:
+        return Neo4jSettings(
+            uri=uri,
+            user=os.environ.get("PRIORGRAPH_TEST_NEO4J_USER", "neo4j"),
+            password=os.environ["PRIORGRAPH_TEST_NEO4J_PASSWORD"],
+            database=os.environ.get("PRIORGRAPH_TEST_NEO4J_DATABASE", "neo4j"),
+            local=False,
+        )
+    server: LocalServer = request.getfixturevalue("local_server")
+    return Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", local=True)
+
+
+@pytest.fixture(scope="session")
+def _schema(neo4j_settings: Neo4jSettings) -> None:
+    with Graph(neo4j_settings) as graph:
+        apply_schema(graph)
+
+
+@pytest.fixture
+def graph(neo4j_settings: Neo4jSettings, _schema: None) -> Iterator[Graph]:
+    """A connection to an empty graph (schema applied); everything is deleted before each test."""
+    with Graph(neo4j_settings) as g:
+        g.write("MATCH (n) DETACH DELETE n")
+        yield g
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data mirror (../shared/data); tests that need it skip with a reason without it."""
+    path = Path(os.environ.get("PRIORGRAPH_DATA_DIR", SHARED_DATA))
+    if not path.is_dir():
+        pytest.skip(f"real data mirror not present at {path}")
+    return path
