@@ -60,132 +60,182 @@ REGISTRY: dict[str, Source] = {
     for s in (
         # --- Gene Ontology (official, moving "current" release: pinned on first download) ---
         Source(
-            "go.basic.obo", "GO ontology, go-basic (is_a + part_of, acyclic)", "current",
-            "go/go-basic.obo", url="https://purl.obolibrary.org/obo/go/go-basic.obo",
+            "go.basic.obo",
+            "GO ontology, go-basic (is_a + part_of, acyclic)",
+            "current",
+            "go/go-basic.obo",
+            url="https://purl.obolibrary.org/obo/go/go-basic.obo",
         ),
         Source(
-            "go.gaf.human", "GO annotations of human genes (GAF 2.2, GO Consortium)", "current",
-            "go/goa_human.gaf.gz", url="https://current.geneontology.org/annotations/goa_human.gaf.gz",
+            "go.gaf.human",
+            "GO annotations of human genes (GAF 2.2, GO Consortium)",
+            "current",
+            "go/goa_human.gaf.gz",
+            url="https://current.geneontology.org/annotations/goa_human.gaf.gz",
         ),
         Source(
-            "gears.gene2go", "GEARS gene2go pickle (symbol -> set of GO ids), Harvard Dataverse",
-            "gears-2022", "go/gene2go_all.pkl",
+            "gears.gene2go",
+            "GEARS gene2go pickle (symbol -> set of GO ids), Harvard Dataverse",
+            "gears-2022",
+            "go/gene2go_all.pkl",
             url="https://dataverse.harvard.edu/api/access/datafile/6153417",
         ),
         # --- development mirror files (../shared/data), byte-exact or derived copies ---
         Source(
-            "go.gene2go.human.2024", "human gene symbol -> GO id table, 252,037 pairs",
-            "2024-02-20", "go/human_gene2go_2024-02-20.tsv",
+            "go.gene2go.human.2024",
+            "human gene symbol -> GO id table, 252,037 pairs",
+            "2024-02-20",
+            "go/human_gene2go_2024-02-20.tsv",
             sha256="dc78a8f14fa24b7a70f8ce48cd509defd82357f475ad8824925a11897558e0d3",
             origin="GO Consortium human GAF 2024-02-20 via cran/ontologySimilarity",
         ),
         Source(
-            "go.terms.2024", "GO terms (id, name, namespace, obsolete)", "2024-02",
+            "go.terms.2024",
+            "GO terms (id, name, namespace, obsolete)",
+            "2024-02",
             "go/go_terms_2024-02.tsv",
             sha256="1a387cff2bf8730778ee93fbbe564c8781abf0cba784e9f008a6af95378ce3b8",
             origin="go-basic 2024-02 via cran/ontologyIndex",
         ),
         Source(
-            "go.is_a.2024", "GO is_a edges (child, parent)", "2024-02", "go/go_is_a_edges_2024-02.tsv",
+            "go.is_a.2024",
+            "GO is_a edges (child, parent)",
+            "2024-02",
+            "go/go_is_a_edges_2024-02.tsv",
             sha256="5464aeccd250ca284a4b4bb5f7eac3349f80360acce1e8b27ed9c8a3d897ff4a",
             origin="go-basic 2024-02 via cran/ontologyIndex",
         ),
         Source(
-            "go.basic.2024.isa_only", "go-basic 2024-02 written back as OBO (is_a only)", "2024-02",
+            "go.basic.2024.isa_only",
+            "go-basic 2024-02 written back as OBO (is_a only)",
+            "2024-02",
             "go/go_basic_2024-02_isa_only.obo",
             sha256="86b8a979944b936e95d9953fa6b5ca27df9b02a50fad24378dbf56513179a1fc",
             origin="go-basic 2024-02 via cran/ontologyIndex",
         ),
         Source(
-            "go.slim.generic", "GO slim generic OBO (has part_of)", "goatools-c5fedea2",
+            "go.slim.generic",
+            "GO slim generic OBO (has part_of)",
+            "goatools-c5fedea2",
             "go/goslim_generic.obo",
             sha256="5b6425771858549928685f0965a4f75f04ee279c61a58483c5069cac45ec842d",
             origin="tanghaibao/goatools tests/data/goslim_generic.obo",
         ),
         # --- genome annotation and liftOver ---
         Source(
-            "ensembl.gtf.human.109", "Ensembl 109 GRCh38 gene annotation (GTF)", "109",
+            "ensembl.gtf.human.109",
+            "Ensembl 109 GRCh38 gene annotation (GTF)",
+            "109",
             "genome/Homo_sapiens.GRCh38.109.gtf.gz",
             url=f"{_ENSEMBL}/gtf/homo_sapiens/Homo_sapiens.GRCh38.109.gtf.gz",
         ),
         Source(
-            "ensembl.genes.human.109", "Ensembl 109 GRCh38 genes as BED", "109",
+            "ensembl.genes.human.109",
+            "Ensembl 109 GRCh38 genes as BED",
+            "109",
             "genome/hg38_genes_ensembl109.bed",
             sha256="0dcc25f16ed28b6af2da04489e3062537f60b9d362393a78b218f80055c5454d",
             origin="stephenturner/annotables grch38 (Ensembl 109)",
         ),
         Source(
-            "ensembl.tss.human.109", "Ensembl 109 GRCh38 TSSs as BED", "109",
+            "ensembl.tss.human.109",
+            "Ensembl 109 GRCh38 TSSs as BED",
+            "109",
             "genome/hg38_tss_ensembl109.bed",
             sha256="31cc6d2d768836db7ae6ef5f74cac64e7d0e06bc79ea1653ec7b544e5016ac62",
             origin="stephenturner/annotables grch38 (Ensembl 109)",
         ),
         Source(
-            "ensembl.table.human.109", "Ensembl 109 GRCh38 gene table with descriptions", "109",
+            "ensembl.table.human.109",
+            "Ensembl 109 GRCh38 gene table with descriptions",
+            "109",
             "genome/grch38_genes_ensembl109.tsv",
             sha256="8af200ab96f19c25712b4c77e2f468116c3fb9f49d9d074b5ff5bfc4eeacb5cc",
             origin="stephenturner/annotables grch38 (Ensembl 109)",
         ),
         Source(
-            "ensembl.table.macaque.109", "Ensembl 109 rhesus macaque gene table", "109",
+            "ensembl.table.macaque.109",
+            "Ensembl 109 rhesus macaque gene table",
+            "109",
             "genome/mmul_genes_ensembl109.tsv",
             sha256="c6f5e4c5704d4d320fbc2497920e5255a46da6dd5e5a361e2dca926df7a8769c",
             origin="stephenturner/annotables mmul801",
         ),
         Source(
-            "homologene.human_macaque", "human-macaque ortholog pairs (HomoloGene 68)", "68",
+            "homologene.human_macaque",
+            "human-macaque ortholog pairs (HomoloGene 68)",
+            "68",
             "genome/human_macaque_orthologs_homologene.tsv",
             sha256="67c403d54bb5cb5ae170b06e74bf7ab1c6acf6d032cd10c0a41d8a0dfd712408",
             origin="oganm/homologene",
         ),
         Source(
-            "ucsc.chain.hg38_hg19", "UCSC liftOver chain hg38 -> hg19", "2013",
-            "genome/hg38ToHg19.over.chain.gz", url=f"{_UCSC}/hg38/liftOver/hg38ToHg19.over.chain.gz",
+            "ucsc.chain.hg38_hg19",
+            "UCSC liftOver chain hg38 -> hg19",
+            "2013",
+            "genome/hg38ToHg19.over.chain.gz",
+            url=f"{_UCSC}/hg38/liftOver/hg38ToHg19.over.chain.gz",
             sha256="3a055f690fbddadea2c4cc624f09dc3519f9001ebab2223a25bf377b1a4564b9",
         ),
         Source(
-            "ucsc.chain.hg38_rheMac10", "UCSC liftOver chain hg38 -> rheMac10", "current",
+            "ucsc.chain.hg38_rheMac10",
+            "UCSC liftOver chain hg38 -> rheMac10",
+            "current",
             "genome/hg38ToRheMac10.over.chain.gz",
             url=f"{_UCSC}/hg38/liftOver/hg38ToRheMac10.over.chain.gz",
         ),
         # --- peaks, embeddings, perturbation data ---
         Source(
-            "peaks.pbmc10k_multiome", "10x Multiome PBMC 10k ATAC peaks (GRCh38)", "cellranger-arc-2",
+            "peaks.pbmc10k_multiome",
+            "10x Multiome PBMC 10k ATAC peaks (GRCh38)",
+            "cellranger-arc-2",
             "peaks/pbmc10k_multiome_atac_peaks_hg38.bed",
             sha256="a326cc4ab1b78e1231f113b5eff6fac80817cfdeed5340f1c14f20438c6e1e96",
             origin="omicscodeathon/cellitac data/Study2",
         ),
         Source(
-            "genept.summaries.207", "NCBI-style summaries of 207 perturbed genes", "scouter-misc",
+            "genept.summaries.207",
+            "NCBI-style summaries of 207 perturbed genes",
+            "scouter-misc",
             "genept/gene_summaries_207.json",
             sha256="981d0b5ad9b7ea9635b4330f10aeddcc0c64d3115f9e976159660e86d80f4529",
             origin="PancakeZoy/scouter_misc GeneSummary.json",
         ),
         Source(
-            "genept.ada002.adamson86", "GenePT-style ada-002 embeddings of 86 genes", "scouter-misc",
+            "genept.ada002.adamson86",
+            "GenePT-style ada-002 embeddings of 86 genes",
+            "scouter-misc",
             "genept/genept_ada002_adamson86.csv.gz",
             sha256="11bda4e729ff732962a46c474d54fceaa6ab58080e0c99b1f508e30039259af8",
             origin="PancakeZoy/scouter_misc Embedding_small.csv.gz",
         ),
         Source(
-            "genept.embeddings.v2", "GenePT gene embeddings (Chen & Zou), Zenodo", "v2",
+            "genept.embeddings.v2",
+            "GenePT gene embeddings (Chen & Zou), Zenodo",
+            "v2",
             "genept/GenePT_emebdding_v2.zip",
             url="https://zenodo.org/records/10833191/files/GenePT_emebdding_v2.zip",
         ),
         Source(
-            "perturb.papalexi2021", "Papalexi 2021 THP-1 CRISPR-KO Perturb-seq (counts)", "sceptredata",
+            "perturb.papalexi2021",
+            "Papalexi 2021 THP-1 CRISPR-KO Perturb-seq (counts)",
+            "sceptredata",
             "perturb/papalexi2021_thp1_ko.h5ad",
             sha256="5fcbf6ce46996853c0fe68edc6465dac8a2c34c570e82b4fac4e46c12e632238",
             origin="Katsevich-Lab/sceptredata lowmoi_example_data.rda",
         ),
         Source(
-            "perturb.norman2019.gi", "Norman 2019 GI scores in GEARS format", "scouter-misc",
+            "perturb.norman2019.gi",
+            "Norman 2019 GI scores in GEARS format",
+            "scouter-misc",
             "perturb/norman2019_gi/gi_scores_gears_format.csv",
             sha256="82f406b5652206e964f4a695d09ac918d1298380fc0199d5f98a705516b26f29",
             origin="PancakeZoy/scouter_misc GI_scores_truth.csv",
         ),
         Source(
-            "scrna.pbmc68k_reduced", "scanpy pbmc68k_reduced (700 cells, 10 labels)", "scanpy",
+            "scrna.pbmc68k_reduced",
+            "scanpy pbmc68k_reduced (700 cells, 10 labels)",
+            "scanpy",
             "scrna/pbmc68k_reduced.h5ad",
             sha256="863e19914ab2d4ba97edc9623ac3a343c0461f1e40b121bfb5fa92638b22e9bd",
             origin="scverse/scanpy datasets",
@@ -226,7 +276,9 @@ def get(name: str) -> Source:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise SourceError(f"unknown source {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+        raise SourceError(
+            f"unknown source {name!r}; known: {', '.join(sorted(REGISTRY))}"
+        ) from None
 
 
 def _verify(source: Source, path: Path) -> Path:
@@ -272,7 +324,10 @@ def _download(source: Source, target: Path, *, progress: bool, timeout: float) -
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{source.filename}.")
     tmp = Path(tmp_name)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
+        with (
+            urllib.request.urlopen(request, timeout=timeout) as response,
+            os.fdopen(fd, "wb") as out,
+        ):
             content_type = response.headers.get("Content-Type", "")
             total = int(response.headers.get("Content-Length") or 0) or None
             with Progress(

@@ -63,7 +63,11 @@ def statements() -> list[str]:
         for label, key in UNIQUE_KEYS.items()
     ]
     for index in INDEXES:
-        pattern = f"()-[x:{ident(index.target)}]-()" if index.relationship else f"(x:{ident(index.target)})"
+        pattern = (
+            f"()-[x:{ident(index.target)}]-()"
+            if index.relationship
+            else f"(x:{ident(index.target)})"
+        )
         props = ", ".join(f"x.{ident(p)}" for p in index.properties)
         out.append(f"CREATE INDEX {ident(index.name)} IF NOT EXISTS FOR {pattern} ON ({props})")
     return out

@@ -70,7 +70,9 @@ def java_executable() -> str:
     if major == 1:  # "1.8.0" style
         major = int(match.group(2) or 0)
     if major < 17:
-        raise ServerError(f"Neo4j {NEO4J_VERSION} needs Java 17 or newer; {candidate} is Java {major}")
+        raise ServerError(
+            f"Neo4j {NEO4J_VERSION} needs Java 17 or newer; {candidate} is Java {major}"
+        )
     return candidate
 
 
@@ -117,7 +119,9 @@ def provision(runtime_root: Path | None = None, version: str = NEO4J_VERSION) ->
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            raise ServerError(f"provisioning Neo4j {version} failed at `{Path(cmd[0]).name}`:\n{tail}")
+            raise ServerError(
+                f"provisioning Neo4j {version} failed at `{Path(cmd[0]).name}`:\n{tail}"
+            )
     (staging / ".complete").write_text(fingerprint)
     shutil.rmtree(runtime, ignore_errors=True)
     staging.rename(runtime)

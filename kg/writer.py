@@ -183,8 +183,8 @@ class BatchWriter:
         """MERGE a ``(:Source)`` node telling when this source/version was loaded (and counts)."""
         query = SOURCE_RECORD
         params = {
-                **self.provenance.params(),
-                "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            **self.provenance.params(),
+            "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "details": details,
         }
         if self._tx is not None:

@@ -54,7 +54,9 @@ class Neo4jSettings:
                 database=database,
                 local=False,
             )
-        from priorgraph.kg.server import LocalServer  # local import: server pulls in subprocess code
+        from priorgraph.kg.server import (
+            LocalServer,
+        )  # local import: server pulls in subprocess code
 
         server = LocalServer.default()
         return cls(

@@ -15,7 +15,9 @@ from priorgraph.output import render
 
 
 @click.command()
-@click.option("--generated", is_flag=True, help="Use the generated sample even if the mirror exists.")
+@click.option(
+    "--generated", is_flag=True, help="Use the generated sample even if the mirror exists."
+)
 def demo(generated: bool) -> None:
     """Start Neo4j, apply the schema, load a sample (real if mirrored), print graph statistics."""
     with cli_errors():
@@ -33,5 +35,7 @@ def demo(generated: bool) -> None:
         counts = demo_sample.load_sample(graph, sample)
         click.echo(f"loaded {sample.provenance.source} {sample.provenance.version}:")
         for part, c in counts.items():
-            click.echo(f"  {part:15} {c.rows:6} rows, {c.nodes_created + c.relationships_created} new")
+            click.echo(
+                f"  {part:15} {c.rows:6} rows, {c.nodes_created + c.relationships_created} new"
+            )
         render(graph_stats(graph), "table")

@@ -15,7 +15,10 @@ def test_wrong_password_gives_a_clear_authentication_error(neo4j_settings):
 
 def test_no_server_gives_a_clear_error():
     settings = Neo4jSettings(f"bolt://127.0.0.1:{free_port()}", "neo4j", "x", "neo4j", local=True)
-    with Graph(settings) as graph, pytest.raises(GraphConnectionError, match="priorgraph server start"):
+    with (
+        Graph(settings) as graph,
+        pytest.raises(GraphConnectionError, match="priorgraph server start"),
+    ):
         graph.verify()
 
 

@@ -5,7 +5,10 @@ def test_statements_are_named_and_idempotent():
     ddl = statements()
     assert len(ddl) == len(UNIQUE_KEYS) + len(INDEXES)
     assert all(" IF NOT EXISTS " in s for s in ddl)
-    assert ddl[0] == "CREATE CONSTRAINT gene_id_unique IF NOT EXISTS FOR (n:Gene) REQUIRE n.id IS UNIQUE"
+    assert (
+        ddl[0]
+        == "CREATE CONSTRAINT gene_id_unique IF NOT EXISTS FOR (n:Gene) REQUIRE n.id IS UNIQUE"
+    )
     assert (
         "CREATE INDEX predicted_effect_run IF NOT EXISTS FOR ()-[x:PREDICTED_EFFECT]-() ON (x.run)"
         in ddl

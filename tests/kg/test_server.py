@@ -33,7 +33,7 @@ def test_missing_java_is_a_clear_error(monkeypatch, tmp_path):
 def test_old_java_is_refused(monkeypatch, tmp_path):
     fake = tmp_path / "jdk" / "bin" / "java"
     fake.parent.mkdir(parents=True)
-    fake.write_text('#!/bin/sh\necho \'openjdk version "11.0.2" 2019-01-15\' >&2\n')
+    fake.write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
     fake.chmod(0o755)
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
     with pytest.raises(ServerError, match="needs Java 17 or newer; .* is Java 11"):

@@ -18,11 +18,15 @@ def genes(n: int) -> list[dict]:
 
 
 def edges(n: int) -> list[dict]:
-    return [{"start": f"human:G{i}", "end": f"human:G{(i + 1) % n}", "rho": i / n} for i in range(n)]
+    return [
+        {"start": f"human:G{i}", "end": f"human:G{(i + 1) % n}", "rho": i / n} for i in range(n)
+    ]
 
 
 def counts(graph) -> tuple[int, int]:
-    row = graph.read("MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r")[0]
+    row = graph.read(
+        "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r"
+    )[0]
     return row["n"], row["r"]
 
 
@@ -39,7 +43,10 @@ def test_queries_merge_on_key_and_stamp_provenance():
     assert "MERGE (n:Gene {id: row.id})" in q
     assert "n.source = $source, n.source_version = $source_version" in q
     r = relationship_merge_query("LEARNED_EDGE", GENE, GENE, keys=("run", "perturbation"))
-    assert "MERGE (a)-[r:LEARNED_EDGE {run: row.props.run, perturbation: row.props.perturbation}]->(b)" in r
+    assert (
+        "MERGE (a)-[r:LEARNED_EDGE {run: row.props.run, perturbation: row.props.perturbation}]->(b)"
+        in r
+    )
 
 
 def test_identifiers_that_are_not_plain_names_are_refused():
@@ -95,7 +102,9 @@ def test_key_properties_keep_parallel_relationships_apart(graph):
             for run, w in (("run-a", 0.5), ("run-b", 0.7), ("run-a", 0.9))]  # fmt: skip
     c = writer.merge_relationships("LEARNED_EDGE", rows, start=GENE, end=GENE, keys=("run",))
     assert c.relationships_created == 2
-    got = graph.read("MATCH ()-[r:LEARNED_EDGE]->() RETURN r.run AS run, r.weight AS w ORDER BY run")
+    got = graph.read(
+        "MATCH ()-[r:LEARNED_EDGE]->() RETURN r.run AS run, r.weight AS w ORDER BY run"
+    )
     assert got == [{"run": "run-a", "w": 0.9}, {"run": "run-b", "w": 0.7}]
 
 
@@ -112,7 +121,9 @@ def test_injection_attempt_is_stored_as_data(graph):
     evil = 'x"}) DETACH DELETE n //'
     writer = BatchWriter(graph, PROV, progress=False)
     writer.merge_nodes("Gene", [*genes(3), {"id": evil, "symbol": evil}])
-    assert graph.read("MATCH (g:Gene {id: $id}) RETURN g.symbol AS s", {"id": evil}) == [{"s": evil}]
+    assert graph.read("MATCH (g:Gene {id: $id}) RETURN g.symbol AS s", {"id": evil}) == [
+        {"s": evil}
+    ]
     assert counts(graph) == (4, 0)
 
 
@@ -121,7 +132,11 @@ def test_transaction_block_is_all_or_nothing(graph):
     with pytest.raises(ValueError, match="lacks merge key"), writer.transaction():
         writer.merge_nodes("Gene", genes(5))
         writer.merge_relationships(
-            "LEARNED_EDGE", [{"start": "human:G0", "end": "human:G1"}], start=GENE, end=GENE, keys=("run",)
+            "LEARNED_EDGE",
+            [{"start": "human:G0", "end": "human:G1"}],
+            start=GENE,
+            end=GENE,
+            keys=("run",),
         )
     assert counts(graph) == (0, 0)
 
