@@ -42,7 +42,7 @@ def _read_tsv(path: Path) -> list[dict[str, str]]:
 
 
 def real_sample(genes: tuple[str, ...] = DEMO_GENES) -> Sample:
-    """The panel's annotations from the mirrored 2024 human GO table (raises SourceError if absent)."""
+    """The panel's annotations from the mirrored 2024 human GO table (SourceError if absent)."""
     gene2go = sources.fetch("go.gene2go.human.2024")
     terms = sources.fetch("go.terms.2024")
     is_a = sources.fetch("go.is_a.2024")

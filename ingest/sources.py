@@ -240,7 +240,7 @@ REGISTRY: dict[str, Source] = {
             sha256="863e19914ab2d4ba97edc9623ac3a343c0461f1e40b121bfb5fa92638b22e9bd",
             origin="scverse/scanpy datasets",
         ),
-    )  # fmt: skip
+    )
 }
 
 

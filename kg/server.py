@@ -2,9 +2,9 @@
 
 The Neo4j server distribution (``org.neo4j.assembly:neo4j-community``, tar.gz) is not published on
 Maven Central, so priorgraph resolves the documented embedded DBMS (``org.neo4j:neo4j`` +
-``org.neo4j:neo4j-bolt``) with Maven, compiles a 90-line launcher (``launcher/PriorgraphNeo4j.java``)
-and runs it as a detached JVM that serves Bolt on 127.0.0.1 only, with authentication on and a
-generated password kept in a 0600 file.
+``org.neo4j:neo4j-bolt``) with Maven, compiles a small launcher
+(``launcher/PriorgraphNeo4j.java``) and runs it as a detached JVM that serves Bolt on 127.0.0.1
+only, with authentication on and a generated password kept in a 0600 file.
 
 Layout under ``PRIORGRAPH_HOME`` (default ``~/.cache/priorgraph``)::
 
@@ -14,6 +14,7 @@ Layout under ``PRIORGRAPH_HOME`` (default ``~/.cache/priorgraph``)::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -327,7 +328,5 @@ class LocalServer:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when the server is our own child (tests start it in-process)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

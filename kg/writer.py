@@ -63,7 +63,7 @@ class Provenance:
 
 @dataclass
 class WriteCounts:
-    """What a load did. ``unmatched`` counts relationship rows whose endpoints are not in the graph."""
+    """What a load did; ``unmatched`` counts relationship rows whose endpoints do not exist."""
 
     rows: int = 0
     nodes_created: int = 0
@@ -129,7 +129,7 @@ class BatchWriter:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Write everything inside the block in one transaction: committed at the end, or not at all."""
+        """Write everything in the block in one transaction: committed at the end, or not at all."""
         if self._tx is not None:
             raise RuntimeError("BatchWriter.transaction() does not nest")
         with self.graph.transaction() as tx:

@@ -48,7 +48,8 @@ def test_cypher_write_and_parameter_injection_is_data(cli, graph):
 
 def test_stats_counts_labels_and_relationship_types(cli, graph):
     graph.write(
-        "CREATE (:Gene {id:'a'})-[:GO_SIMILAR]->(:Gene {id:'b'})-[:ANNOTATED_WITH]->(:GOTerm {id:'GO:1'})"
+        "CREATE (:Gene {id:'a'})-[:GO_SIMILAR]->(:Gene {id:'b'})"
+        "-[:ANNOTATED_WITH]->(:GOTerm {id:'GO:1'})"
     )
     result = cli("stats", "--format", "json")
     assert result.exit_code == 0

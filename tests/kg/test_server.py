@@ -36,7 +36,7 @@ def test_old_java_is_refused(monkeypatch, tmp_path):
     fake.write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
     fake.chmod(0o755)
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
-    with pytest.raises(ServerError, match="needs Java 17 or newer; .* is Java 11"):
+    with pytest.raises(ServerError, match=r"needs Java 17 or newer; .* is Java 11"):
         java_executable()
 
 

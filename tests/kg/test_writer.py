@@ -60,8 +60,12 @@ def test_write_counts_add_up():
     total = WriteCounts(rows=2, nodes_created=1)
     total += WriteCounts(rows=3, unmatched=1)
     assert total.as_dict() == {
-        "rows": 5, "nodes_created": 1, "relationships_created": 0, "properties_set": 0, "unmatched": 1,
-    }  # fmt: skip
+        "rows": 5,
+        "nodes_created": 1,
+        "relationships_created": 0,
+        "properties_set": 0,
+        "unmatched": 1,
+    }
 
 
 # --- integration: real Neo4j ----------------------------------------------------------------
