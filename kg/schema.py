@@ -19,6 +19,7 @@ UNIQUE_KEYS: dict[str, str] = {
     "Dataset": "id",
     "Perturbation": "id",
     "ModelRun": "id",
+    "GOGraph": "id",
     "Source": "id",
 }
 

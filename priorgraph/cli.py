@@ -6,7 +6,11 @@ import click
 
 from priorgraph import __version__
 from priorgraph.commands.demo import demo
+from priorgraph.commands.genept import COMMANDS as GENEPT_COMMANDS
+from priorgraph.commands.go import export, go_graph, ingest
 from priorgraph.commands.graph import cypher, schema, stats
+from priorgraph.commands.peaks import guidance, liftover, peaks
+from priorgraph.commands.perturb import COMMANDS as PERTURB_COMMANDS
 from priorgraph.commands.server import server
 from priorgraph.commands.sources import sources
 
@@ -21,7 +25,22 @@ def main() -> None:
     """
 
 
-for command in (server, schema, stats, cypher, sources, demo):
+for command in (
+    server,
+    schema,
+    stats,
+    cypher,
+    sources,
+    demo,
+    ingest,
+    go_graph,
+    export,
+    peaks,
+    liftover,
+    guidance,
+    *GENEPT_COMMANDS,
+    *PERTURB_COMMANDS,
+):
     main.add_command(command)
 
 if __name__ == "__main__":

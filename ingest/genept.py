@@ -1,0 +1,411 @@
+"""GenePT gene embeddings → ``Gene.genept`` with a cosine vector index.
+
+Reads the published formats — a pickle dict ``symbol → vector`` (GenePT's
+``GenePT_gene_embedding_ada_text.pickle``, also inside the Zenodo zip), a CSV/TSV matrix (first
+column the symbol, optional header) and an NPZ (``genes`` + ``embeddings`` [+ ``model``], what
+``priorgraph embed`` writes) — and validates the whole file before the first write:
+
+* one dimension for every vector, only finite values, no zero vector (cosine is undefined),
+  no empty or duplicate symbol — each problem reported with its file and line (or entry);
+* known genes: a symbol must name a Gene of the graph or of a reference gene table (Ensembl);
+  unknown symbols (``ctrl``, retired names) fail the load, or are dropped and listed with
+  ``skip_unknown``.
+
+Vectors are written with ``db.create.setNodeVectorProperty`` (a float32 array, half the size of
+a list of doubles), in idempotent batches; the model, source and version are stored beside each
+vector and on the ``(:Source)`` node. A load never mixes models or dimensions in one property:
+a different model or dimension is refused unless ``replace=True``, which clears the old vectors
+(and re-creates the index when the dimension changes) first.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import pickle
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from priorgraph import queries
+from priorgraph.kg import ids as kg_ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import BatchWriter, Provenance, batched
+from priorgraph.queries.features import EmbeddingKind, get_kind
+
+STORE_BATCH = 500
+MAX_REPORTED = 20
+NOT_GENES = ("ctrl",)  # GEARS' control row: never a gene, listed as unknown
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad entry: where it is (``file:line``), its symbol, and what is wrong."""
+
+    location: str
+    symbol: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location} ({self.symbol or 'no symbol'}): {self.message}"
+
+
+class EmbeddingValidationError(ValueError):
+    """The file has problems; nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, path: Path | str, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n  ".join(str(p) for p in problems[:MAX_REPORTED])
+        extra = len(problems) - MAX_REPORTED
+        more = f"\n  … and {extra} more" if extra > 0 else ""
+        super().__init__(f"{path}: {len(problems)} problem(s), nothing written:\n  {shown}{more}")
+
+
+@dataclass
+class RawEntry:
+    symbol: str
+    vector: np.ndarray | None  # None when the entry could not be parsed
+    location: str
+    error: str | None = None
+
+
+@dataclass
+class EmbeddingTable:
+    """Validated embeddings: ``matrix[i]`` is the vector of ``symbols[i]`` (float32, n × dim)."""
+
+    path: str
+    symbols: list[str]
+    matrix: np.ndarray
+    model: str | None = None
+    unknown: list[Problem] = field(default_factory=list)  # dropped with skip_unknown
+
+    @property
+    def dimension(self) -> int:
+        return int(self.matrix.shape[1])
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, floats and numpy arrays only; anything else is refused
+    (a pickle can run code: a downloaded error page or a tampered file must not)."""
+
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"), ("collections", "OrderedDict"),
+    }  # fmt: skip
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), newline="")
+    return open(path, newline="")
+
+
+def _vector(values: Any) -> tuple[np.ndarray | None, str | None]:
+    try:
+        vector = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError) as err:
+        return None, f"not a numeric vector ({err})"
+    if vector.ndim != 1:
+        return None, f"not a flat vector (shape {vector.shape})"
+    return vector, None
+
+
+def _read_pickle(handle: IO[bytes], where: str) -> Iterator[RawEntry]:
+    data = _SafeUnpickler(handle).load()
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: expected a pickled dict symbol → vector, got {type(data)}")
+    for i, (symbol, values) in enumerate(data.items(), start=1):
+        vector, error = _vector(values)
+        yield RawEntry(str(symbol).strip(), vector, f"{where}:entry {i}", error)
+
+
+def _read_csv(path: Path) -> Iterator[RawEntry]:
+    delimiter = "\t" if ".tsv" in path.suffixes else ","
+    with _open_text(path) as handle:
+        for line, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+            if not cells:
+                continue
+            if line == 1 and _is_header(cells):
+                continue
+            vector, error = _vector(cells[1:])
+            yield RawEntry(cells[0].strip(), vector, f"{path}:{line}", error)
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A first row is a header when its first cell is empty or names the symbol column, or when
+    its values are not numbers (pandas writes ``,0,1,2,…`` above a matrix)."""
+    if cells[0].strip().lower() in ("", "gene", "symbol", "gene_name", "gene_symbol"):
+        return True
+    try:
+        np.asarray(cells[1:], dtype=np.float32)
+    except ValueError:
+        return True
+    return False
+
+
+def _read_npz(path: Path) -> tuple[list[RawEntry], str | None]:
+    with np.load(path, allow_pickle=False) as data:
+        genes_key = next((k for k in ("genes", "symbols") if k in data), None)
+        matrix_key = next((k for k in ("embeddings", "matrix") if k in data), None)
+        if genes_key is None or matrix_key is None:
+            raise ValueError(
+                f"{path}: an NPZ needs arrays 'genes' and 'embeddings', has {data.files}"
+            )
+        genes, matrix = data[genes_key], data[matrix_key]
+        model = str(data["model"]) if "model" in data else None
+    if matrix.ndim != 2 or matrix.shape[0] != len(genes):
+        raise ValueError(f"{path}: {len(genes)} genes but embeddings of shape {matrix.shape}")
+    entries = []
+    for i, (symbol, values) in enumerate(zip(genes, matrix, strict=True)):
+        vector, error = _vector(values)
+        entries.append(RawEntry(str(symbol).strip(), vector, f"{path}:row {i}", error))
+    return entries, model
+
+
+def read_entries(path: str | Path, member: str | None = None) -> tuple[list[RawEntry], str | None]:
+    """Parse an embedding file (format from its suffix) into entries, plus a model name if the
+    file records one. ``member`` picks a pickle inside a zip (GenePT's Zenodo archive)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no embedding file at {path}")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes[-1:] == [".zip"]:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith((".pickle", ".pkl"))]
+            if member is None:
+                raise ValueError(f"{path}: choose a member (--member) among {pickles}")
+            if member not in archive.namelist():
+                raise ValueError(f"{path}: no member {member!r}; pickles: {pickles}")
+            with archive.open(member) as handle:
+                return list(_read_pickle(handle, f"{path}!{member}")), None
+    if suffixes[-1:] in ([".pickle"], [".pkl"]):
+        with open(path, "rb") as handle:
+            return list(_read_pickle(handle, str(path))), None
+    if suffixes[-1:] == [".npz"]:
+        return _read_npz(path)
+    if {".csv", ".tsv"} & set(suffixes):
+        return list(_read_csv(path)), None
+    raise ValueError(f"{path}: unknown format (use .pickle/.pkl, .csv[.gz], .tsv[.gz], .npz)")
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def validate(
+    entries: list[RawEntry],
+    path: str | Path,
+    known: set[str] | None,
+    *,
+    skip_unknown: bool = False,
+    model: str | None = None,
+) -> EmbeddingTable:
+    """Check every entry (see the module docstring); raise listing all problems, or return the
+    table. The dimension is the most common vector length; other lengths are problems."""
+    problems: list[Problem] = []
+    unknown: list[Problem] = []
+    lengths = [e.vector.shape[0] for e in entries if e.vector is not None]
+    if not lengths:
+        raise EmbeddingValidationError(path, [Problem(str(path), "", "no embedding vectors")])
+    values, counts = np.unique(lengths, return_counts=True)
+    dim = int(values[np.argmax(counts)])
+    seen: dict[str, str] = {}
+    keep: list[RawEntry] = []
+    for entry in entries:
+        if known is not None and (entry.symbol not in known or entry.symbol in NOT_GENES):
+            unknown.append(Problem(entry.location, entry.symbol, "unknown gene symbol"))
+            continue
+        bad = _entry_problem(entry, dim, seen)
+        if bad:
+            problems.append(Problem(entry.location, entry.symbol, bad))
+            continue
+        seen[entry.symbol] = entry.location
+        keep.append(entry)
+    if not skip_unknown:
+        problems += unknown
+    if problems:
+        raise EmbeddingValidationError(path, sorted(problems, key=_order(entries)))
+    if not keep:
+        raise EmbeddingValidationError(path, [Problem(str(path), "", "no known gene left")])
+    matrix = np.stack([e.vector for e in keep]).astype(np.float32, copy=False)
+    return EmbeddingTable(str(path), [e.symbol for e in keep], matrix, model, unknown)
+
+
+def _entry_problem(entry: RawEntry, dim: int, seen: dict[str, str]) -> str | None:
+    if entry.error:
+        return entry.error
+    if not entry.symbol:
+        return "empty gene symbol"
+    if entry.symbol in seen:
+        return f"duplicate symbol (first at {seen[entry.symbol]})"
+    vector = entry.vector
+    if vector.shape[0] != dim:
+        return f"dimension {vector.shape[0]}, expected {dim}"
+    bad = np.flatnonzero(~np.isfinite(vector))
+    if bad.size:
+        return f"{bad.size} non-finite value(s) (NaN/inf), first at column {int(bad[0]) + 1}"
+    if not np.any(vector):
+        return "zero vector (cosine similarity undefined)"
+    return None
+
+
+def _order(entries: list[RawEntry]):
+    rank = {e.location: i for i, e in enumerate(entries)}
+    return lambda p: rank.get(p.location, -1)
+
+
+def load_file(
+    path: str | Path,
+    known: set[str] | None,
+    *,
+    skip_unknown: bool = False,
+    model: str | None = None,
+    member: str | None = None,
+) -> EmbeddingTable:
+    """Read and validate an embedding file; ``model`` overrides the one the file records."""
+    entries, recorded = read_entries(path, member)
+    return validate(entries, path, known, skip_unknown=skip_unknown, model=model or recorded)
+
+
+# --- known genes -----------------------------------------------------------------------------
+
+
+def graph_symbols(graph: Graph, species: str = kg_ids.DEFAULT_SPECIES) -> dict[str, str]:
+    """``{symbol: gene id}`` of the graph's genes of one species."""
+    return {r["symbol"]: r["id"] for r in queries.run(graph, "genept_genes", species=species)
+            if r["symbol"]}  # fmt: skip
+
+
+def reference_symbols(path: str | Path) -> set[str]:
+    """Gene symbols of a reference table with a ``symbol`` column (Ensembl/annotables TSV)."""
+    with _open_text(Path(path)) as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        if "symbol" not in (reader.fieldnames or []):
+            raise ValueError(f"{path}: no 'symbol' column (has {reader.fieldnames})")
+        return {row["symbol"].strip() for row in reader if row["symbol"] and row["symbol"].strip()}
+
+
+# --- storing -------------------------------------------------------------------------------
+
+
+@dataclass
+class StoreResult:
+    stored: int
+    genes_created: int
+    dimension: int
+    model: str
+    index: str
+    unknown_skipped: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def index_info(graph: Graph, spec: EmbeddingKind) -> dict[str, Any] | None:
+    rows = graph.read(queries.load("genept_index_info"), {"index": spec.index})
+    return rows[0] if rows else None
+
+
+def stored_models(graph: Graph, spec: EmbeddingKind) -> list[dict[str, Any]]:
+    """``[{model, dimension, genes}]`` of the vectors already stored for this kind."""
+    return queries.run(graph, "genept_state", property=spec.property,
+                       model_property=spec.model_property)  # fmt: skip
+
+
+def clear(graph: Graph, spec: EmbeddingKind, batch: int = 5_000) -> int:
+    """Remove the kind's vectors and their metadata from every gene; returns how many."""
+    cleared, total = {spec.property: None, **spec.meta(None, None, None)}, 0
+    while n := graph.write(queries.load("genept_clear"),
+                           {"property": spec.property, "batch": batch, "cleared": cleared}
+                           )[0]["cleared"]:  # fmt: skip
+        total += n
+    return total
+
+
+def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int, *, replace: bool) -> None:
+    """Create the cosine vector index for ``dimension`` (re-create it under ``replace``)."""
+    info = index_info(graph, spec)
+    if info is not None and info["dimension"] != dimension:
+        if not replace:
+            raise ValueError(
+                f"vector index {spec.index} has dimension {info['dimension']}, the embeddings "
+                f"have {dimension}: pass replace (--replace) to swap the embeddings"
+            )
+        graph.write(queries.load("genept_drop_index"), {"index": spec.index})
+    graph.write(queries.load(spec.index_query), {"dimension": dimension})
+    graph.write(queries.load("genept_await_index"), {"index": spec.index})
+
+
+def store(
+    graph: Graph,
+    table: EmbeddingTable,
+    provenance: Provenance,
+    *,
+    kind: str = "genept",
+    species: str = kg_ids.DEFAULT_SPECIES,
+    replace: bool = False,
+    batch_size: int = STORE_BATCH,
+    progress: bool = True,
+) -> StoreResult:
+    """Write a validated table as ``Gene.<kind property>`` (see the module docstring)."""
+    spec = get_kind(kind)
+    if not table.model:
+        raise ValueError("the embedding model is unknown: name it (--model)")
+    existing = stored_models(graph, spec)
+    others = [m for m in existing
+              if (m["model"], m["dimension"]) != (table.model, table.dimension)]  # fmt: skip
+    if others and not replace:
+        found = ", ".join(f"{m['model']} ({m['dimension']}-d, {m['genes']} genes)" for m in others)
+        raise ValueError(
+            f"genes already carry {spec.name} embeddings of another model: {found}; "
+            "pass replace (--replace) to swap them"
+        )
+    if replace:
+        clear(graph, spec)
+    # an index left without vectors (all genes deleted) is re-created freely
+    ensure_index(graph, spec, table.dimension, replace=replace or not existing)
+    query = queries.load("genept_store")
+    meta = spec.meta(table.model, provenance.source, provenance.version)
+    params = {**provenance.params(), "property": spec.property, "meta": meta}
+    rows = [
+        {"id": kg_ids.gene_id(s, species), "symbol": s, "species": species, "vector": v.tolist()}
+        for s, v in zip(table.symbols, table.matrix, strict=True)
+    ]
+    stored = created = 0
+
+    def write_batch(tx, batch: list[dict]) -> tuple[int, int]:
+        result = tx.run(query, {**params, "rows": batch})
+        n = result.single()["stored"]
+        return n, result.consume().counters.nodes_created
+
+    with _progress(progress and len(rows) > batch_size) as bar:
+        task = bar.add_task(f"{spec.name} vectors", total=len(rows))
+        for batch in batched(rows, batch_size):
+            n, c = graph.write_tx(lambda tx, b=batch: write_batch(tx, b))
+            stored, created = stored + n, created + c
+            bar.advance(task, len(batch))
+    BatchWriter(graph, provenance, progress=False).record_source(
+        kind=spec.name, property=spec.property, model=table.model, dimension=table.dimension,
+        genes=stored, unknown_skipped=len(table.unknown), file=Path(table.path).name,
+    )  # fmt: skip
+    skipped = len(table.unknown)
+    return StoreResult(stored, created, table.dimension, table.model, spec.index, skipped)
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), disable=not enabled)  # fmt: skip

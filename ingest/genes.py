@@ -1,0 +1,319 @@
+"""Gene coordinates and TSSs onto ``(:Gene)``, and orthologs as ``(:Gene)-[:ORTHOLOG_OF]->(:Gene)``.
+
+Three inputs give the same table (``symbol, ensembl, chrom, start, end, strand, tss, biotype``,
+0-based half-open, UCSC chromosome names):
+
+* a gene BED (``chrom start end name [ensembl|score] strand [biotype]``, as Ensembl-derived BEDs);
+* an Ensembl/annotables gene table (``ensgene symbol chr start end strand biotype``; 1-based
+  inclusive starts, strand ±1);
+* a GTF (``gene`` features; ``gene_name``, ``gene_id``, ``gene_biotype``/``gene_type``).
+
+The TSS is strand-specific: ``tss = start`` on ``+``, ``tss = end - 1`` on ``-`` (a TSS BED can
+override it). Genes on contigs outside the assembly's chromosomes (patches, scaffolds) and rows
+without a symbol are skipped and counted; when a symbol names several genes, one is kept:
+protein-coding first, then the lowest Ensembl id, and the others are counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from priorgraph import queries
+from priorgraph.ingest.peaks import Assembly, get_assembly
+from priorgraph.kg import ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
+
+COLUMNS = ["symbol", "ensembl", "chrom", "start", "end", "strand", "biotype"]
+_GTF_ATTR = re.compile(r'(\S+) "([^"]*)"')
+
+
+class GeneFileError(ValueError):
+    """A gene annotation file failed validation; the message names the file and line."""
+
+
+@dataclass
+class GeneReport:
+    path: str
+    rows: int = 0
+    genes: int = 0
+    no_symbol: int = 0
+    duplicate_symbols: int = 0
+    skipped_contigs: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        skipped = sum(self.skipped_contigs.values())
+        return (
+            f"{self.genes:,} genes from {self.rows:,} rows of {self.path}; skipped: "
+            f"{self.no_symbol:,} without symbol, {self.duplicate_symbols:,} duplicate symbols, "
+            f"{skipped:,} on {len(self.skipped_contigs)} contigs outside the assembly"
+        )
+
+
+@dataclass
+class GeneSet:
+    """Validated genes of one species/assembly, one row per symbol."""
+
+    species: str
+    assembly: Assembly
+    df: pd.DataFrame
+    report: GeneReport
+
+    def rows(self) -> list[dict]:
+        """Node rows for ``(:Gene)``: id ``species:symbol``, Ensembl id kept as ``ensembl``."""
+        out = []
+        for r in self.df.itertuples(index=False):
+            row = {
+                "id": ids.gene_id(r.symbol, self.species),
+                "symbol": r.symbol,
+                "species": self.species,
+                "assembly": self.assembly.name,
+                "chrom": r.chrom,
+                "start": int(r.start),
+                "end": int(r.end),
+                "strand": r.strand,
+                "tss": int(r.tss),
+                "biotype": r.biotype,
+            }
+            if r.ensembl:
+                row["ensembl"] = r.ensembl
+            out.append(row)
+        return out
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+
+
+def _int(value: str, path: Path, lineno: int, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise GeneFileError(f"{path}:{lineno}: {what} is not an integer: {value!r}") from None
+
+
+def _strand(value: str, path: Path, lineno: int) -> str:
+    strand = {"1": "+", "-1": "-", "+": "+", "-": "-"}.get(value)
+    if strand is None:
+        raise GeneFileError(f"{path}:{lineno}: strand must be +, -, 1 or -1, got {value!r}")
+    return strand
+
+
+def _bed_records(path: Path) -> list[tuple]:
+    records = []
+    with _open_text(path) as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            f = line.rstrip("\n\r").split("\t")
+            if len(f) < 6:
+                raise GeneFileError(f"{path}:{lineno}: {len(f)} fields, a gene BED needs 6")
+            ensembl = f[4] if f[4].startswith("ENS") else ""
+            biotype = f[6] if len(f) > 6 else ""
+            start = _int(f[1], path, lineno, "start")
+            records.append(
+                (
+                    lineno,
+                    f[3],
+                    ensembl,
+                    f[0],
+                    start,
+                    _int(f[2], path, lineno, "end"),
+                    _strand(f[5], path, lineno),
+                    biotype,
+                )
+            )
+    return records
+
+
+def _table_records(path: Path) -> list[tuple]:
+    records = []
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        need = {"ensgene", "symbol", "chr", "start", "end", "strand"}
+        if not need <= set(reader.fieldnames or ()):
+            raise GeneFileError(f"{path}: gene table needs columns {sorted(need)}")
+        for lineno, r in enumerate(reader, start=2):
+            start = _int(r["start"], path, lineno, "start") - 1  # 1-based inclusive → 0-based
+            records.append(
+                (
+                    lineno,
+                    r["symbol"],
+                    r["ensgene"],
+                    r["chr"],
+                    start,
+                    _int(r["end"], path, lineno, "end"),
+                    _strand(r["strand"], path, lineno),
+                    r.get("biotype", ""),
+                )
+            )
+    return records
+
+
+def _gtf_records(path: Path) -> list[tuple]:
+    records = []
+    with _open_text(path) as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if line.startswith("#"):
+                continue
+            f = line.rstrip("\n\r").split("\t")
+            if len(f) < 9:
+                raise GeneFileError(f"{path}:{lineno}: {len(f)} fields, a GTF line needs 9")
+            if f[2] != "gene":
+                continue
+            attrs = dict(_GTF_ATTR.findall(f[8]))
+            start = _int(f[3], path, lineno, "start") - 1
+            biotype = attrs.get("gene_biotype", attrs.get("gene_type", ""))
+            records.append(
+                (
+                    lineno,
+                    attrs.get("gene_name", ""),
+                    attrs.get("gene_id", ""),
+                    f[0],
+                    start,
+                    _int(f[4], path, lineno, "end"),
+                    _strand(f[6], path, lineno),
+                    biotype,
+                )
+            )
+    return records
+
+
+READERS = {"bed": _bed_records, "table": _table_records, "gtf": _gtf_records}
+
+
+def _detect(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".gtf", ".gff")):
+        return "gtf"
+    return "bed" if name.endswith(".bed") else "table"
+
+
+def read_genes(path: str | Path, assembly: str, *, fmt: str = "auto") -> GeneSet:
+    """Read genes from a BED, Ensembl table or GTF (``fmt``: bed|table|gtf|auto)."""
+    path = Path(path)
+    asm = get_assembly(assembly)
+    fmt = _detect(path) if fmt == "auto" else fmt
+    if fmt not in READERS:
+        raise ValueError(f"unknown gene file format {fmt!r}; choose from {sorted(READERS)}")
+    records = READERS[fmt](path)
+    report = GeneReport(str(path), rows=len(records))
+    kept = []
+    for lineno, symbol, ensembl, raw_chrom, start, end, strand, biotype in records:
+        if not 0 <= start < end:
+            raise GeneFileError(f"{path}:{lineno}: need 0 <= start < end, got {start}, {end}")
+        chrom = asm.normalise(raw_chrom)
+        if chrom is None:
+            report.skipped_contigs[raw_chrom] += 1
+        elif not symbol:
+            report.no_symbol += 1
+        else:
+            kept.append((symbol, ensembl, chrom, start, end, strand, biotype))
+    df = pd.DataFrame.from_records(kept, columns=COLUMNS)
+    df = df.assign(_rank=(df["biotype"] != "protein_coding").astype(int)).sort_values(
+        ["symbol", "_rank", "ensembl"]
+    )
+    deduped = df.drop_duplicates("symbol").drop(columns="_rank")
+    report.duplicate_symbols = len(df) - len(deduped)
+    deduped = deduped.assign(
+        tss=deduped["start"].where(deduped["strand"] == "+", deduped["end"] - 1)
+    ).sort_values(["chrom", "start"])
+    report.genes = len(deduped)
+    return GeneSet(asm.species, asm, deduped.reset_index(drop=True), report)
+
+
+def apply_tss_bed(genes: GeneSet, path: str | Path) -> int:
+    """Override ``tss`` from a TSS BED (``chrom start end symbol [ensembl]``), matched by
+    Ensembl id when the BED has one, else by symbol. Returns the number of genes updated."""
+    tss = read_genes(path, genes.assembly.name, fmt="bed").df
+    by_ensembl = dict(zip(tss["ensembl"], tss["start"], strict=True))
+    by_symbol = dict(zip(tss["symbol"], tss["start"], strict=True))
+    new = [
+        by_ensembl.get(e, by_symbol.get(s, t))
+        for e, s, t in zip(genes.df["ensembl"], genes.df["symbol"], genes.df["tss"], strict=True)
+    ]
+    changed = int((pd.Series(new, index=genes.df.index) != genes.df["tss"]).sum())
+    genes.df["tss"] = new
+    return changed
+
+
+def write_genes(
+    graph: Graph, genes: GeneSet, provenance: Provenance, *, progress: bool = True
+) -> WriteCounts:
+    """MERGE the genes (coordinates, TSS, Ensembl id) in one transaction and record the source."""
+    writer = BatchWriter(graph, provenance, progress=progress)
+    with writer.transaction():
+        counts = writer.merge_nodes("Gene", genes.rows(), total=len(genes.df))
+        writer.record_source(
+            kind="genes", species=genes.species, assembly=genes.assembly.name, genes=len(genes.df)
+        )
+    return counts
+
+
+@dataclass
+class OrthologPairs:
+    """Ortholog pairs ``(gene id a, gene id b, group)`` and the pairs left out (genes absent)."""
+
+    pairs: list[dict]
+    missing: list[tuple[str, str]]
+
+
+def read_orthologs(
+    path: str | Path, species_a: str = "human", species_b: str = "macaque"
+) -> list[dict]:
+    """Rows ``{start, end, homologene}`` from a table with ``<species>_symbol`` columns and an
+    optional ``HID`` (HomoloGene group) column; blank symbols are an error."""
+    path = Path(path)
+    col_a, col_b = f"{species_a}_symbol", f"{species_b}_symbol"
+    rows, seen = [], set()
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        if not {col_a, col_b} <= set(reader.fieldnames or ()):
+            raise GeneFileError(f"{path}: ortholog table needs columns {col_a!r} and {col_b!r}")
+        for lineno, r in enumerate(reader, start=2):
+            a, b = (r[col_a] or "").strip(), (r[col_b] or "").strip()
+            if not a or not b:
+                raise GeneFileError(f"{path}:{lineno}: blank gene symbol")
+            key = (ids.gene_id(a, species_a), ids.gene_id(b, species_b))
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append({"start": key[0], "end": key[1], "homologene": r.get("HID") or None})
+    return rows
+
+
+def check_orthologs(graph: Graph, rows: list[dict]) -> OrthologPairs:
+    """Split pairs into those whose two genes are in the graph and those that are not."""
+    wanted = sorted({r["start"] for r in rows} | {r["end"] for r in rows})
+    present = {r["id"] for r in queries.run(graph, "peaks_genes_existing", ids=wanted)}
+    ok, missing = [], []
+    for r in rows:
+        if r["start"] in present and r["end"] in present:
+            ok.append(r)
+        else:
+            missing.append((r["start"], r["end"]))
+    return OrthologPairs(ok, missing)
+
+
+def write_orthologs(
+    graph: Graph, pairs: OrthologPairs, provenance: Provenance, *, progress: bool = True
+) -> WriteCounts:
+    """MERGE ``(a)-[:ORTHOLOG_OF {homologene}]->(b)`` for pairs whose genes are present."""
+    writer = BatchWriter(graph, provenance, progress=progress)
+    with writer.transaction():
+        counts = writer.merge_relationships(
+            "ORTHOLOG_OF",
+            pairs.pairs,
+            start=("Gene", "id"),
+            end=("Gene", "id"),
+            total=len(pairs.pairs),
+        )
+        writer.record_source(kind="orthologs", pairs=len(pairs.pairs), missing=len(pairs.missing))
+    return counts

@@ -1,0 +1,326 @@
+"""Peak–gene links ``(:Peak)-[:LINKED_TO {distance, weight, sign, method}]->(:Gene)``.
+
+**Window links, as GLUE's ``rna_anchored_guidance_graph``.** Each gene gets a region:
+
+* ``promoter``: the TSS base extended ``promoter_len`` bp upstream
+  (``[tss - P, tss + 1)`` on ``+``, ``[tss, tss + P + 1)`` on ``-``);
+* ``gene_body``: the gene ``[start, end)``;
+* ``combined`` (GLUE's default): the gene body extended ``promoter_len`` bp upstream.
+
+A peak is linked to a gene when its distance to the region is at most ``window`` (150 kb by
+default). The distance follows GLUE: ``d = 0`` when peak and region overlap, else
+``d = gap + 1`` with ``gap`` the number of bases between them. The weight is GLUE's power-law
+decay ``w = ((d + 1000) / 1000) ** -0.75`` (``w = 1`` at ``d = 0``, ``0.26`` at 5 kb, ``0.023``
+at 150 kb); the sign is ``+1``. Peaks flagged ``conserved`` can be up-weighted by
+``conserved_boost`` ``b``: ``w' = min(1, b · w)``, so weights stay in ``(0, 1]``. Candidate pairs
+come from one bioframe overlap of the peaks with the regions padded by ``window``.
+
+**External link tables** (Cicero co-accessibility, ABC, …): a TSV/CSV with columns ``peak``,
+``gene``, ``score`` and optionally ``sign``. The peak is ``chr1:100-600``, ``chr1-100-600`` or
+``chr1_100_600``; the gene a symbol. Without a ``sign`` column, ``sign = sign(score)`` and
+``weight = |score|``; weights must lie in ``(0, 1]`` (``scale=True`` divides by ``max |score|``);
+zero scores are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import bioframe
+import numpy as np
+import pandas as pd
+
+from priorgraph import queries
+from priorgraph.ingest.peaks import MAX_LISTED_ERRORS, get_assembly
+from priorgraph.kg import ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
+
+REGIONS = ("promoter", "gene_body", "combined")
+DEFAULT_WINDOW = 150_000
+DEFAULT_PROMOTER_LEN = 2_000
+LINK_COLUMNS = ["peak_id", "gene_id", "distance", "weight", "sign", "method"]
+_PEAK_NAME = re.compile(r"^(?P<chrom>[^:\s]+?)[:_-](?P<start>\d+)[_-](?P<end>\d+)$")
+
+
+class LinkFileError(ValueError):
+    """A link table failed validation; the message names the file, lines and problems."""
+
+
+def power_decay(distance: np.ndarray | float) -> np.ndarray | float:
+    """GLUE's distance weight ``((d + 1000) / 1000) ** -0.75`` (1 at d = 0)."""
+    return ((np.asarray(distance, dtype=float) + 1000.0) / 1000.0) ** -0.75
+
+
+def window_method(region: str, window: int) -> str:
+    """The ``method`` property of window links: ``window_combined_150kb``."""
+    return (
+        f"window_{region}_{window // 1000}kb"
+        if window % 1000 == 0
+        else (f"window_{region}_{window}bp")
+    )
+
+
+def gene_regions(genes: pd.DataFrame, region: str, promoter_len: int) -> pd.DataFrame:
+    """``chrom, start, end, gene_id`` regions of genes (``id, chrom, start, end, strand, tss``)."""
+    if region not in REGIONS:
+        raise ValueError(f"unknown region {region!r}; choose from {REGIONS}")
+    if promoter_len < 0:
+        raise ValueError("promoter_len must be >= 0")
+    plus = (genes["strand"] == "+").to_numpy()
+    tss = genes["tss"].to_numpy()
+    if region == "promoter":
+        start = np.where(plus, tss - promoter_len, tss)
+        end = np.where(plus, tss + 1, tss + promoter_len + 1)
+    else:
+        pad = promoter_len if region == "combined" else 0
+        start = np.where(plus, genes["start"] - pad, genes["start"])
+        end = np.where(plus, genes["end"], genes["end"] + pad)
+    return pd.DataFrame(
+        {
+            "chrom": genes["chrom"].to_numpy(),
+            "start": np.maximum(start, 0),
+            "end": end,
+            "gene_id": genes["id"].to_numpy(),
+        }
+    )
+
+
+def window_links(
+    peaks: pd.DataFrame,
+    genes: pd.DataFrame,
+    *,
+    window: int = DEFAULT_WINDOW,
+    region: str = "combined",
+    promoter_len: int = DEFAULT_PROMOTER_LEN,
+    conserved_boost: float = 1.0,
+) -> pd.DataFrame:
+    """Links between ``peaks`` (``id, chrom, start, end[, conserved]``) and ``genes`` within
+    ``window`` bp of the gene region; rule and weight in the module docstring."""
+    if window < 0:
+        raise ValueError("window must be >= 0")
+    if conserved_boost <= 0:
+        raise ValueError("conserved_boost must be > 0")
+    regions = gene_regions(genes, region, promoter_len)
+    padded = regions.assign(rstart=regions["start"], rend=regions["end"])
+    padded = bioframe.expand(padded, pad=window)
+    left = peaks[["chrom", "start", "end", "id"]].assign(
+        conserved=peaks["conserved"].fillna(False).astype(bool) if "conserved" in peaks else False
+    )
+    pairs = bioframe.overlap(left, padded, how="inner", suffixes=("", "_g"))
+    if pairs.empty:
+        return pd.DataFrame(columns=LINK_COLUMNS)
+    ps, pe = pairs["start"].to_numpy(), pairs["end"].to_numpy()
+    rs, re_ = pairs["rstart_g"].to_numpy().astype(int), pairs["rend_g"].to_numpy().astype(int)
+    overlapping = (ps < re_) & (rs < pe)
+    distance = np.where(overlapping, 0, np.maximum(ps - re_, rs - pe) + 1)
+    keep = distance <= window
+    weight = power_decay(distance[keep])
+    conserved = pairs["conserved"].to_numpy()[keep].astype(bool)
+    weight = np.where(conserved, np.minimum(1.0, weight * conserved_boost), weight)
+    links = pd.DataFrame(
+        {
+            "peak_id": pairs["id"].to_numpy()[keep],
+            "gene_id": pairs["gene_id_g"].to_numpy()[keep],
+            "distance": distance[keep].astype(int),
+            "weight": weight,
+            "sign": 1,
+            "method": window_method(region, window),
+        }
+    )
+    return links  # one row per (peak, gene): each gene has one region
+
+
+def graph_features(graph: Graph, assembly: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Peaks of ``assembly`` and genes of its species with coordinates, read from the graph."""
+    asm = get_assembly(assembly)
+    peaks = pd.DataFrame(
+        queries.run(graph, "peaks_coordinates", assembly=asm.name),
+        columns=["id", "chrom", "start", "end", "conserved"],
+    )
+    genes = pd.DataFrame(
+        queries.run(graph, "peaks_gene_coordinates", species=asm.species, assembly=asm.name),
+        columns=["id", "symbol", "chrom", "start", "end", "strand", "tss"],
+    )
+    return peaks, genes
+
+
+def write_links(
+    graph: Graph,
+    links: pd.DataFrame,
+    provenance: Provenance,
+    *,
+    atomic: bool = False,
+    progress: bool = True,
+) -> WriteCounts:
+    """MERGE ``LINKED_TO`` on (peak, gene, method); endpoints must exist (else ``unmatched``).
+
+    ``atomic=True`` writes everything in one transaction (for tables that fit the server's
+    transaction memory); otherwise each batch commits alone and a rerun completes a crashed load.
+    """
+    records = links[LINK_COLUMNS].to_dict("records")
+    rows = (
+        {
+            "start": r["peak_id"],
+            "end": r["gene_id"],
+            "distance": _opt_int(r["distance"]),
+            "weight": float(r["weight"]),
+            "sign": int(r["sign"]),
+            "method": r["method"],
+        }
+        for r in records
+    )
+    writer = BatchWriter(graph, provenance, progress=progress)
+    methods = sorted(links["method"].unique().tolist())
+
+    def run() -> WriteCounts:
+        counts = writer.merge_relationships(
+            "LINKED_TO",
+            rows,
+            start=("Peak", "id"),
+            end=("Gene", "id"),
+            keys=("method",),
+            total=len(records),
+        )
+        writer.record_source(kind="links", methods=methods, links=len(records))
+        return counts
+
+    if atomic:
+        with writer.transaction():
+            return run()
+    return run()
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+@dataclass
+class LinkTable:
+    """A validated external link table and what was dropped from it."""
+
+    links: pd.DataFrame
+    zero_scores: int = 0
+    missing_peaks: int = 0
+    missing_genes: int = 0
+
+
+def read_link_table(
+    path: str | Path, assembly: str, method: str, *, scale: bool = False
+) -> LinkTable:
+    """Read ``peak, gene, score[, sign]`` rows (rules in the module docstring)."""
+    path = Path(path)
+    asm = get_assembly(assembly)
+    if not method or not re.match(r"^[A-Za-z0-9_.\-]+$", method):
+        raise ValueError(f"method must be a plain name such as 'cicero', got {method!r}")
+    delimiter = "," if path.suffix.lower() == ".csv" else "\t"
+    errors: list[str] = []
+    n_errors = 0
+    rows: list[tuple[str, str, float, int | None]] = []
+
+    def error(lineno: int, problem: str) -> None:
+        nonlocal n_errors
+        n_errors += 1
+        if len(errors) < MAX_LISTED_ERRORS:
+            errors.append(f"{path}:{lineno}: {problem}")
+
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        if not {"peak", "gene", "score"} <= set(reader.fieldnames or ()):
+            raise LinkFileError(
+                f"{path}: needs a header with columns peak, gene, score[, sign]; "
+                f"got {reader.fieldnames}"
+            )
+        has_sign = "sign" in reader.fieldnames
+        for lineno, r in enumerate(reader, start=2):
+            m = _PEAK_NAME.match((r["peak"] or "").strip())
+            if not m:
+                error(lineno, f"peak {r['peak']!r} is not chrom:start-end")
+                continue
+            chrom = asm.normalise(m["chrom"])
+            start, end = int(m["start"]), int(m["end"])
+            if chrom is None or start >= end:
+                error(lineno, f"peak {r['peak']!r}: unknown chromosome or start >= end")
+                continue
+            gene = (r["gene"] or "").strip()
+            try:
+                score = float(r["score"])
+                sign = int(float(r["sign"])) if has_sign else None
+            except (TypeError, ValueError):
+                error(lineno, f"score/sign not numeric: {r['score']!r}, {r.get('sign')!r}")
+                continue
+            if not gene or not math.isfinite(score) or (has_sign and sign not in (-1, 1)):
+                error(lineno, "blank gene, non-finite score or sign not in {-1, 1}")
+                continue
+            rows.append(
+                (
+                    ids.peak_id(asm.name, chrom, start, end),
+                    ids.gene_id(gene, asm.species),
+                    score,
+                    sign,
+                )
+            )
+    df = pd.DataFrame(rows, columns=["peak_id", "gene_id", "score", "sign"])
+    zero = int((df["score"] == 0).sum())
+    df = df[df["score"] != 0]
+    weight = df["score"].abs()
+    if scale and len(df):
+        weight = weight / weight.max()
+    too_big = df[weight > 1]
+    if len(too_big):
+        n_errors += len(too_big)
+        errors.append(
+            f"{len(too_big):,} scores with |score| > 1 (max {weight.max():g}); weights must be in "
+            "(0, 1]: pass scale=True (--scale) to divide by the largest |score|"
+        )
+    if n_errors:
+        raise LinkFileError(
+            f"{path}: {n_errors:,} problem(s), nothing written:\n  " + "\n  ".join(errors)
+        )
+    sign = df["sign"] if has_sign else np.sign(df["score"]).astype(int)
+    links = pd.DataFrame(
+        {
+            "peak_id": df["peak_id"],
+            "gene_id": df["gene_id"],
+            "distance": None,
+            "weight": weight.astype(float),
+            "sign": sign.astype(int),
+            "method": method,
+        }
+    ).drop_duplicates(["peak_id", "gene_id"], keep="last")
+    return LinkTable(links.reset_index(drop=True), zero_scores=zero)
+
+
+def check_endpoints(graph: Graph, table: LinkTable, *, skip_missing: bool = False) -> LinkTable:
+    """Verify that every peak and gene of the table is in the graph, before writing.
+
+    Missing endpoints raise :class:`LinkFileError` with counts and examples, or, with
+    ``skip_missing``, drop those links and count them.
+    """
+    links = table.links
+    peak_ids = links["peak_id"].unique().tolist()
+    gene_ids = links["gene_id"].unique().tolist()
+    peaks = {r["id"] for r in queries.run(graph, "peaks_existing", ids=peak_ids)}
+    genes = {r["id"] for r in queries.run(graph, "peaks_genes_existing", ids=gene_ids)}
+    no_peak = ~links["peak_id"].isin(peaks)
+    no_gene = ~links["gene_id"].isin(genes)
+    if (no_peak | no_gene).any() and not skip_missing:
+        examples = (
+            sorted(set(links.loc[no_peak, "peak_id"]))[:3]
+            + sorted(set(links.loc[no_gene, "gene_id"]))[:3]
+        )
+        raise LinkFileError(
+            f"{int(no_peak.sum()):,} links name peaks and {int(no_gene.sum()):,} name genes that "
+            f"are not in the graph (e.g. {', '.join(examples)}); ingest them first or pass "
+            "skip_missing (--skip-missing); nothing written"
+        )
+    return LinkTable(
+        links[~(no_peak | no_gene)].reset_index(drop=True),
+        zero_scores=table.zero_scores,
+        missing_peaks=int(no_peak.sum()),
+        missing_genes=int(no_gene.sum()),
+    )

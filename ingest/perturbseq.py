@@ -1,0 +1,673 @@
+"""Perturb-seq data sets: h5ad → normalised pseudobulk + GEARS-style DE sets → graph.
+
+Reading (``read_perturbseq``) checks everything before anything is written:
+
+* ``obs[<condition column>]`` holds GEARS labels: the control (``ctrl``), singles ``A+ctrl`` and
+  doubles ``A+B`` (column, separator and control label are configurable);
+* ``var`` (or a ``var`` column) holds unique gene symbols;
+* ``X`` (or a layer) holds raw counts or log-normalised values. Raw counts are normalised the
+  usual way, ``x' = log1p(1e4 · x / Σ_cell x)``, and the Dataset node says which it was.
+
+``compute_pseudobulk`` then builds, per condition kept (≥ ``min_cells`` cells), the mean
+expression, the DE ranking against control the GEARS way (scanpy ``rank_genes_groups``, t-test,
+``rankby_abs=True``, all genes ranked), its non-zero and non-dropout gene sets (GEARS:
+non-zero = mean ≠ 0 in the condition; non-dropout = non-zero ∪ genes zero in both condition and
+control) and the vs-rest t-scores that the DEG-weighted metrics of Mejia et al. 2025 use.
+The matrices go to ``pseudobulk.npz`` (content-hashed); the graph gets ``(:Dataset)``,
+``(:Perturbation)-[:TARGETS]->(:Gene)`` and ``(:Perturbation)-[:OBSERVED_EFFECT {delta, de_rank,
+non_dropout}]->(:Gene)`` for the union of the top-N DE and top-N non-dropout DE genes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scanpy as sc
+from scipy import sparse
+
+from priorgraph import queries
+from priorgraph.config import home_dir
+from priorgraph.ingest.sources import sha256sum
+from priorgraph.kg import ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
+
+TARGET_SUM = 1e4
+RAW = "raw_counts"
+LOGNORM = "log_normalised"
+
+
+class PerturbSeqError(ValueError):
+    """Bad Perturb-seq input; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class PerturbSeqConfig:
+    """How to read one data set: names of the obs/var columns and the label conventions."""
+
+    dataset: str
+    condition_col: str = "condition"
+    separator: str = "+"
+    control: str = "ctrl"
+    gene_col: str | None = None  # var column with symbols; None: var_names
+    layer: str | None = None  # layer with the expression; None: X
+    species: str = "human"
+    min_cells: int = 10
+    n_top_de: int = 20
+
+
+@dataclass
+class IngestReport:
+    """What reading found: kept/dropped conditions and targets that are not measured genes."""
+
+    n_cells: int = 0
+    n_genes: int = 0
+    normalisation: str = ""
+    n_control_cells: int = 0
+    conditions: list[str] = field(default_factory=list)
+    too_few_cells: dict[str, int] = field(default_factory=dict)
+    unmeasured_targets: dict[str, list[str]] = field(default_factory=dict)
+    new_genes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.n_cells} cells x {self.n_genes} genes ({self.normalisation}); "
+            f"{self.n_control_cells} control cells, {len(self.conditions)} conditions kept"
+        ]
+        if self.too_few_cells:
+            dropped = ", ".join(f"{c} ({n})" for c, n in sorted(self.too_few_cells.items()))
+            out.append(f"dropped, too few cells: {dropped}")
+        if self.unmeasured_targets:
+            genes = sorted({g for gs in self.unmeasured_targets.values() for g in gs})
+            out.append(f"{len(genes)} targets are not measured genes: {', '.join(genes)}")
+        if self.new_genes:
+            out.append(f"{len(self.new_genes)} genes were not in the graph and were added")
+        return out
+
+
+@dataclass
+class PerturbData:
+    """Normalised cells of one data set, with parsed targets per condition."""
+
+    config: PerturbSeqConfig
+    path: Path
+    sha256: str
+    adata: ad.AnnData  # X log-normalised, obs["condition"] the labels, var_names the symbols
+    normalisation: str
+    targets: dict[str, tuple[str, ...]]  # condition -> target symbols (control: ())
+
+
+def parse_condition(label: str, separator: str = "+", control: str = "ctrl") -> tuple[str, ...]:
+    """GEARS label → targets: ``ctrl`` → (), ``A+ctrl`` → (A,), ``A+B`` → (A, B)."""
+    parts = [p.strip() for p in str(label).split(separator)]
+    if any(not p for p in parts):
+        raise ValueError(f"empty gene name in condition {label!r} (separator {separator!r})")
+    return tuple(p for p in parts if p != control)
+
+
+def detect_normalisation(x: Any, where: str) -> str:
+    """``raw_counts`` (non-negative integers) or ``log_normalised``; other values are refused."""
+    data = x.data if sparse.issparse(x) else np.asarray(x).ravel()
+    if data.size == 0:
+        raise PerturbSeqError(f"{where}: the expression matrix is empty")
+    if not np.isfinite(data).all():
+        raise PerturbSeqError(f"{where}: the expression matrix has NaN or infinite values")
+    if (data < 0).any():
+        raise PerturbSeqError(
+            f"{where}: negative values (scaled or centred data); give raw counts or log1p data"
+        )
+    if np.array_equal(data, np.round(data)):
+        return RAW
+    if data.max() > 30:
+        raise PerturbSeqError(
+            f"{where}: non-integer values up to {data.max():.1f} look normalised but not "
+            "log-transformed; give raw counts or log1p data"
+        )
+    return LOGNORM
+
+
+def read_perturbseq(path: str | Path, config: PerturbSeqConfig) -> tuple[PerturbData, IngestReport]:
+    """Read and validate an h5ad, normalise raw counts, parse the condition labels."""
+    path = Path(path)
+    if not path.is_file():
+        raise PerturbSeqError(f"{path}: no such file")
+    adata = ad.read_h5ad(path)
+    obs = adata.obs
+    if config.condition_col not in obs.columns:
+        raise PerturbSeqError(
+            f"{path}: obs has no column {config.condition_col!r} "
+            f"(columns: {', '.join(map(str, obs.columns))})"
+        )
+    if config.gene_col is not None and config.gene_col not in adata.var.columns:
+        raise PerturbSeqError(f"{path}: var has no column {config.gene_col!r}")
+    symbols = pd.Index(
+        adata.var[config.gene_col].astype(str) if config.gene_col else adata.var_names.astype(str)
+    )
+    duplicated = sorted(set(symbols[symbols.duplicated()]))
+    if duplicated:
+        raise PerturbSeqError(
+            f"{path}: {len(duplicated)} duplicated gene symbols in var, e.g. {duplicated[:5]}"
+        )
+    if config.layer is not None and config.layer not in adata.layers:
+        raise PerturbSeqError(f"{path}: no layer {config.layer!r} (layers: {list(adata.layers)})")
+    x = adata.layers[config.layer] if config.layer else adata.X
+    x = sparse.csr_matrix(x, dtype=np.float32)
+    where = f"{path} ({'layer ' + config.layer if config.layer else 'X'})"
+    normalisation = detect_normalisation(x, where)
+
+    labels = obs[config.condition_col].astype(str).to_numpy()
+    targets: dict[str, tuple[str, ...]] = {}
+    for label in pd.unique(labels):
+        try:
+            targets[label] = parse_condition(label, config.separator, config.control)
+        except ValueError as err:
+            raise PerturbSeqError(
+                f"{path}: obs[{config.condition_col!r}]: {err} "
+                f"({int((labels == label).sum())} cells)"
+            ) from err
+    if config.control not in targets:
+        raise PerturbSeqError(
+            f"{path}: no control cells: no obs[{config.condition_col!r}] == {config.control!r} "
+            f"(labels seen: {', '.join(sorted(targets)[:10])})"
+        )
+    cells = ad.AnnData(
+        X=x,
+        obs=pd.DataFrame({"condition": pd.Categorical(labels)}, index=adata.obs_names.astype(str)),
+        var=pd.DataFrame(index=symbols),
+    )
+    if normalisation == RAW:
+        if (np.asarray(x.sum(axis=1)).ravel() == 0).any():
+            raise PerturbSeqError(f"{where}: cells with zero total counts cannot be normalised")
+        sc.pp.normalize_total(cells, target_sum=TARGET_SUM)
+        sc.pp.log1p(cells)
+    report = IngestReport(
+        n_cells=cells.n_obs,
+        n_genes=cells.n_vars,
+        normalisation=normalisation,
+        n_control_cells=int((labels == config.control).sum()),
+    )
+    measured = set(symbols)
+    counts = pd.Series(labels).value_counts()
+    for label, genes in sorted(targets.items()):
+        if label == config.control:
+            continue
+        if counts[label] < config.min_cells:
+            report.too_few_cells[label] = int(counts[label])
+            continue
+        report.conditions.append(label)
+        missing = [g for g in genes if g not in measured]
+        if missing:
+            report.unmeasured_targets[label] = missing
+    if not report.conditions:
+        raise PerturbSeqError(f"{path}: no perturbed condition has ≥ {config.min_cells} cells")
+    data = PerturbData(config, path, sha256sum(path), cells, normalisation, targets)
+    return data, report
+
+
+# --- pseudobulk -----------------------------------------------------------------------------
+
+
+@dataclass
+class Pseudobulk:
+    """Per-condition means and DE sets of one data set; rows follow ``conditions``.
+
+    ``de_order[i]`` lists gene indices from most to least differentially expressed (|t| vs
+    control); ``de_scores``/``rest_scores`` are t-scores in gene order (vs control / vs all other
+    perturbed cells); ``perturbed_mean`` is the mean of all non-control cells.
+    """
+
+    dataset: str
+    genes: list[str]
+    conditions: list[str]
+    targets: list[tuple[str, ...]]
+    means: np.ndarray
+    n_cells: np.ndarray
+    control_mean: np.ndarray
+    perturbed_mean: np.ndarray
+    n_control: int
+    de_order: np.ndarray
+    de_scores: np.ndarray
+    rest_scores: np.ndarray
+    non_zero: np.ndarray
+    non_dropout: np.ndarray
+    normalisation: str
+    separator: str = "+"
+
+    def row(self, condition: str) -> int:
+        try:
+            return self.conditions.index(condition)
+        except ValueError:
+            raise KeyError(f"{self.dataset} has no condition {condition!r}") from None
+
+    @property
+    def deltas(self) -> np.ndarray:
+        """Observed delta: condition mean − control mean, per condition and gene."""
+        return self.means - self.control_mean
+
+    def de_rank(self) -> np.ndarray:
+        """1-based DE rank of every (condition, gene)."""
+        ranks = np.empty_like(self.de_order)
+        rows = np.arange(len(self.conditions))[:, None]
+        ranks[rows, self.de_order] = np.arange(1, len(self.genes) + 1)
+        return ranks
+
+    def top_de(self, condition: str, n: int = 20) -> np.ndarray:
+        """Indices of the top-n DE genes (GEARS ``rank_genes_groups_cov_all``)."""
+        return self.de_order[self.row(condition), :n]
+
+    def top_non_dropout_de(self, condition: str, n: int = 20) -> np.ndarray:
+        """The first n DE genes that are non-dropout (GEARS ``top_non_dropout_de_20``)."""
+        i = self.row(condition)
+        order = self.de_order[i]
+        return order[self.non_dropout[i, order]][:n]
+
+    def top_non_zero_de(self, condition: str, n: int = 20) -> np.ndarray:
+        """The first n DE genes with a non-zero mean (GEARS ``top_non_zero_de_20``)."""
+        i = self.row(condition)
+        order = self.de_order[i]
+        return order[self.non_zero[i, order]][:n]
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "genes": np.array(self.genes, dtype=str),
+            "conditions": np.array(self.conditions, dtype=str),
+            "targets": np.array([self.separator.join(t) for t in self.targets], dtype=str),
+            "means": self.means,
+            "n_cells": self.n_cells,
+            "control_mean": self.control_mean,
+            "perturbed_mean": self.perturbed_mean,
+            "de_order": self.de_order,
+            "de_scores": self.de_scores,
+            "rest_scores": self.rest_scores,
+            "non_zero": self.non_zero,
+            "non_dropout": self.non_dropout,
+            "meta": np.array(
+                json.dumps(
+                    {
+                        "dataset": self.dataset,
+                        "n_control": self.n_control,
+                        "normalisation": self.normalisation,
+                        "separator": self.separator,
+                    },
+                    sort_keys=True,
+                )
+            ),
+        }
+
+    def content_hash(self) -> str:
+        """sha256 over array names, dtypes, shapes and bytes (stable across re-ingests)."""
+        return array_hash(self._arrays())
+
+    def save(self, path: str | Path) -> str:
+        """Write ``path`` (.npz, no pickles) and return the content hash."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = self._arrays()
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        return array_hash(arrays)
+
+    @classmethod
+    def load(cls, path: str | Path, expected_hash: str | None = None) -> Pseudobulk:
+        """Read a saved pseudobulk; with ``expected_hash``, refuse a file whose content changed."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no pseudobulk file (run `priorgraph ingest` first)")
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        if expected_hash is not None and array_hash(arrays) != expected_hash:
+            raise PerturbSeqError(f"{path}: content does not match its recorded hash")
+        meta = json.loads(str(arrays["meta"]))
+        sep = meta["separator"]
+        return cls(
+            dataset=meta["dataset"],
+            genes=arrays["genes"].tolist(),
+            conditions=arrays["conditions"].tolist(),
+            targets=[tuple(t.split(sep)) if t else () for t in arrays["targets"].tolist()],
+            means=arrays["means"],
+            n_cells=arrays["n_cells"],
+            control_mean=arrays["control_mean"],
+            perturbed_mean=arrays["perturbed_mean"],
+            n_control=int(meta["n_control"]),
+            de_order=arrays["de_order"],
+            de_scores=arrays["de_scores"],
+            rest_scores=arrays["rest_scores"],
+            non_zero=arrays["non_zero"],
+            non_dropout=arrays["non_dropout"],
+            normalisation=meta["normalisation"],
+            separator=sep,
+        )
+
+
+def array_hash(arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        value = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{value.dtype.str}|{value.shape}|".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _obs(labels: np.ndarray) -> pd.DataFrame:
+    index = pd.Index([str(i) for i in range(len(labels))])
+    return pd.DataFrame({"condition": pd.Categorical(labels)}, index=index)
+
+
+def _dense(x: Any) -> np.ndarray:
+    return np.asarray(x.toarray() if sparse.issparse(x) else x, dtype=np.float64)
+
+
+def _ranked_scores(
+    cells: ad.AnnData, groups: Sequence[str], reference: str, method: str
+) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
+    """scanpy ``rank_genes_groups`` with ``rankby_abs``: per group, gene order and |t| scores."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sc.tl.rank_genes_groups(
+            cells,
+            groupby="condition",
+            groups=list(groups),
+            reference=reference,
+            method=method,
+            rankby_abs=True,
+            n_genes=cells.n_vars,
+            use_raw=False,
+        )
+    result = cells.uns.pop("rank_genes_groups")
+    names = {g: [str(n) for n in result["names"][g]] for g in groups}
+    scores = {g: np.nan_to_num(np.asarray(result["scores"][g], dtype=np.float64)) for g in groups}
+    return names, scores
+
+
+def compute_pseudobulk(data: PerturbData, report: IngestReport) -> Pseudobulk:
+    """Means, GEARS DE sets and vs-rest scores of the kept conditions (see the module doc)."""
+    cfg = data.config
+    cells = data.adata
+    kept = report.conditions
+    labels = cells.obs["condition"].astype(str).to_numpy()
+    genes = list(cells.var_names)
+    gene_index = {g: i for i, g in enumerate(genes)}
+    x = cells.X
+
+    means = np.vstack([_dense(x[labels == c].mean(axis=0)).ravel() for c in kept])
+    control_mean = _dense(x[labels == cfg.control].mean(axis=0)).ravel()
+    perturbed = labels != cfg.control
+    perturbed_mean = _dense(x[perturbed].mean(axis=0)).ravel()
+
+    use = np.isin(labels, [*kept, cfg.control])
+    subset = ad.AnnData(X=x[use], obs=_obs(labels[use]), var=cells.var)
+    names, scores = _ranked_scores(subset, kept, cfg.control, "t-test")
+    de_order = np.array([[gene_index[g] for g in names[c]] for c in kept], dtype=np.int64)
+    de_scores = np.zeros((len(kept), len(genes)))
+    for i, c in enumerate(kept):
+        de_scores[i, de_order[i]] = scores[c]
+
+    rest_scores = np.zeros_like(de_scores)
+    if len(kept) > 1:
+        in_kept = np.isin(labels, kept)
+        rest = ad.AnnData(X=x[in_kept], obs=_obs(labels[in_kept]), var=cells.var)
+        rest_names, rest_sc = _ranked_scores(rest, kept, "rest", "t-test_overestim_var")
+        for i, c in enumerate(kept):
+            rest_scores[i, [gene_index[g] for g in rest_names[c]]] = rest_sc[c]
+    else:  # a single condition has no "rest": weight by the vs-control scores
+        rest_scores = de_scores.copy()
+
+    non_zero = means != 0
+    non_dropout = non_zero | ((means == 0) & (control_mean == 0)[None, :])
+    return Pseudobulk(
+        dataset=cfg.dataset,
+        genes=genes,
+        conditions=list(kept),
+        targets=[data.targets[c] for c in kept],
+        means=means,
+        n_cells=np.array([int((labels == c).sum()) for c in kept], dtype=np.int64),
+        control_mean=control_mean,
+        perturbed_mean=perturbed_mean,
+        n_control=report.n_control_cells,
+        de_order=de_order,
+        de_scores=de_scores,
+        rest_scores=rest_scores,
+        non_zero=non_zero,
+        non_dropout=non_dropout,
+        normalisation=data.normalisation,
+        separator=cfg.separator,
+    )
+
+
+# --- files of a data set --------------------------------------------------------------------
+
+
+def dataset_dir(dataset: str, store: str | Path | None = None) -> Path:
+    """Where a data set's files live: ``<store or PRIORGRAPH_HOME/perturbseq>/<dataset>``."""
+    if not dataset or "/" in dataset or dataset.startswith("."):
+        raise ValueError(f"bad data set name {dataset!r}")
+    return (Path(store) if store is not None else home_dir() / "perturbseq") / dataset
+
+
+@dataclass
+class DatasetRecord:
+    """``dataset.json``: how the data set was read, and the files it produced (with hashes)."""
+
+    config: PerturbSeqConfig
+    path: str
+    sha256: str
+    normalisation: str
+    pseudobulk_path: str
+    pseudobulk_sha256: str
+    n_cells: int
+    n_genes: int
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / "dataset.json"
+        target.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        return target
+
+    @classmethod
+    def load(cls, directory: Path) -> DatasetRecord:
+        target = directory / "dataset.json"
+        if not target.is_file():
+            raise FileNotFoundError(
+                f"{target}: data set not ingested (run `priorgraph ingest perturbseq`)"
+            )
+        raw = json.loads(target.read_text())
+        raw["config"] = PerturbSeqConfig(**raw["config"])
+        return cls(**raw)
+
+    def pseudobulk(self) -> Pseudobulk:
+        return Pseudobulk.load(self.pseudobulk_path, self.pseudobulk_sha256)
+
+    def cells(self) -> PerturbData:
+        """Re-read the normalised cells (checked against the recorded source hash)."""
+        if sha256sum(Path(self.path)) != self.sha256:
+            raise PerturbSeqError(f"{self.path}: source file changed since it was ingested")
+        return read_perturbseq(self.path, self.config)[0]
+
+
+def load_dataset(dataset: str, store: str | Path | None = None) -> DatasetRecord:
+    return DatasetRecord.load(dataset_dir(dataset, store))
+
+
+# --- graph rows and the load ----------------------------------------------------------------
+
+
+def graph_rows(pb: Pseudobulk, record: DatasetRecord) -> dict[str, list[dict]]:
+    """Dataset, Gene, Perturbation, TARGETS and OBSERVED_EFFECT rows for the writer."""
+    cfg = record.config
+    species = cfg.species
+    n = cfg.n_top_de
+    genes = set(pb.genes) | {g for t in pb.targets for g in t}
+    dataset_row = {
+        "id": cfg.dataset,
+        "name": cfg.dataset,
+        "path": record.path,
+        "sha256": record.sha256,
+        "normalisation": pb.normalisation,
+        "normalisation_method": (
+            f"normalize_total(target_sum={TARGET_SUM:g}) + log1p"
+            if pb.normalisation == RAW
+            else "as given (log-normalised)"
+        ),
+        "condition_col": cfg.condition_col,
+        "separator": cfg.separator,
+        "control": cfg.control,
+        "species": species,
+        "min_cells": cfg.min_cells,
+        "n_cells": record.n_cells,
+        "n_genes": record.n_genes,
+        "n_control_cells": pb.n_control,
+        "n_conditions": len(pb.conditions),
+        "pseudobulk_path": record.pseudobulk_path,
+        "pseudobulk_sha256": record.pseudobulk_sha256,
+    }
+    ranks = pb.de_rank()
+    deltas = pb.deltas
+    perturbations, targets, effects = [], [], []
+    for i, (cond, tgt) in enumerate(zip(pb.conditions, pb.targets, strict=True)):
+        pid = ids.perturbation_id(cfg.dataset, cond)
+        top = pb.top_de(cond, n)
+        top_nd = pb.top_non_dropout_de(cond, n)
+        perturbations.append(
+            {
+                "id": pid,
+                "dataset": cfg.dataset,
+                "condition": cond,
+                "kind": "single" if len(tgt) == 1 else "combo",
+                "targets": list(tgt),
+                "n_cells": int(pb.n_cells[i]),
+                "top_de": [pb.genes[j] for j in top],
+                "top_non_dropout_de": [pb.genes[j] for j in top_nd],
+            }
+        )
+        targets += [{"start": pid, "end": ids.gene_id(g, species)} for g in tgt]
+        for j in sorted(set(top.tolist()) | set(top_nd.tolist()), key=lambda j: ranks[i, j]):
+            effects.append(
+                {
+                    "start": pid,
+                    "end": ids.gene_id(pb.genes[j], species),
+                    "delta": float(deltas[i, j]),
+                    "de_rank": int(ranks[i, j]),
+                    "score": float(pb.de_scores[i, j]),
+                    "non_dropout": bool(pb.non_dropout[i, j]),
+                }
+            )
+    return {
+        "Dataset": [dataset_row],
+        "Gene": [
+            {"id": ids.gene_id(g, species), "symbol": g, "species": species} for g in sorted(genes)
+        ],
+        "Perturbation": perturbations,
+        "TARGETS": targets,
+        "OBSERVED_EFFECT": effects,
+    }
+
+
+def ingest(
+    graph: Graph | None,
+    path: str | Path,
+    config: PerturbSeqConfig,
+    *,
+    store: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[IngestReport, dict[str, WriteCounts]]:
+    """Read, compute and save a data set, then write it to the graph in one transaction.
+
+    With ``graph=None`` only the files are written (no Neo4j needed). Genes already in the graph
+    keep their properties and provenance; missing ones are added and listed in the report.
+    """
+    data, report = read_perturbseq(path, config)
+    pb = compute_pseudobulk(data, report)
+    directory = dataset_dir(config.dataset, store)
+    pb_path = directory / "pseudobulk.npz"
+    record = DatasetRecord(
+        config=config,
+        path=str(Path(path).resolve()),
+        sha256=data.sha256,
+        normalisation=data.normalisation,
+        pseudobulk_path=str(pb_path.resolve()),
+        pseudobulk_sha256=pb.content_hash(),
+        n_cells=report.n_cells,
+        n_genes=report.n_genes,
+    )
+    rows = graph_rows(pb, record)
+    pb.save(pb_path)
+    record.save(directory)
+    if graph is None:
+        return report, {}
+    missing = {
+        r["id"]
+        for r in queries.run(graph, "perturb_missing_genes", ids=[g["id"] for g in rows["Gene"]])
+    }
+    new_genes = [g for g in rows["Gene"] if g["id"] in missing]
+    report.new_genes = [g["symbol"] for g in new_genes]
+    writer = BatchWriter(
+        graph, Provenance(f"perturbseq.{config.dataset}", data.sha256[:12]), progress=progress
+    )
+    counts: dict[str, WriteCounts] = {}
+    with writer.transaction():
+        counts["Dataset"] = writer.merge_nodes("Dataset", rows["Dataset"])
+        counts["Gene"] = writer.merge_nodes("Gene", new_genes)
+        counts["Perturbation"] = writer.merge_nodes("Perturbation", rows["Perturbation"])
+        perturbation = ("Perturbation", "id")
+        counts["TARGETS"] = writer.merge_relationships(
+            "TARGETS", rows["TARGETS"], start=perturbation, end=("Gene", "id")
+        )
+        counts["OBSERVED_EFFECT"] = writer.merge_relationships(
+            "OBSERVED_EFFECT", rows["OBSERVED_EFFECT"], start=perturbation, end=("Gene", "id"),
+            total=len(rows["OBSERVED_EFFECT"]),
+        )  # fmt: skip
+        writer.record_source(
+            dataset=config.dataset,
+            file=record.path,
+            sha256=data.sha256,
+            conditions=len(pb.conditions),
+        )
+    return report, counts
+
+
+def synthetic_perturbseq(
+    seed: int = 0,
+    n_genes: int = 12,
+    n_cells: int = 30,
+    extra: dict[str, int] | None = None,
+) -> ad.AnnData:
+    """Seeded Poisson counts with planted effects, for tests and demos.
+
+    Genes ``G0…G{n-1}`` with rates 4 + gene index; a target's own rate drops to 5 % and gene
+    ``G{i+6}`` triples for target ``Gi``. Conditions: control, singles G0–G3, doubles G0+G1,
+    G2+G3, G0+G2, G1+G3 (``n_cells`` each), plus ``extra`` labels with their cell counts.
+    """
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i}" for i in range(n_genes)]
+    base = 4.0 + np.arange(n_genes)
+    conditions = {"ctrl": n_cells}
+    conditions.update({f"G{i}+ctrl": n_cells for i in range(4)})
+    conditions.update({c: n_cells for c in ("G0+G1", "G2+G3", "G0+G2", "G1+G3")})
+    conditions.update(extra or {})
+    blocks, labels = [], []
+    for label, n in conditions.items():
+        rate = base.copy()
+        for target in parse_condition(label):
+            if target in genes:
+                i = genes.index(target)
+                rate[i] *= 0.05
+                rate[(i + 6) % n_genes] *= 3.0
+        blocks.append(rng.poisson(rate, size=(n, n_genes)))
+        labels += [label] * n
+    counts = np.vstack(blocks).astype(np.float32)
+    return ad.AnnData(
+        X=sparse.csr_matrix(counts),
+        obs=pd.DataFrame(
+            {"condition": pd.Categorical(labels)}, index=[f"cell{i}" for i in range(len(labels))]
+        ),
+        var=pd.DataFrame(index=genes),
+    )

@@ -1,0 +1,232 @@
+"""GEARS-style perturbation model (Roohani et al., Nat. Biotechnol. 2023), on priorgraph tensors.
+
+Notation: ``G`` expression genes, ``P`` perturbable genes (the GO graph export's nodes), ``H``
+hidden size, a sample perturbs the set ``S`` of rows of the perturbation-gene index.
+
+1. Gene embeddings, refined on the co-expression graph ``A_c`` (SGConv, K=1 per layer, i.e.
+   ``X' = D^-1/2 (A + I) D^-1/2 X Θ``)::
+
+       b_g = ReLU(LN(E_g)),  q = SGConv^L(Q; A_c),  h_g = MLP(b_g + λ_pos q_g)
+
+2. Perturbation embeddings, refined on the GO graph ``A_go`` (a GenePT-like feature ``f_p``
+   adds ``F f_p`` so a gene without GO edges still gets an informative embedding)::
+
+       r = SGConv^L(R + F f; A_go)
+
+3. The sample's perturbation embeddings are summed and fused by an MLP (so any combination,
+   including unseen doubles, has an embedding) and added to every gene; the perturbed genes
+   themselves also get a learned flag embedding ``w_flag``::
+
+       e_g = h_g + MLP_fuse(Σ_{p∈S} r_p) + [g ∈ S] w_flag + w_0
+
+4. Decoder: a shared MLP, a gene-specific linear layer, a cross-gene MLP over all genes, and a
+   gene-specific output layer (optionally also fed the control mean ``c_g``)::
+
+       u_g = MLP_dec(ReLU(LN(e_g))),    z_g = w1_g · u_g + b1_g
+       s = MLP_cross(z_1..z_G),         Δ_g = w2_g · [z_g, s, c_g] + b2_g
+
+``Δ`` is the predicted change from control. Deviation from the reference code: LayerNorm instead
+of BatchNorm (batches of one condition, identical train/eval behaviour).
+
+Loss (:func:`gears_loss`), per perturbation ``c`` with samples ``n ∈ c`` and scored genes ``M``
+(all, or those non-zero in the condition)::
+
+    L_c = mean_{n∈c, g∈M} |Δ̂_ng - Δ_ng|^(2+γ) + λ_dir mean_{n∈c, g∈M} (sign(Δ_ng) - σ(Δ̂_ng))^2
+    L   = mean_c L_c
+
+with γ = 2 (autofocus) and ``σ = sign`` as in GEARS. ``sign`` has zero gradient, so by default
+``σ(x) = tanh(x / τ)`` (τ = ``direction_temperature``), which tends to ``sign`` as τ → 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import SGConv
+from torch_geometric.utils import scatter
+
+if TYPE_CHECKING:
+    from priorgraph.models.train import Batch
+
+
+def mlp(sizes: list[int], last_relu: bool = False) -> nn.Sequential:
+    """Linear layers with LayerNorm + ReLU between them (and after the last if ``last_relu``)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(pairwise(sizes)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2 or last_relu:
+            layers += [nn.LayerNorm(b), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def pool_perturbations(emb: Tensor, perts: Tensor) -> Tensor:
+    """``Σ_{p∈S_b} emb_p`` per sample: ``emb`` ``(P, H)``, ``perts`` ``(B, K)`` padded with -1."""
+    valid = (perts >= 0).unsqueeze(-1).to(emb.dtype)
+    return (emb[perts.clamp(min=0)] * valid).sum(1)
+
+
+def perturbed_gene_mask(perts: Tensor, pert_to_gene: Tensor, n_genes: int) -> Tensor:
+    """``(B, G)`` float: 1 where the expression gene is one of the sample's perturbed genes."""
+    genes = torch.where(perts >= 0, pert_to_gene[perts.clamp(min=0)], -1)
+    flag = torch.zeros(perts.shape[0], n_genes + 1, device=perts.device)
+    flag.scatter_(1, torch.where(genes >= 0, genes, n_genes), 1.0)
+    return flag[:, :n_genes]
+
+
+def gears_loss(
+    pred: Tensor,
+    target: Tensor,
+    condition: Tensor,
+    mask: Tensor | None = None,
+    gamma: float = 2.0,
+    direction_lambda: float = 0.1,
+    direction_temperature: float = 0.0,
+) -> Tensor:
+    """The GEARS loss (module docstring) on ``(B, G)`` predicted/true deltas.
+
+    ``condition`` ``(B,)`` groups samples by perturbation; ``mask`` ``(B, G)`` selects the scored
+    genes (None = all); ``direction_temperature`` 0 = the exact (gradient-free) sign term.
+    """
+    weight = torch.ones_like(pred) if mask is None else mask.to(pred.dtype)
+    focus = (pred - target).abs() ** (2 + gamma)
+    soft = torch.tanh(pred / direction_temperature) if direction_temperature > 0 else pred.sign()
+    direction = (target.sign() - soft) ** 2
+    per_sample = ((focus + direction_lambda * direction) * weight).sum(1)
+    _, group = torch.unique(condition, return_inverse=True)
+    num = scatter(per_sample, group, dim=0, reduce="sum")
+    den = scatter(weight.sum(1), group, dim=0, reduce="sum").clamp(min=1.0)
+    return (num / den).mean()
+
+
+@dataclass
+class GEARSConfig:
+    """Hyper-parameters of :class:`GEARS` (defaults after the GEARS paper, smaller ``hidden``)."""
+
+    hidden: int = 64
+    go_layers: int = 1
+    coexp_layers: int = 1
+    pos_weight: float = 0.2  # λ_pos
+    gamma: float = 2.0
+    direction_lambda: float = 0.1
+    direction_temperature: float = 0.1  # τ; 0 = exact GEARS sign term
+    nonzero_only: bool = True  # score only genes non-zero in the condition
+
+
+class GEARS(nn.Module):
+    """GEARS-style model: ``forward(perts (B, K)) -> (B, G)`` predicted change from control.
+
+    Inputs (all from priorgraph exports):
+
+    * ``n_genes``: expression genes ``G`` (rows of the co-expression export);
+    * ``go_edge_index`` ``(2, E)`` / ``go_edge_weight`` ``(E,)``: the GO graph export, over the
+      perturbation-gene index (``n_perts`` nodes, its node order defines the index);
+    * ``coexp_edge_index`` / ``coexp_edge_weight``: the co-expression export, over the genes;
+    * ``pert_to_gene`` ``(P,)`` long: expression row of each perturbation gene, -1 if unmeasured
+      (None: none flagged);
+    * ``ctrl_mean`` ``(G,)``: mean control expression (optional extra decoder input);
+    * ``pert_features`` ``(P, F)``: gene features (GenePT) aligned to the perturbation index.
+    """
+
+    name = "gears"
+    config_class = GEARSConfig
+
+    def __init__(
+        self,
+        n_genes: int,
+        n_perts: int,
+        go_edge_index: Tensor,
+        go_edge_weight: Tensor,
+        coexp_edge_index: Tensor,
+        coexp_edge_weight: Tensor,
+        pert_to_gene: Tensor | None = None,
+        ctrl_mean: Tensor | None = None,
+        pert_features: Tensor | None = None,
+        config: GEARSConfig | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config = config or GEARSConfig()
+        self.n_genes, self.n_perts = n_genes, n_perts
+        h = config.hidden
+        self.register_buffer("go_edge_index", go_edge_index.long())
+        self.register_buffer("go_edge_weight", go_edge_weight.float())
+        self.register_buffer("coexp_edge_index", coexp_edge_index.long())
+        self.register_buffer("coexp_edge_weight", coexp_edge_weight.float())
+        if pert_to_gene is None:
+            pert_to_gene = torch.full((n_perts,), -1, dtype=torch.long)
+        self.register_buffer("pert_to_gene", pert_to_gene.long())
+        self.register_buffer("ctrl_mean", ctrl_mean.float() if ctrl_mean is not None else None)
+        self.register_buffer(
+            "pert_features", pert_features.float() if pert_features is not None else None
+        )
+
+        self.gene_emb = nn.Parameter(torch.randn(n_genes, h) * 0.1)
+        self.gene_norm = nn.LayerNorm(h)
+        self.pos_emb = nn.Parameter(torch.randn(n_genes, h) * 0.1)
+        self.coexp_layers = nn.ModuleList(SGConv(h, h, K=1) for _ in range(config.coexp_layers))
+        self.gene_mlp = mlp([h, h, h], last_relu=True)
+
+        self.pert_emb = nn.Parameter(torch.randn(n_perts, h) * 0.1)
+        self.feature_proj = (
+            nn.Linear(pert_features.shape[1], h) if pert_features is not None else None
+        )
+        self.go_layers = nn.ModuleList(SGConv(h, h, K=1) for _ in range(config.go_layers))
+        self.pert_fuse = mlp([h, h, h], last_relu=True)
+        self.flag = nn.Linear(1, h)  # w_flag (weight) and w_0 (bias)
+
+        self.dec_norm = nn.LayerNorm(h)
+        self.decoder = mlp([h, 2 * h, h])
+        self.w1 = nn.Parameter(nn.init.xavier_normal_(torch.empty(n_genes, h)))
+        self.b1 = nn.Parameter(torch.zeros(n_genes))
+        self.cross = mlp([n_genes, h, h], last_relu=True)
+        extra = 2 if ctrl_mean is not None else 1
+        self.w2 = nn.Parameter(nn.init.xavier_normal_(torch.empty(n_genes, h + extra)))
+        self.b2 = nn.Parameter(torch.zeros(n_genes))
+
+    def gene_embeddings(self) -> Tensor:
+        """``h`` ``(G, H)``: base embeddings plus their co-expression-refined positional part."""
+        q = self.pos_emb
+        for i, layer in enumerate(self.coexp_layers):
+            q = layer(q, self.coexp_edge_index, self.coexp_edge_weight)
+            q = q.relu() if i < len(self.coexp_layers) - 1 else q
+        base = torch.relu(self.gene_norm(self.gene_emb))
+        return self.gene_mlp(base + self.config.pos_weight * q)
+
+    def perturbation_embeddings(self) -> Tensor:
+        """``r`` ``(P, H)``: perturbation embeddings refined on the GO graph."""
+        r = self.pert_emb
+        if self.feature_proj is not None:
+            r = r + self.feature_proj(self.pert_features)
+        for i, layer in enumerate(self.go_layers):
+            r = layer(r, self.go_edge_index, self.go_edge_weight)
+            r = r.relu() if i < len(self.go_layers) - 1 else r
+        return r
+
+    def forward(self, perts: Tensor) -> Tensor:
+        """``perts`` ``(B, K)`` rows of the perturbation index (-1 padded) → ``(B, G)`` deltas."""
+        fused = self.pert_fuse(pool_perturbations(self.perturbation_embeddings(), perts))
+        flag = perturbed_gene_mask(perts, self.pert_to_gene, self.n_genes).unsqueeze(-1)
+        e = self.gene_embeddings().unsqueeze(0) + fused.unsqueeze(1) + self.flag(flag)
+        u = self.decoder(torch.relu(self.dec_norm(e)))  # (B, G, H)
+        z = (u * self.w1).sum(-1) + self.b1  # (B, G)
+        s = self.cross(z).unsqueeze(1).expand(-1, self.n_genes, -1)  # (B, G, H)
+        parts = [z.unsqueeze(-1), s]
+        if self.ctrl_mean is not None:
+            parts.append(self.ctrl_mean.expand(len(z), -1).unsqueeze(-1))
+        return (torch.cat(parts, -1) * self.w2).sum(-1) + self.b2
+
+    def training_loss(self, batch: Batch) -> Tensor:
+        """:func:`gears_loss` of this batch with the configured γ, λ_dir, τ and gene mask."""
+        c = self.config
+        return gears_loss(
+            self(batch.perts),
+            batch.target,
+            batch.condition,
+            batch.mask if c.nonzero_only else None,
+            c.gamma,
+            c.direction_lambda,
+            c.direction_temperature,
+        )

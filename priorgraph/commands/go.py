@@ -1,0 +1,283 @@
+"""GO commands: ``ingest go``, ``go-graph build|list|query``, ``export go-graph|biolord-go``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from priorgraph import queries
+from priorgraph.commands.common import cli_errors, open_graph, parse_param
+from priorgraph.ingest import go as go_ingest
+from priorgraph.ingest import sources as registry
+from priorgraph.ingest.go_graph import (
+    DEFAULT_K,
+    DEFAULT_THRESHOLD,
+    GOGraphSpec,
+    build_go_graph,
+    read_gene_list,
+)
+from priorgraph.kg import ids
+from priorgraph.output import FORMATS, render
+
+
+def _input(value: str | None) -> tuple[Path | None, registry.Source | None]:
+    """A file path, or the name of a registered source (fetched from mirror/cache/URL)."""
+    if value is None:
+        return None, None
+    if Path(value).exists() or value not in registry.REGISTRY:
+        return Path(value), None
+    return registry.fetch(value), registry.get(value)
+
+
+def _echo(rows: list[dict], fmt: str) -> None:
+    text = render(rows, fmt)
+    if text is not None:
+        click.echo(text)
+
+
+@click.group()
+def ingest() -> None:
+    """Load public sources into the graph."""
+
+
+@ingest.command("go")
+@click.option("--obo", help="GO ontology: an OBO file or a registry name (go.basic.obo).")
+@click.option("--gaf", help="Annotations: a GAF 2.x file (.gz ok) or a registry name.")
+@click.option("--table", help="Annotations: a two-column gene<TAB>go_id table or registry name.")
+@click.option("--gears-pickle", help="Annotations: GEARS's gene2go pickle or a registry name.")
+@click.option("--source", help="Annotation source name (default: registry name or go.<format>).")
+@click.option(
+    "--version",
+    "version",
+    help="Annotation source version (default: registry version or the file's sha256 prefix).",
+)
+@click.option("--species", default=ids.DEFAULT_SPECIES, show_default=True)
+@click.option("--propagate", is_flag=True, help="Add ancestors (IS_A/PART_OF) as inferred.")
+@click.option(
+    "--on-error",
+    type=click.Choice(["raise", "skip"]),
+    default="raise",
+    show_default=True,
+    help="skip: leave bad lines out and list them in the report.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the ingest report (counts, remapped terms, problems) as JSON.",
+)
+def ingest_go(
+    obo: str | None,
+    gaf: str | None,
+    table: str | None,
+    gears_pickle: str | None,
+    source: str | None,
+    version: str | None,
+    species: str,
+    propagate: bool,
+    on_error: str,
+    report: Path | None,
+) -> None:
+    """GO ontology and/or gene annotations, checked first and written in one transaction."""
+    given = {k: v for k, v in (("gaf", gaf), ("table", table), ("gears-pickle", gears_pickle)) if v}
+    if len(given) > 1:
+        raise click.UsageError("give one of --gaf, --table, --gears-pickle")
+    kind, value = next(iter(given.items()), ("gaf", None))
+    with cli_errors():
+        obo_path, obo_source = _input(obo)
+        ann_path, ann_source = _input(value)
+    with open_graph() as graph:
+        result = go_ingest.ingest_go(
+            graph,
+            obo=obo_path,
+            annotations=ann_path,
+            kind=kind,
+            source=source or (ann_source.name if ann_source else None),
+            version=version or (ann_source.version if ann_source else None),
+            ontology_source=obo_source.name if obo_source else "go.obo",
+            species=species,
+            propagate=propagate,
+            on_error=on_error,  # type: ignore[arg-type]
+        )
+    summary = result.as_dict()
+    if report is not None:
+        report.write_text(json.dumps(summary, indent=2, default=str))
+    click.echo(
+        f"GO ingest: {result.terms} terms, {result.edges}, {result.genes} genes, "
+        f"{result.annotations} annotations (+{result.inferred} inferred), "
+        f"{result.not_excluded} NOT-qualified excluded, {len(result.remapped)} remapped, "
+        f"{len(result.problems)} problems skipped"
+    )
+    for problem in result.problems[:20]:
+        click.echo(f"  skipped {problem}")
+
+
+@click.group("go-graph")
+def go_graph() -> None:
+    """GEARS GO-similarity graphs stored as GO_SIMILAR {jaccard, rank, graph}."""
+
+
+@go_graph.command("build")
+@click.option("--name", default="gears_go", show_default=True, help="Graph name.")
+@click.option(
+    "--genes",
+    "genes_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Gene list (one per line); default: every annotated gene.",
+)
+@click.option("--k", default=DEFAULT_K, show_default=True, help="Neighbours per gene (+ self).")
+@click.option("--threshold", default=DEFAULT_THRESHOLD, show_default=True, help="Keep J > this.")
+@click.option("--source", help="Annotation source to use (default: all).")
+@click.option("--include-inferred", is_flag=True, help="Use propagated annotations too.")
+@click.option("--species", default=ids.DEFAULT_SPECIES, show_default=True)
+def build(
+    name: str,
+    genes_file: str | None,
+    k: int,
+    threshold: float,
+    source: str | None,
+    include_inferred: bool,
+    species: str,
+) -> None:
+    """Compute a GO graph from the annotations in the graph and store it under NAME."""
+    with cli_errors():
+        genes = read_gene_list(genes_file, species) if genes_file else None
+    with open_graph() as graph:
+        start = time.perf_counter()
+        spec = GOGraphSpec(name, k, threshold, source, include_inferred)
+        record = build_go_graph(graph, spec, genes)
+    click.echo(
+        f"GO graph {name!r}: {record['n_genes']} genes, {record['n_edges']} edges, "
+        f"{len(record['unannotated'])} unannotated, build {record['build']} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+
+
+@go_graph.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def list_graphs(fmt: str) -> None:
+    """The stored GO graphs and their parameters."""
+    with open_graph() as graph:
+        _echo(queries.run(graph, "go_graphs"), fmt)
+
+
+@go_graph.command("query")
+@click.argument("name", type=click.Choice([n for n in queries.names() if n.startswith("go_")]))
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def query(name: str, params: tuple[str, ...], fmt: str) -> None:
+    """Run a named GO query (see docs/go.md) with parameters."""
+    with open_graph() as graph:
+        _echo(queries.run(graph, name, **dict(parse_param(p) for p in params)), fmt)
+
+
+@click.group()
+def export() -> None:
+    """Exports to PyTorch Geometric / AnnData with a saved node-id map and a content hash."""
+
+
+def _go_export(graph, genes, k, graph_name, source, threshold, drop):
+    from priorgraph.queries.export_go import go_graph_export  # torch: loaded only when exporting
+
+    return go_graph_export(
+        graph,
+        genes,
+        k=k,
+        graph_name=graph_name,
+        source=source,
+        threshold=threshold,
+        drop_unannotated=drop,
+    )
+
+
+_export_options = (
+    click.option("--k", default=DEFAULT_K, show_default=True, help="Neighbours per gene (+ self)."),
+    click.option(
+        "--graph",
+        "graph_name",
+        help="Use this stored GO graph (default: compute "
+        "for exactly the gene list from the annotations).",
+    ),
+    click.option("--source", help="Annotation source (default: all)."),
+    click.option("--threshold", default=DEFAULT_THRESHOLD, show_default=True),
+    click.option("--drop-unannotated", is_flag=True, help="Drop genes without GO annotation."),
+    click.option("--species", default=ids.DEFAULT_SPECIES, show_default=True),
+)
+
+
+def _with_export_options(command):
+    for option in reversed(_export_options):
+        command = option(command)
+    return command
+
+
+@export.command("go-graph")
+@click.option("--genes", "genes_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_with_export_options
+def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unannotated, species):
+    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash)."""
+    with open_graph() as graph:
+        genes = read_gene_list(genes_file, species)
+        result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
+        result.save(out)
+    click.echo(f"{out}: {result.describe()}")
+
+
+@export.command("biolord-go")
+@click.option("--h5ad", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--genes",
+    "genes_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Gene list of the GO graph (default: the perturbed genes of the data).",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--condition-key", default="condition", show_default=True)
+@click.option("--control", default="ctrl", show_default=True)
+@_with_export_options
+def export_biolord(
+    h5ad,
+    genes_file,
+    out,
+    condition_key,
+    control,
+    k,
+    graph_name,
+    source,
+    threshold,
+    drop_unannotated,
+    species,
+):
+    """bioLORD genetic-perturbation AnnData: mean expression per single perturbation and the
+    GO-neighbour vectors in obsm['go_neighbours']."""
+    import anndata as ad
+
+    from priorgraph.queries import export_go
+
+    with cli_errors():
+        adata = ad.read_h5ad(h5ad)
+        if genes_file is not None:
+            genes = read_gene_list(genes_file, species)
+        else:
+            genes = sorted(
+                {
+                    ids.gene_id(g, species)
+                    for c in adata.obs[condition_key].astype(str).unique()
+                    if (g := export_go.single_perturbation_gene(c, control))
+                }
+            )
+    with open_graph() as graph:
+        result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
+        layout = export_go.biolord_anndata(
+            adata, result, condition_key=condition_key, control=control, species=species
+        )
+        layout.write_h5ad(out)
+    missing = layout.uns[f"{export_go.FEATURES_KEY}_missing"]
+    click.echo(
+        f"{out}: {layout.n_obs} single perturbations × {layout.n_vars} genes, "
+        f"GO vectors of {len(result.node_ids['node'])} genes; not in the GO export: "
+        f"{list(missing) or 'none'}"
+    )

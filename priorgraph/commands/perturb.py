@@ -1,0 +1,325 @@
+"""Perturb-seq commands: ``ingest perturbseq``, ``split``, ``baseline``, ``runs``, ``effects``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.commands.go import ingest as ingest_group
+from priorgraph.ingest import sources as registry
+from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
+from priorgraph.ingest.splits import (
+    KINDS,
+    build_coexpression,
+    list_splits,
+    load_split,
+    make_split,
+    splits_dir,
+    write_coexpression,
+)
+from priorgraph.models import baselines, writeback
+from priorgraph.output import FORMATS, render
+from priorgraph.queries import effects as effect_queries
+
+STORE_HELP = "Folder of ingested data sets (default: $PRIORGRAPH_HOME/perturbseq)."
+store_option = click.option("--store", type=click.Path(path_type=Path), help=STORE_HELP)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+
+
+def _show(rows: list[dict], fmt: str) -> None:
+    text = render(rows, fmt)
+    if text is not None:
+        click.echo(text)
+
+
+def _source_path(source: str) -> Path:
+    """A file path, or the name of a registered source (``perturb.papalexi2021``)."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if source in registry.REGISTRY:
+        return registry.fetch(source)
+    raise FileNotFoundError(f"{source}: neither a file nor a registered source")
+
+
+@click.command("perturbseq")
+@click.argument("source")
+@click.option("--dataset", required=True, help="Data set name (id of its Dataset node).")
+@click.option("--condition-col", default="condition", show_default=True)
+@click.option("--separator", default="+", show_default=True)
+@click.option("--control", default="ctrl", show_default=True)
+@click.option("--gene-col", default=None, help="var column with gene symbols (default var_names).")
+@click.option("--layer", default=None, help="Layer with the expression (default X).")
+@click.option("--species", default="human", show_default=True)
+@click.option("--min-cells", default=10, show_default=True, type=click.IntRange(1))
+@click.option("--top-de", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--no-graph", is_flag=True, help="Only compute and save the files.")
+@store_option
+def ingest_perturbseq(
+    source: str,
+    dataset: str,
+    condition_col: str,
+    separator: str,
+    control: str,
+    gene_col: str | None,
+    layer: str | None,
+    species: str,
+    min_cells: int,
+    top_de: int,
+    no_graph: bool,
+    store: Path | None,
+) -> None:
+    """Ingest a Perturb-seq h5ad (a path or a registered source name)."""
+    config = PerturbSeqConfig(
+        dataset=dataset, condition_col=condition_col, separator=separator, control=control,
+        gene_col=gene_col, layer=layer, species=species, min_cells=min_cells, n_top_de=top_de,
+    )  # fmt: skip
+    with cli_errors():
+        path = _source_path(source)
+    if no_graph:
+        with cli_errors():
+            report, counts = ingest(None, path, config, store=store)
+    else:
+        with open_graph() as graph:
+            report, counts = ingest(graph, path, config, store=store)
+    for line in report.lines():
+        click.echo(line)
+    for part, c in counts.items():
+        click.echo(f"  {part:16} {c.rows:6} rows, {c.nodes_created + c.relationships_created} new")
+
+
+@click.group()
+def split() -> None:
+    """Train/val/test splits of an ingested data set and their co-expression graphs."""
+
+
+@split.command("create")
+@click.argument("dataset")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(KINDS), default="simulation", show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--train-gene-set-size", type=float, help="simulation: share of seen genes (0.75)")
+@click.option("--combo-seen2-train-frac", type=float, help="simulation: (0.75)")
+@click.option("--train-fraction", type=float, help="double: share of doubles in train (0.5)")
+@click.option("--val-fraction", type=float, help="double: share of held-out doubles in val (0.1)")
+@click.option("--k", "k", default=20, show_default=True, help="Co-expression partners per gene.")
+@click.option("--threshold", default=0.4, show_default=True, help="Co-expression |r| cut-off.")
+@click.option("--no-graph", is_flag=True, help="Only save the split; no co-expression edges.")
+@store_option
+def split_create(
+    dataset: str,
+    name: str,
+    kind: str,
+    seed: int,
+    train_gene_set_size: float | None,
+    combo_seen2_train_frac: float | None,
+    train_fraction: float | None,
+    val_fraction: float | None,
+    k: int,
+    threshold: float,
+    no_graph: bool,
+    store: Path | None,
+) -> None:
+    """Create split NAME of DATASET, save it, and store its training co-expression graph."""
+    given = {
+        "train_gene_set_size": train_gene_set_size,
+        "combo_seen2_train_frac": combo_seen2_train_frac,
+        "train_fraction": train_fraction,
+        "val_fraction": val_fraction,
+    }
+    with cli_errors():
+        record = load_dataset(dataset, store)
+        params = {key: v for key, v in given.items() if v is not None}
+        made = make_split(kind, name, record, seed, **params)
+        path = made.save(splits_dir(dataset, store))
+    click.echo(f"split {name}: {len(made.train)} train, {len(made.val)} val, {len(made.test)} test")
+    for group, conditions in made.subgroups.items():
+        click.echo(f"  {group:14} {len(conditions)}")
+    click.echo(f"saved to {path}")
+    if no_graph:
+        return
+    with cli_errors():
+        edges = build_coexpression(record, made, k=k, threshold=threshold)
+    with open_graph() as graph:
+        counts = write_coexpression(graph, record, made, edges)
+    click.echo(
+        f"COEXPRESSED: {counts.rows} edges from training cells ({counts.unmatched} unmatched)"
+    )
+
+
+@split.command("list")
+@click.argument("dataset")
+@store_option
+@format_option
+def split_list(dataset: str, store: Path | None, fmt: str) -> None:
+    """Saved splits of DATASET."""
+    with cli_errors():
+        rows = [
+            {"name": s.name, "kind": s.kind, "seed": s.seed, "train": len(s.train),
+             "val": len(s.val), "test": len(s.test)}
+            for s in list_splits(dataset, store)
+        ]  # fmt: skip
+    _show(rows, fmt)
+
+
+@split.command("show")
+@click.argument("dataset")
+@click.argument("name")
+@store_option
+@format_option
+def split_show(dataset: str, name: str, store: Path | None, fmt: str) -> None:
+    """Every condition of split NAME with its set and test subgroup."""
+    with cli_errors():
+        saved = load_split(dataset, name, store)
+    groups = saved.subgroup_of()
+    rows = [
+        {"condition": c, "set": s, "subgroup": groups.get(c, "")}
+        for c, s in sorted(saved.assignment().items())
+    ]
+    _show(rows, fmt)
+
+
+@click.command()
+@click.argument("dataset")
+@click.argument("split_name", metavar="SPLIT")
+@click.option("--model", type=click.Choice(list(baselines.MODELS)), default="linear")
+@click.option("--k", "k", default=10, show_default=True, help="linear: principal components.")
+@click.option("--ridge", default=0.1, show_default=True, help="linear: ridge penalty λ.")
+@click.option(
+    "--features",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="linear: gene-feature CSV/TSV (genes in rows) for P instead of PCA.",
+)
+@click.option("--on", "on", type=click.Choice(["test", "val"]), multiple=True, default=["test"])
+@click.option("--no-write", is_flag=True, help="Evaluate only; write nothing to the graph.")
+@store_option
+@format_option
+def baseline(
+    dataset: str,
+    split_name: str,
+    model: str,
+    k: int,
+    ridge: float,
+    features: Path | None,
+    on: tuple[str, ...],
+    no_write: bool,
+    store: Path | None,
+    fmt: str,
+) -> None:
+    """Fit a baseline on SPLIT's training data, evaluate it, write its predictions back."""
+    with cli_errors():
+        record = load_dataset(dataset, store)
+        pb = record.pseudobulk()
+        chosen = load_split(dataset, split_name, store)
+        params = {}
+        if model == "linear":
+            params = {"k": k, "ridge": ridge}
+            if features is not None:
+                params["features"] = baselines.read_features(features)
+        result = baselines.run_baseline(
+            baselines.make_model(model, **params), pb, chosen, record.pseudobulk_sha256, on=on
+        )
+    rows = [
+        {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}
+        for group, values in result.evaluation.per_subgroup.items()
+    ]
+    _show(rows, fmt)
+    if no_write:
+        return
+    with open_graph() as graph:
+        n = writeback.write_run(
+            graph, result.run, result.deltas(pb.control_mean), pb.genes,
+            species=record.config.species, progress=fmt == "table",
+        )  # fmt: skip
+    click.echo(f"run {result.run.id}: {n} predicted effects written", err=True)
+
+
+@click.group()
+def runs() -> None:
+    """Model runs written back to the graph."""
+
+
+@runs.command("list")
+@click.option("--dataset", default=None)
+@format_option
+def runs_list(dataset: str | None, fmt: str) -> None:
+    """Every run, newest first."""
+    with open_graph() as graph:
+        rows = writeback.list_runs(graph, dataset)
+    _show(rows, fmt)
+
+
+@runs.command("show")
+@click.argument("run")
+@format_option
+def runs_show(run: str, fmt: str) -> None:
+    """A run's configuration and its metrics per subgroup."""
+    with open_graph() as graph:
+        info = writeback.show_run(graph, run)
+    metrics = info.pop("metrics")
+    _show([{"property": key, "value": value} for key, value in sorted(info.items())], fmt)
+    _show([{"subgroup": group, **values} for group, values in metrics.items()], fmt)
+
+
+@runs.command("delete")
+@click.argument("run")
+def runs_delete(run: str) -> None:
+    """Delete a run and its predicted effects."""
+    with open_graph() as graph:
+        n = writeback.delete_run(graph, run)
+    click.echo(f"deleted run {run} and {n} predicted effects")
+
+
+@click.command()
+@click.option("--gene", help="Gene symbol: which perturbations move it.")
+@click.option("--perturbation", help="Condition label (A+B): which genes it moves.")
+@click.option("--run", default=None, help="Only this run's predictions (default: every run).")
+@click.option("--dataset", default=None, help="Only this data set.")
+@click.option("--top", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--species", default="human", show_default=True)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --perturbation, --run and --dataset: PNG of predicted vs observed deltas.",
+)
+@format_option
+def effects(
+    gene: str | None,
+    perturbation: str | None,
+    run: str | None,
+    dataset: str | None,
+    top: int,
+    species: str,
+    plot: Path | None,
+    fmt: str,
+) -> None:
+    """Predicted (and observed) effects for a gene or a perturbation."""
+    if (gene is None) == (perturbation is None):
+        raise click.UsageError("give exactly one of --gene or --perturbation")
+    if plot is not None and (perturbation is None or run is None or dataset is None):
+        raise click.UsageError("--plot needs --perturbation, --run and --dataset")
+    with open_graph() as graph:
+        if gene is not None:
+            rows = effect_queries.gene_effects(
+                graph, gene, run=run, top=top, dataset=dataset, species=species
+            )
+        else:
+            rows = effect_queries.perturbation_effects(
+                graph, perturbation, run=run, top=top, dataset=dataset
+            )
+        if plot is not None:
+            effect_queries.plot_predicted_vs_observed(graph, dataset, perturbation, run, plot)
+    if not rows:
+        click.echo("no effects found", err=True)
+    _show(rows, fmt)
+    if plot is not None:
+        click.echo(f"plot written to {plot}", err=True)
+
+
+# `priorgraph ingest perturbseq`: the `ingest` group lives in commands/go.py.
+ingest_group.add_command(ingest_perturbseq)
+COMMANDS = (split, baseline, runs, effects)

@@ -1,0 +1,94 @@
+"""Per-gene and per-perturbation effects (named queries ``effects_*``) and a predicted-vs-observed
+plot, for Python users and the ``priorgraph effects`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from priorgraph import queries
+from priorgraph.ingest.perturbseq import Pseudobulk
+from priorgraph.kg import ids
+from priorgraph.kg.connection import Graph
+
+
+def gene_effects(
+    graph: Graph,
+    gene: str,
+    *,
+    run: str | None = None,
+    top: int = 20,
+    dataset: str | None = None,
+    species: str = "human",
+) -> list[dict[str, Any]]:
+    """Perturbations predicted/observed to move ``gene`` (a symbol or a ``species:symbol`` id)."""
+    gene_id = gene if ":" in gene else ids.gene_id(gene, species)
+    return queries.run(graph, "effects_gene", gene=gene_id, run=run, top=top, dataset=dataset)
+
+
+def perturbation_effects(
+    graph: Graph,
+    perturbation: str,
+    *,
+    run: str | None = None,
+    top: int = 20,
+    dataset: str | None = None,
+) -> list[dict[str, Any]]:
+    """Genes predicted/observed to move under a perturbation given by its label (``A+B``)."""
+    return queries.run(
+        graph, "effects_perturbation", condition=perturbation, run=run, top=top, dataset=dataset
+    )
+
+
+def plot_predicted_vs_observed(
+    graph: Graph, dataset: str, perturbation: str, run: str, path: str | Path, *, n_top: int = 20
+) -> Path:
+    """PNG scatter of a run's predicted deltas against the observed ones (all genes; the top
+    DE genes highlighted and labelled), observed deltas from the data set's pseudobulk file."""
+    record = queries.run(graph, "effects_dataset", dataset=dataset)
+    if not record:
+        raise ValueError(f"no data set {dataset!r} in the graph")
+    pb = Pseudobulk.load(record[0]["pseudobulk_path"], record[0]["pseudobulk_sha256"])
+    try:
+        i = pb.row(perturbation)
+    except KeyError as err:
+        raise ValueError(err.args[0]) from None
+    pid = ids.perturbation_id(dataset, perturbation)
+    rows = queries.run(graph, "effects_run_perturbation", perturbation=pid, run=run)
+    if not rows:
+        raise ValueError(f"run {run!r} has no predictions for {pid}")
+    index = {g: j for j, g in enumerate(pb.genes)}
+    genes = np.array([index[r["gene"]] for r in rows])
+    predicted = np.array([r["predicted"] for r in rows])
+    observed = pb.deltas[i, genes]
+    top = set(pb.top_de(perturbation, n_top).tolist())
+    is_top = np.array([j in top for j in genes])
+
+    fig = Figure(figsize=(5.5, 5.5))
+    FigureCanvasAgg(fig)  # the Agg canvas: no display or pyplot state needed
+    ax = fig.add_subplot()
+    ax.scatter(observed[~is_top], predicted[~is_top], s=8, c="0.6", label="other genes")
+    ax.scatter(observed[is_top], predicted[is_top], s=18, c="tab:red", label=f"top {n_top} DE")
+    for j, x, y in zip(genes[is_top], observed[is_top], predicted[is_top], strict=True):
+        ax.annotate(pb.genes[j], (x, y), fontsize=6, xytext=(2, 2), textcoords="offset points")
+    low = float(min(observed.min(), predicted.min()))
+    high = float(max(observed.max(), predicted.max()))
+    ax.plot([low, high], [low, high], lw=0.8, c="k", ls="--")
+    ax.axhline(0, lw=0.5, c="0.8")
+    ax.axvline(0, lw=0.5, c="0.8")
+    r = np.corrcoef(observed, predicted)[0, 1] if predicted.std() > 0 else float("nan")
+    ax.set(
+        xlabel="observed delta (log-normalised)",
+        ylabel="predicted delta",
+        title=f"{perturbation} ({dataset})\nrun {run}  r = {r:.2f}",
+    )
+    ax.legend(loc="best", fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path

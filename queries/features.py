@@ -1,0 +1,187 @@
+"""Gene-feature matrices from gene embeddings stored in the graph, aligned to an export's id map.
+
+A model that takes gene features (perturbation embeddings in GEARS-style models) asks for the
+rows of an export's node-id map: row ``i`` of the matrix is the embedding of gene
+``node_ids[i]``. Genes without an embedding are reported; they are filled with zeros or with the
+mean of the present rows only when asked (``fill="zero"|"mean"``), so a gene with no GO
+annotation but a text summary is still embedded, and nothing is silently invented.
+
+Embedding *kinds* (``genept`` now; ``musegnn`` later) differ only in the Gene property and the
+vector index that hold them: add one :class:`EmbeddingKind` row to ``KINDS``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from priorgraph import queries
+from priorgraph.kg import ids as kg_ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import batched
+from priorgraph.queries.export import HOMOGENEOUS, Export
+
+Fill = Literal["zero", "mean"]
+FILLS: tuple[str, ...] = ("zero", "mean")
+
+
+@dataclass(frozen=True)
+class EmbeddingKind:
+    """Where one kind of gene embedding lives: a Gene property and its cosine vector index.
+
+    ``index_query`` names the ``.cypher`` DDL that creates the index for ``$dimension``.
+    """
+
+    name: str
+    property: str
+    index: str
+    index_query: str
+
+    @property
+    def model_property(self) -> str:
+        return f"{self.property}_model"
+
+    def meta(self, model: str | None, source: str | None, version: str | None) -> dict:
+        """Metadata properties stored beside each vector (all None clears them)."""
+        return {
+            f"{self.property}_model": model,
+            f"{self.property}_source": source,
+            f"{self.property}_source_version": version,
+        }
+
+    def params(self) -> dict[str, str]:
+        return {"property": self.property, "index": self.index}
+
+
+KINDS: dict[str, EmbeddingKind] = {
+    "genept": EmbeddingKind("genept", "genept", "gene_genept", "genept_vector_index"),
+}
+
+
+def get_kind(name: str) -> EmbeddingKind:
+    """The registered embedding kind ``name`` (ValueError naming the known ones otherwise)."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown embedding kind {name!r}; known: {', '.join(KINDS)}") from None
+
+
+class MissingFeaturesError(ValueError):
+    """Some requested genes have no embedding and no fill was asked for."""
+
+
+@dataclass
+class GeneFeatures:
+    """A ``len(ids) × dim`` float32 matrix; ``present[i]`` is False where row i was filled."""
+
+    ids: list[str]
+    matrix: np.ndarray
+    present: np.ndarray
+    kind: str
+    fill: str | None
+
+    @property
+    def missing(self) -> list[str]:
+        return [node_id for node_id, ok in zip(self.ids, self.present, strict=True) if not ok]
+
+    def tensor(self) -> torch.Tensor:
+        return torch.from_numpy(self.matrix)
+
+    def save(self, path: str | Path) -> Path:
+        """``.npz`` (matrix, ids, present) or ``.pt`` (a dict of tensors and ids)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".pt":
+            torch.save(
+                {"x": self.tensor(), "ids": self.ids, "present": torch.from_numpy(self.present),
+                 "kind": self.kind, "fill": self.fill},
+                path,
+            )  # fmt: skip
+        elif path.suffix == ".npz":
+            np.savez(path, matrix=self.matrix, ids=np.array(self.ids), present=self.present)
+        else:
+            raise ValueError(f"{path}: write features as .npz or .pt")
+        return path
+
+
+def fetch_vectors(graph: Graph, ids: Sequence[str], kind: str = "genept") -> dict[str, np.ndarray]:
+    """``{gene id: vector}`` for the requested ids that carry the embedding."""
+    spec = get_kind(kind)
+    out: dict[str, np.ndarray] = {}
+    for chunk in batched(dict.fromkeys(ids), 5_000):
+        for row in queries.run(graph, "genept_features", ids=chunk, property=spec.property):
+            out[row["id"]] = np.asarray(row["vector"], dtype=np.float32)
+    return out
+
+
+def gene_features(
+    graph: Graph, ids: Sequence[str], kind: str = "genept", fill: Fill | None = None
+) -> GeneFeatures:
+    """Rows aligned with ``ids``; missing genes raise unless ``fill`` is ``zero`` or ``mean``.
+
+    mean fill: every missing row is μ = (1/|P|) Σ_{i∈P} x_i over the present rows P.
+    """
+    if fill is not None and fill not in FILLS:
+        raise ValueError(f"fill must be one of {FILLS} or None, got {fill!r}")
+    vectors = fetch_vectors(graph, ids, kind)
+    present = np.array([node_id in vectors for node_id in ids], dtype=bool)
+    missing = [node_id for node_id, ok in zip(ids, present, strict=True) if not ok]
+    if not vectors:
+        raise MissingFeaturesError(f"none of the {len(ids)} genes has a {kind} embedding")
+    if missing and fill is None:
+        shown = ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")
+        raise MissingFeaturesError(
+            f"{len(missing)} of {len(ids)} genes have no {kind} embedding: {shown} "
+            "(pass fill='zero' or 'mean' to fill them)"
+        )
+    dims = {v.shape[0] for v in vectors.values()}
+    if len(dims) != 1:
+        raise ValueError(f"{kind} embeddings of mixed dimensions {sorted(dims)} in the graph")
+    dim = dims.pop()
+    matrix = np.zeros((len(ids), dim), dtype=np.float32)
+    for i, node_id in enumerate(ids):
+        if node_id in vectors:
+            matrix[i] = vectors[node_id]
+    if missing and fill == "mean":
+        matrix[~present] = matrix[present].mean(axis=0)
+    return GeneFeatures(list(ids), matrix, present, kind, fill if missing else None)
+
+
+def features_for_export(
+    graph: Graph,
+    export: Export,
+    node_type: str = HOMOGENEOUS,
+    kind: str = "genept",
+    fill: Fill | None = None,
+) -> GeneFeatures:
+    """Gene features aligned with ``export.node_ids[node_type]`` (row i ↔ node i)."""
+    return gene_features(graph, export.node_ids[node_type], kind, fill)
+
+
+def read_ids(path: str | Path, node_type: str = HOMOGENEOUS, species: str = "human") -> list[str]:
+    """An ordered gene-id list from a saved export (``.pt``), its ``.ids.tsv`` map, or a text
+    file with one gene id (``human:KLF1``) or bare symbol (``KLF1``) per line."""
+    path = Path(path)
+    if path.suffix == ".pt":
+        return list(Export.load(path).node_ids[node_type])
+    with open(path, newline="") as handle:
+        first = handle.readline()
+        if first.rstrip("\n").split("\t") == ["node_type", "row", "id"]:
+            reader = csv.DictReader(handle, fieldnames=["node_type", "row", "id"], delimiter="\t")
+            rows = [r for r in reader if r["node_type"] == node_type]
+            if not rows:
+                raise ValueError(f"{path}: no rows of node type {node_type!r}")
+            return [r["id"] for r in sorted(rows, key=lambda r: int(r["row"]))]
+        lines = [first, *handle]
+    out = []
+    for line in lines:
+        text = line.strip()
+        if text and not text.startswith("#"):
+            out.append(text if ":" in text else kg_ids.gene_id(text, species))
+    return out

@@ -1,0 +1,2 @@
+// Drop a vector index whose dimension no longer matches the embeddings (replace mode).
+DROP INDEX $index IF EXISTS

@@ -1,0 +1,13 @@
+// Genes similar in text but sharing no GO term with the query gene: the nearest $candidates
+// by embedding, kept when both genes are GO-annotated and no GOTerm annotates both.
+MATCH (q:Gene {id: $gene_id})
+WHERE q[$property] IS NOT NULL AND EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm) }
+CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node
+WITH q, node, 2 * vector.similarity.cosine(q[$property], node[$property]) - 1 AS cosine
+WHERE node <> q
+  AND EXISTS { (node)-[:ANNOTATED_WITH]->(:GOTerm) }
+  AND NOT EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm)<-[:ANNOTATED_WITH]-(node) }
+RETURN node.id AS id, node.symbol AS symbol, round(cosine, 4) AS cosine,
+       COUNT { (node)-[:ANNOTATED_WITH]->(:GOTerm) } AS go_terms
+ORDER BY cosine DESC, id
+LIMIT $k

@@ -1,0 +1,8 @@
+// Conserved peaks linked to one gene, strongest first, with the peaks they lift to.
+// $species, $symbol; $methods: list of link methods or null for all.
+MATCH (p:Peak)-[r:LINKED_TO]->(g:Gene {species: $species, symbol: $symbol})
+WHERE p.conserved = true AND ($methods IS NULL OR r.method IN $methods)
+OPTIONAL MATCH (p)-[l:LIFTS_TO]->(t:Peak)
+RETURN p.id AS peak, r.method AS method, r.distance AS distance, r.weight AS weight,
+       r.sign AS sign, collect(t.id) AS lifts_to, max(l.overlap) AS overlap
+ORDER BY weight DESC, peak

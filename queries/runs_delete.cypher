@@ -1,0 +1,4 @@
+// Delete a ModelRun node (its effects are deleted first, in batches).
+MATCH (r:ModelRun {id: $run})
+DETACH DELETE r
+RETURN count(*) AS deleted

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from priorgraph.cli import main
+from priorgraph.queries.export import Export
+
+OBO = """format-version: 1.2
+
+[Term]
+id: GO:0000001
+name: root
+namespace: biological_process
+
+[Term]
+id: GO:0000002
+name: child
+namespace: biological_process
+is_a: GO:0000001
+
+[Term]
+id: GO:0000003
+name: obsolete thing
+is_obsolete: true
+replaced_by: GO:0000002
+"""
+
+
+@pytest.fixture
+def cli(neo4j_settings, graph, monkeypatch):
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
+    (tmp_path / "go.obo").write_text(OBO)
+    table = tmp_path / "t.tsv"
+    table.write_text("KLF1\tGO:0000002\nGATA1\tGO:0000003\nGATA1\tGO:0000001\nTAL1\tGO:0009999\n")
+    failed = cli("ingest", "go", "--obo", tmp_path / "go.obo", "--table", table)
+    assert failed.exit_code == 1
+    assert f"{table}:4: unknown GO id GO:0009999 (gene TAL1)" in failed.output
+    assert graph.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+
+    report = tmp_path / "report.json"
+    ok = cli("ingest", "go", "--obo", tmp_path / "go.obo", "--table", table,
+             "--on-error", "skip", "--report", report)  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "2 genes, 3 annotations" in ok.output and "1 remapped" in ok.output
+    summary = json.loads(report.read_text())
+    assert summary["problems"] == [f"{table}:4: unknown GO id GO:0009999 (gene TAL1)"]
+    assert summary["remapped"][0]["to"] == "GO:0000002"
+
+    built = cli("go-graph", "build", "--name", "gears", "--k", "1")
+    assert built.exit_code == 0 and "2 genes, 4 edges" in built.output
+    listed = cli("go-graph", "list", "--format", "json")
+    assert json.loads(listed.output)[0]["graph"] == "gears"
+    neighbours = cli("go-graph", "query", "go_neighbours", "-p", "gene=human:KLF1",
+                     "-p", "go_graph=gears", "--format", "json")  # fmt: skip
+    assert [r["neighbour"] for r in json.loads(neighbours.output)] == ["human:KLF1", "human:GATA1"]
+
+    genes = tmp_path / "genes.txt"
+    genes.write_text("KLF1\nGATA1\nTAL1\n")
+    out = tmp_path / "go.pt"
+    exported = cli("export", "go-graph", "--genes", genes, "--k", "20", "--out", out)
+    assert exported.exit_code == 0, exported.output
+    bundle = Export.load(out)
+    assert bundle.node_ids["node"] == ["human:KLF1", "human:GATA1", "human:TAL1"]
+    assert bundle.meta["unannotated"] == ["human:TAL1"]
+    assert bundle.data.num_nodes == 3 and bundle.data.edge_index.shape == (2, 4)
+
+
+def test_empty_annotation_file_is_an_error(cli, tmp_path):
+    (tmp_path / "go.obo").write_text(OBO)
+    (tmp_path / "empty.gaf").write_text("")
+    result = cli("ingest", "go", "--obo", tmp_path / "go.obo", "--gaf", tmp_path / "empty.gaf")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'empty.gaf'}:0: empty file" in result.output

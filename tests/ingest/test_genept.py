@@ -1,0 +1,127 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from priorgraph.ingest import genept
+from priorgraph.kg.writer import Provenance
+
+PROV = Provenance("test.genept", "1")
+KNOWN = {"KLF1", "GATA1", "TAL1", "CD3E"}
+
+
+def write_csv(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_csv_with_pandas_header_reads_symbols_and_values(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ",0,1,2\nKLF1,1,0,0\nGATA1,0.5,0.5,0\n")
+    table = genept.load_file(path, KNOWN, model="m")
+    assert table.symbols == ["KLF1", "GATA1"]
+    assert table.matrix.tolist() == [[1, 0, 0], [0.5, 0.5, 0]]
+    assert table.dimension == 3 and table.model == "m"
+
+
+def test_every_problem_is_reported_with_file_and_line(tmp_path):
+    path = write_csv(tmp_path / "bad.csv", "gene,a,b,c\nKLF1,1,0,0\nGATA1,1,0\nTAL1,nan,1,1\n"
+                     "CD3E,0,0,0\nKLF1,0,1,0\nNOPE,1,1,1\n")  # fmt: skip
+    with pytest.raises(genept.EmbeddingValidationError) as err:
+        genept.load_file(path, KNOWN, model="m")
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:3 (GATA1): dimension 2, expected 3",
+        f"{path}:4 (TAL1): 1 non-finite value(s) (NaN/inf), first at column 1",
+        f"{path}:5 (CD3E): zero vector (cosine similarity undefined)",
+        f"{path}:6 (KLF1): duplicate symbol (first at {path}:2)",
+        f"{path}:7 (NOPE): unknown gene symbol",
+    ]
+    assert "nothing written" in str(err.value)
+
+
+def test_unknown_symbols_can_be_skipped_and_are_listed(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ",0,1\nctrl,0,0\nKLF1,1,0\nRETIRED1,0,1\n")
+    table = genept.load_file(path, KNOWN, skip_unknown=True, model="m")
+    assert table.symbols == ["KLF1"]
+    assert [(p.symbol, p.location) for p in table.unknown] == [
+        ("ctrl", f"{path}:2"), ("RETIRED1", f"{path}:4"),
+    ]  # fmt: skip
+
+
+def test_pickle_dict_and_npz_are_read(tmp_path):
+    pkl = tmp_path / "e.pickle"
+    pkl.write_bytes(pickle.dumps({"KLF1": [1.0, 2.0], "GATA1": np.array([3.0, 4.0])}))
+    table = genept.load_file(pkl, KNOWN, model="ada")
+    assert table.symbols == ["KLF1", "GATA1"] and table.matrix.tolist() == [[1, 2], [3, 4]]
+    npz = tmp_path / "e.npz"
+    np.savez(npz, genes=np.array(["TAL1"]), embeddings=np.array([[0.0, 1.0]]), model="mini")
+    assert genept.load_file(npz, KNOWN).model == "mini"
+
+
+def test_pickle_that_runs_code_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({"KLF1": Evil()}))
+    with pytest.raises(pickle.UnpicklingError, match="refusing to unpickle builtins.print"):
+        genept.load_file(path, KNOWN)
+
+
+def test_real_adamson_matrix_validates_against_ensembl(shared_data):
+    known = genept.reference_symbols(shared_data / "genome/grch38_genes_ensembl109.tsv")
+    path = shared_data / "genept/genept_ada002_adamson86.csv.gz"
+    with pytest.raises(genept.EmbeddingValidationError, match="ctrl"):
+        genept.load_file(path, known, model="text-embedding-ada-002")
+    table = genept.load_file(path, known, skip_unknown=True, model="text-embedding-ada-002")
+    # GEARS' control row and 11 symbols renamed by HGNC since (AARS → AARS1, SRPR → SRPRA, …)
+    assert [p.symbol for p in table.unknown] == [
+        "ctrl", "AARS", "ATP5B", "CARS", "DARS", "QARS", "HARS", "MARS", "SARS", "SRPR", "TARS",
+        "SLMO2",
+    ]  # fmt: skip
+    assert table.matrix.shape == (75, 1536)
+    assert np.allclose(np.linalg.norm(table.matrix, axis=1), 1.0, atol=1e-3)  # ada-002: unit
+
+
+def small_table(vectors: dict[str, list[float]], model: str = "m") -> genept.EmbeddingTable:
+    return genept.EmbeddingTable("t.csv", list(vectors), np.array(list(vectors.values()),
+                                 dtype=np.float32), model)  # fmt: skip
+
+
+VECTORS = {"KLF1": [1.0, 0.0, 0.0], "GATA1": [0.9, 0.1, 0.0], "TAL1": [0.6, 0.8, 0.0],
+           "CD3E": [0.0, 0.0, 1.0]}  # fmt: skip
+
+
+def test_store_creates_index_keeps_gene_provenance_and_is_idempotent(graph):
+    graph.write("CREATE (:Gene {id: 'human:KLF1', symbol: 'KLF1', species: 'human', source: 'go'})")
+    first = genept.store(graph, small_table(VECTORS), PROV, progress=False)
+    assert (first.stored, first.genes_created, first.dimension) == (4, 3, 3)
+    info = genept.index_info(graph, genept.get_kind("genept"))
+    assert (info["state"], info["dimension"], info["similarity"]) == ("ONLINE", 3, "COSINE")
+    second = genept.store(graph, small_table(VECTORS), PROV, progress=False)
+    assert (second.stored, second.genes_created) == (4, 0)
+    rows = graph.read("MATCH (g:Gene) RETURN g.symbol AS s, g.source AS src, g.genept AS v, "
+                      "g.genept_model AS m, g.genept_source AS gs ORDER BY s")  # fmt: skip
+    assert [(r["s"], r["src"], r["m"], r["gs"]) for r in rows] == [
+        ("CD3E", "test.genept", "m", "test.genept"), ("GATA1", "test.genept", "m", "test.genept"),
+        ("KLF1", "go", "m", "test.genept"), ("TAL1", "test.genept", "m", "test.genept"),
+    ]  # fmt: skip
+    assert rows[2]["v"] == [1.0, 0.0, 0.0]
+    source = graph.read("MATCH (s:Source {id: 'test.genept'}) RETURN s.model AS m, s.genes AS n")
+    assert source == [{"m": "m", "n": 4}]
+
+
+def test_another_model_or_dimension_needs_replace(graph):
+    genept.store(graph, small_table(VECTORS), PROV, progress=False)
+    other = small_table({"KLF1": [1.0, 2.0]}, model="other")
+    with pytest.raises(ValueError, match=r"another model: m \(3-d, 4 genes\)"):
+        genept.store(graph, other, PROV, progress=False)
+    result = genept.store(graph, other, PROV, replace=True, progress=False)
+    assert result.stored == 1
+    assert genept.index_info(graph, genept.get_kind("genept"))["dimension"] == 2
+    assert genept.stored_models(graph, genept.get_kind("genept")) == [
+        {"model": "other", "dimension": 2, "genes": 1}
+    ]
+    assert graph.read(
+        "MATCH (g:Gene {symbol: 'TAL1'}) RETURN g.genept AS v, g.genept_model AS m"
+    ) == [{"v": None, "m": None}]

@@ -1,0 +1,168 @@
+import math
+
+import pytest
+import torch
+
+from priorgraph.models.adapert import (
+    AdaPert,
+    AdaPertConfig,
+    candidate_pool,
+    deg_aware_loss,
+    edge_auprc,
+    expected_l0,
+    hard_concrete,
+    knn_edges,
+)
+
+N_GENES = 6
+CHAIN = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])  # co-expression: 0-1-2-3-4, gene 5 isolated
+
+
+def tiny_model(seed: int = 0, hops: int = 2, **kwargs) -> AdaPert:
+    torch.manual_seed(seed)
+    go = torch.tensor([[0, 6, 0], [6, 5, 5]])  # perturbation gene 6 (unmeasured) ~ genes 0 and 5
+    pert_to_gene = torch.tensor([0, 1, 2, 3, 4, 5, -1])
+    return AdaPert(N_GENES, 7, go, torch.ones(3), CHAIN, torch.full((4,), 0.7), pert_to_gene,
+                   config=AdaPertConfig(hidden=8, hops=hops), **kwargs)  # fmt: skip
+
+
+def test_hard_concrete_eval_gate_and_expected_l0_follow_the_formulas():
+    log_alpha = torch.tensor([-3.0, 0.0, 0.5, 3.0])
+    gate = hard_concrete(log_alpha, training=False)
+    expected = [min(1.0, max(0.0, 1.2 / (1 + math.exp(-a)) - 0.1)) for a in log_alpha.tolist()]
+    torch.testing.assert_close(gate, torch.tensor(expected))
+    assert gate[0] == 0 and gate[3] == 1  # the stretch makes exact zeros and ones
+    l0 = expected_l0(log_alpha, beta=2 / 3)
+    shift = (2 / 3) * math.log(0.1 / 1.1)
+    torch.testing.assert_close(l0, torch.sigmoid(log_alpha - shift))
+    assert l0[1].item() == pytest.approx(1 / (1 + math.exp(shift)))
+
+
+def test_hard_concrete_samples_match_the_expected_l0():
+    u = torch.tensor([0.5, 0.25])
+    z = hard_concrete(torch.tensor([0.0, 1.0]), beta=0.5, uniform=u)
+    s = torch.sigmoid((torch.log(u / (1 - u)) + torch.tensor([0.0, 1.0])) / 0.5)
+    torch.testing.assert_close(z, (s * 1.2 - 0.1).clamp(0, 1))
+    torch.manual_seed(0)
+    log_alpha = torch.full((200_000,), -0.5)
+    nonzero = (hard_concrete(log_alpha, beta=2 / 3) > 0).float().mean()
+    assert nonzero.item() == pytest.approx(expected_l0(log_alpha[:1]).item(), abs=0.005)
+
+
+def test_deg_aware_loss_by_hand():
+    pred, target = torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[2.0, 0.0, -1.0]])
+    reference = torch.tensor([0.5, 0.0, 0.0])
+    # |t| = [2, 0, 1], mean 1 → w = [3, 1, 2]; squared error [1, 0, 1] → (3 + 2) / 6
+    mse = 5 / 6
+    a, b = [0.5, 0.0, 0.0], [1.5, 0.0, -1.0]  # pred - μ, target - μ
+    ma, mb = sum(a) / 3, sum(b) / 3
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    corr = cov / math.sqrt(sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b))
+    loss = deg_aware_loss(pred, target, reference, kappa=1.0, centered_lambda=0.5)
+    assert loss.item() == pytest.approx(mse + 0.5 * (1 - corr), rel=1e-5)
+    mask = torch.tensor([[True, True, False]])  # |t| = [2, 0], mean 1 → w = [3, 1]
+    masked = deg_aware_loss(pred, target, reference, mask, centered_lambda=0.0)
+    assert masked.item() == pytest.approx(3 / 4)
+
+
+def test_predicting_the_mean_response_gets_the_full_centred_penalty():
+    target = torch.tensor([[1.0, -1.0, 0.5, 0.0]])
+    mean = torch.tensor([0.5, -0.5, 0.0, 0.2])
+    collapsed = deg_aware_loss(mean.unsqueeze(0), target, mean, kappa=0.0, centered_lambda=1.0)
+    mse = ((mean - target) ** 2).mean().item()
+    assert collapsed.item() == pytest.approx(mse + 1.0)
+    exact = deg_aware_loss(target, target, mean, kappa=0.0, centered_lambda=1.0)
+    assert exact.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_candidate_pool_is_a_symmetric_union_with_source_weights():
+    go = (torch.tensor([[0, 1], [1, 1]]), torch.tensor([0.3, 1.0]))  # self-loop 1→1 dropped
+    coexp = (torch.tensor([[1, 2], [0, 0]]), torch.tensor([-0.6, 0.5]))
+    edges, attr = candidate_pool(3, [go, coexp, None])
+    got = {(u, v): a for (u, v), a in zip(edges.T.tolist(), attr.tolist(), strict=True)}
+    both, coexp_only = pytest.approx([0.3, 0.6, 0]), pytest.approx([0, 0.5, 0])
+    assert got == {(0, 1): both, (1, 0): both, (0, 2): coexp_only, (2, 0): coexp_only}
+
+
+def test_knn_edges():
+    features = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    edges, weight = knn_edges(features, 1)
+    assert edges.tolist() == [[1, 0, 1], [0, 1, 2]]
+    assert weight[0].item() == pytest.approx(0.9 / math.hypot(0.9, 0.1))
+
+
+FIVE = [(0, 1), (0, 5), (1, 0), (1, 2), (5, 0)]
+
+
+def test_candidates_lie_within_hops_of_the_targets():
+    model = tiny_model(hops=2)
+    pool = model.pool_edge_index.T.tolist()
+    ids, seeds = model.candidates([0])  # sources within 1 hop of gene 0: {0, 1, 5 (GO)}
+    assert seeds.tolist() == [0]
+    assert sorted(tuple(pool[i]) for i in ids.tolist()) == FIVE
+    ids, seeds = model.candidates([6])  # unmeasured: enters at its GO neighbours 0 and 5
+    assert seeds.tolist() == [0, 5]
+    assert len(tiny_model(hops=1).candidates([3])[0]) == 2  # 3→2, 3→4
+
+
+def test_forward_shapes_and_genes_outside_the_subgraph_do_not_move():
+    model = tiny_model(hops=1).eval()
+    with torch.no_grad():
+        out = model(torch.tensor([[3, -1], [0, 3], [6, -1]]))
+    assert out.shape == (3, N_GENES)
+    assert out[0, [0, 1, 5]].abs().max() == 0  # one hop from gene 3 reaches 2 and 4 only
+    assert out[0, [2, 3, 4]].abs().min() > 0
+
+
+def test_seeded_models_are_identical_and_features_are_used():
+    perts = torch.tensor([[1, 4]])
+    features = {"gene_features": torch.rand(N_GENES, 3), "pert_features": torch.rand(7, 3)}
+    with torch.no_grad():
+        one = tiny_model(3, **features).eval()(perts)
+        two = tiny_model(3, **features).eval()(perts)
+    assert torch.equal(one, two)
+    model = tiny_model(knn_edge_index=knn_edges(features["gene_features"], 2)[0], **features)
+    assert model.pool_edge_attr.shape[1] == 3 and model.pool_edge_attr[:, 2].sum() > 0
+
+
+def test_training_loss_includes_the_l0_penalty():
+    from priorgraph.models.train import Batch
+
+    model = tiny_model()
+    batch = Batch(torch.tensor([[0, 3]]), torch.randn(1, N_GENES),
+                  torch.ones(1, N_GENES, dtype=torch.bool), torch.tensor([0]))  # fmt: skip
+    torch.manual_seed(0)
+    base = model.training_loss(batch)
+    model.config.l0_lambda = 10.0
+    torch.manual_seed(0)
+    heavier = model.training_loss(batch)
+    assert heavier > base
+    heavier.backward()
+    assert model.edge_mlp[-1].bias.grad[0] > 0  # the penalty pushes log α down
+
+
+def test_learned_edges_threshold_the_deterministic_gate():
+    model = tiny_model()
+    scored = model.edge_scores([0])
+    assert len(scored) == 5
+    gates = {(u, v): min(1.0, max(0.0, 1.2 * p - 0.1)) for u, v, p in scored}
+    threshold = sorted(gates.values())[2]  # keeps the three strongest
+    learned = model.learned_edges([0], threshold=threshold)
+    assert [(u, v) for u, v, _ in learned] == sorted(gates, key=lambda e: -gates[e])[:3]
+    assert [w for *_, w in learned] == pytest.approx(sorted(gates.values(), reverse=True)[:3])
+    with torch.no_grad():  # force every gate shut, then fully open
+        model.edge_mlp[-1].weight.zero_()
+        model.edge_mlp[-1].bias.copy_(torch.tensor([-5.0, 0.0]))
+        assert model.learned_edges([0], 0.01) == []
+        model.edge_mlp[-1].bias.copy_(torch.tensor([5.0, 0.0]))
+    assert sorted((u, v) for u, v, _ in model.learned_edges([0], 0.99)) == FIVE
+
+
+def test_edge_auprc_against_a_hand_made_truth():
+    scored = [(0, 1, 0.9), (1, 2, 0.8), (2, 3, 0.3), (3, 4, 0.1)]
+    result = edge_auprc(scored, {(0, 1), (2, 3), (9, 9)})
+    # precision at the two hits: 1/1 and 2/3 → AP = (1 + 2/3) / 2; random = 2 of 4 candidates
+    assert result["auprc"] == pytest.approx((1 + 2 / 3) / 2)
+    assert result["random"] == 0.5
+    assert result["n_candidates"] == 4 and result["n_positive"] == 2
+    assert math.isnan(edge_auprc(scored, set())["auprc"])

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from priorgraph import queries
+from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, synthetic_perturbseq
+from priorgraph.models.writeback import ModelRun, write_run
+from priorgraph.queries.effects import (
+    gene_effects,
+    perturbation_effects,
+    plot_predicted_vs_observed,
+)
+
+GENES = [f"G{i}" for i in range(12)]
+
+
+@pytest.fixture
+def with_run(graph, tmp_path):
+    path = tmp_path / "toy.h5ad"
+    synthetic_perturbseq(seed=1).write_h5ad(path)
+    ingest(graph, path, PerturbSeqConfig("toy"), store=tmp_path, progress=False)
+    run = ModelRun("m", {}, "toy", "s", "h", id="run1")
+    deltas = {"G0+ctrl": np.zeros(12), "G1+ctrl": np.zeros(12)}
+    deltas["G0+ctrl"][6], deltas["G1+ctrl"][6] = 0.4, -0.9
+    write_run(graph, run, deltas, GENES, progress=False)
+    return graph
+
+
+def test_effects_queries_are_named_and_parameterised():
+    for name in ("effects_gene", "effects_perturbation"):
+        assert "$" in queries.load(name)
+
+
+def test_gene_effects_lists_predicted_and_observed_with_ranks(with_run):
+    rows = gene_effects(with_run, "G6", run="run1", top=5)
+    assert [(r["perturbation"], r["predicted"], r["rank"]) for r in rows[:2]] == [
+        ("G1+ctrl", -0.9, 1), ("G0+ctrl", 0.4, 1),
+    ]  # fmt: skip
+    # G0 knock-down raises G6: observed and among its top DE genes
+    g0 = next(r for r in rows if r["perturbation"] == "G0+ctrl")
+    assert g0["observed"] > 0.5 and g0["de_rank"] <= 2
+    # conditions only observed (no prediction of run1) appear with predicted = None
+    assert any(r["predicted"] is None and r["observed"] is not None for r in rows)
+    assert len(rows) == 5
+    assert gene_effects(with_run, "G6", run="other", top=50)[0]["run"] is None
+
+
+def test_perturbation_effects_lists_genes(with_run):
+    rows = perturbation_effects(with_run, "G0+ctrl", run="run1", top=3, dataset="toy")
+    assert (rows[0]["gene"], rows[0]["predicted"]) == ("G6", 0.4) and rows[0]["observed"] > 0.5
+    assert rows[1]["gene"] == "G0" and rows[1]["predicted"] == 0.0 and rows[1]["observed"] < -1
+    assert len(rows) == 3
+    assert perturbation_effects(with_run, "G0+ctrl", dataset="other") == []
+
+
+def test_plot_predicted_vs_observed_writes_a_png(with_run, tmp_path):
+    path = plot_predicted_vs_observed(with_run, "toy", "G0+ctrl", "run1", tmp_path / "p.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="no condition 'ZZ\\+ctrl'"):
+        plot_predicted_vs_observed(with_run, "toy", "ZZ+ctrl", "run1", tmp_path / "q.png")

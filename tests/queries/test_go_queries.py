@@ -1,0 +1,188 @@
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from priorgraph import queries
+from priorgraph.ingest import go
+from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
+from priorgraph.queries.export import Export
+from priorgraph.queries.export_go import (
+    biolord_anndata,
+    go_graph_export,
+    perturbation_features,
+    single_perturbation_gene,
+)
+
+# root GO:0000001 <- GO:0000002 <- GO:0000003 (is_a); GO:0000003 part_of GO:0000004 (is_a root)
+OBO = """format-version: 1.2
+data-version: test
+
+[Term]
+id: GO:0000001
+name: root
+namespace: biological_process
+
+[Term]
+id: GO:0000002
+name: child
+namespace: biological_process
+is_a: GO:0000001
+
+[Term]
+id: GO:0000003
+name: grandchild
+namespace: biological_process
+is_a: GO:0000002
+relationship: part_of GO:0000004
+
+[Term]
+id: GO:0000004
+name: other
+namespace: biological_process
+is_a: GO:0000001
+
+[Term]
+id: GO:0000010
+name: binding
+namespace: molecular_function
+"""
+
+# J(A,B) = 2/3, J(A,C) = 1/3, J(B,C) = 1/4... see the expected values below
+TABLE = """gene\tgo_id
+A\tGO:0000003
+A\tGO:0000010
+B\tGO:0000003
+B\tGO:0000010
+B\tGO:0000004
+C\tGO:0000010
+D\tGO:0000002
+"""
+
+
+@pytest.fixture
+def go_graph(graph, tmp_path):
+    (tmp_path / "t.obo").write_text(OBO)
+    (tmp_path / "t.tsv").write_text(TABLE)
+    go.ingest_go(graph, obo=tmp_path / "t.obo", annotations=tmp_path / "t.tsv", kind="table",
+                 source="go.table", progress=False)  # fmt: skip
+    build_go_graph(graph, GOGraphSpec("g", k=2), progress=False)
+    return graph
+
+
+def q(graph, name, **params):
+    return queries.run(graph, name, **params)
+
+
+def test_go_queries_are_named_and_at_least_eight():
+    exploration = {"go_shared_terms", "go_neighbours", "go_genes_under_term", "go_term_path",
+                   "go_top_genes", "go_term_ancestors", "go_gene_annotations", "go_term_search",
+                   "go_graphs", "go_graph_edges"}  # fmt: skip
+    assert exploration <= set(queries.names())
+
+
+def test_exploration_queries(go_graph):
+    g = go_graph
+    assert q(g, "go_shared_terms", gene="human:A", min_shared=1, limit=10) == [
+        {"gene": "human:B", "n_shared": 2, "shared": ["GO:0000003", "GO:0000010"]},
+        {"gene": "human:C", "n_shared": 1, "shared": ["GO:0000010"]},
+    ]
+    assert q(g, "go_shared_terms", gene="human:A", min_shared=2, limit=10)[0]["gene"] == "human:B"
+    neighbours = q(g, "go_neighbours", gene="human:A", go_graph="g")
+    assert [(r["neighbour"], r["rank"], round(r["jaccard"], 4), sorted(r["shared_terms"]))
+            for r in neighbours] == [
+        ("human:A", 1, 1.0, ["binding", "grandchild"]),
+        ("human:B", 2, 0.6667, ["binding", "grandchild"]),
+        ("human:C", 3, 0.5, ["binding"]),
+    ]  # fmt: skip
+    under = q(g, "go_genes_under_term", term="GO:0000002")
+    assert [(r["gene"], r["via"]) for r in under] == [
+        ("human:A", ["GO:0000003"]), ("human:B", ["GO:0000003"]), ("human:D", ["GO:0000002"]),
+    ]  # fmt: skip
+    assert [r["gene"] for r in q(g, "go_genes_under_term", term="GO:0000004")] == [
+        "human:A",
+        "human:B",
+    ]
+    path = q(g, "go_term_path", **{"from": "GO:0000002", "to": "GO:0000004"})
+    assert path[0]["length"] == 2 and path[0]["terms"][0] == "GO:0000002"
+    assert path[0]["terms"][-1] == "GO:0000004" and len(path[0]["relations"]) == 2
+    assert q(g, "go_top_genes", namespace="biological_process", limit=2) == [
+        {"gene": "human:B", "n_terms": 2},
+        {"gene": "human:A", "n_terms": 1},
+    ]
+    assert q(g, "go_term_ancestors", term="GO:0000003") == [
+        {"term": "GO:0000002", "name": "child", "namespace": "biological_process", "distance": 1},
+        {"term": "GO:0000004", "name": "other", "namespace": "biological_process", "distance": 1},
+        {"term": "GO:0000001", "name": "root", "namespace": "biological_process", "distance": 2},
+    ]
+    annotations = q(g, "go_gene_annotations", gene="human:C", include_inferred=False)
+    assert annotations == [{"term": "GO:0000010", "name": "binding",
+                            "namespace": "molecular_function", "evidence": [],
+                            "source": "go.table", "inferred": False}]  # fmt: skip
+    search = q(g, "go_term_search", text="CHILD", limit=5)
+    assert [(r["term"], r["n_genes"]) for r in search] == [("GO:0000003", 2), ("GO:0000002", 1)]
+    (info,) = q(g, "go_graphs")
+    assert (info["graph"], info["k"], info["n_genes"], info["n_unannotated"]) == ("g", 2, 4, 0)
+    assert info["annotation_source"] is None and info["n_edges"] == 10
+
+
+def test_export_go_graph_values_and_unannotated(go_graph):
+    genes = ["human:C", "human:A", "human:Z", "human:B"]
+    export = go_graph_export(go_graph, genes, k=1)
+    assert export.node_ids == {"node": genes}
+    assert export.meta["unannotated"] == ["human:Z"]
+    data = export.data
+    assert data.num_nodes == 4
+    edges = sorted(zip(*data.edge_index.tolist(), data.edge_weight.tolist(), strict=True))
+    # into C: C (1) and A (J = 1/2, listed before B with 1/3); into A: A, B (2/3); into B: B, A
+    assert [(genes[s], genes[t], round(w, 4)) for s, t, w in edges] == [
+        ("human:C", "human:C", 1.0), ("human:A", "human:C", 0.5), ("human:A", "human:A", 1.0),
+        ("human:A", "human:B", 0.6667), ("human:B", "human:A", 0.6667),
+        ("human:B", "human:B", 1.0),
+    ]  # fmt: skip
+    dropped = go_graph_export(go_graph, genes, k=1, drop_unannotated=True)
+    assert dropped.node_ids["node"] == ["human:C", "human:A", "human:B"]
+    assert dropped.data.edge_index.shape == (2, 6)
+    assert dropped.content_hash != export.content_hash
+
+
+def test_export_from_stored_graph_and_saved_bundle(go_graph, tmp_path):
+    genes = ["human:A", "human:B", "human:C", "human:D"]
+    stored = go_graph_export(go_graph, genes, k=1, graph_name="g")
+    computed = go_graph_export(go_graph, genes, k=1)
+    assert torch.equal(stored.data.edge_index, computed.data.edge_index)
+    assert stored.meta["graph"] == "g" and stored.meta["build"]
+    with pytest.raises(ValueError, match="built with k=2 < k=5"):
+        go_graph_export(go_graph, genes, k=5, graph_name="g")
+    with pytest.raises(ValueError, match="no GO graph named 'nope'"):
+        go_graph_export(go_graph, genes, graph_name="nope")
+    path = stored.save(tmp_path / "go.pt")
+    loaded = Export.load(path)
+    assert loaded.content_hash == stored.content_hash
+    assert (tmp_path / "go.pt.ids.tsv").read_text().splitlines()[1] == "node\t0\thuman:A"
+
+
+def test_perturbation_features_and_biolord_layout(go_graph):
+    genes = ["human:A", "human:B", "human:C", "human:Z"]
+    export = go_graph_export(go_graph, genes, k=1)
+    features = perturbation_features(export, ["human:A", "human:Z"])
+    np.testing.assert_allclose(features, [[1.0, 2 / 3, 0, 0], [0, 0, 0, 0]], rtol=1e-6)
+    with pytest.raises(ValueError, match="not in the GO export"):
+        perturbation_features(export, ["human:Q"])
+    assert single_perturbation_gene("ctrl+A") == "A"
+    assert single_perturbation_gene("A+B") is None and single_perturbation_gene("ctrl") is None
+    cells = ad.AnnData(
+        X=np.array([[1, 0], [3, 2], [5, 5], [0, 0], [9, 9]], dtype=np.float32),
+        obs=pd.DataFrame(
+            {"condition": ["A+ctrl", "A+ctrl", "ctrl+B", "ctrl", "A+B"]},
+            index=[f"c{i}" for i in range(5)],
+        ),
+        var=pd.DataFrame(index=["x", "y"]),
+    )
+    layout = biolord_anndata(cells, export)
+    assert list(layout.obs["gene"]) == ["A", "B"] and list(layout.obs["n_cells"]) == [2, 1]
+    np.testing.assert_allclose(layout.X, [[2, 1], [5, 5]])
+    np.testing.assert_allclose(layout.obsm["go_neighbours"][1], [2 / 3, 1, 0, 0], rtol=1e-6)
+    assert layout.uns["go_neighbours_genes"] == genes
+    assert layout.uns["priorgraph_go_export"]["content_hash"] == export.content_hash
