@@ -40,10 +40,18 @@ INDEXES: tuple[Index, ...] = (
     Index("goterm_namespace", "GOTerm", ("namespace",)),
     Index("peak_location", "Peak", ("assembly", "chrom", "start")),
     Index("perturbation_dataset", "Perturbation", ("dataset",)),
-    Index("go_similar_graph", "GO_SIMILAR", ("graph",), relationship=True),
-    Index("coexpressed_dataset_split", "COEXPRESSED", ("dataset", "split"), relationship=True),
-    Index("predicted_effect_run", "PREDICTED_EFFECT", ("run",), relationship=True),
-    Index("learned_edge_run", "LEARNED_EDGE", ("run",), relationship=True),
+)
+
+# Relationship-property indexes on the keys that MERGE uses to tell parallel relationships apart
+# (GO_SIMILAR.graph, PREDICTED_EFFECT.run, …) make the planner seek the index for every merged row
+# and filter on the endpoints — quadratic in the number of relationships with that key. Without
+# them MERGE expands between its two bound endpoints (Expand(Into)), which is what a load wants.
+# ``apply_schema`` drops them where an earlier version created them.
+RETIRED_INDEXES: tuple[str, ...] = (
+    "go_similar_graph",
+    "coexpressed_dataset_split",
+    "predicted_effect_run",
+    "learned_edge_run",
 )
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -80,6 +88,8 @@ def apply_schema(graph: Graph) -> list[str]:
     Returns the names of the constraints and indexes now present (DDL cannot share a
     transaction with other statements, so each runs in its own).
     """
+    for name in RETIRED_INDEXES:
+        graph.write(f"DROP INDEX {ident(name)} IF EXISTS")
     for statement in statements():
         graph.write(statement)
     graph.write("CALL db.awaitIndexes(300)")

@@ -1,4 +1,4 @@
-"""Model runs back into the graph: ``(:ModelRun)`` and ``PREDICTED_EFFECT`` relationships.
+"""Model runs back into the graph: ``(:ModelRun)``, ``PREDICTED_EFFECT`` and ``LEARNED_EDGE``.
 
 A run is identified by its id (by default a hash of model, config, data set, split and data
 hash, so the same run gets the same id). Writing a run checks every perturbation and gene first
@@ -6,6 +6,8 @@ hash, so the same run gets the same id). Writing a run checks every perturbation
 ModelRun node and creates one ``PREDICTED_EFFECT {run, delta, rank}`` per (perturbation, gene)
 predicted, in batches — so writing the same run twice leaves the same graph. ``rank`` is the rank
 of |delta| within the perturbation's predictions (1 = largest predicted change).
+:func:`write_learned_edges` replaces a run's ``(:Gene)-[:LEARNED_EDGE {run, perturbation,
+weight}]->(:Gene)`` subgraphs the same way; :func:`delete_run` removes both.
 """
 
 from __future__ import annotations
@@ -136,13 +138,14 @@ def _missing(graph: Graph, query: str, wanted: Sequence[str]) -> list[str]:
     return [r["id"] for r in queries.run(graph, query, ids=sorted(set(wanted)))]
 
 
-def delete_effects(graph: Graph, run: str, batch_size: int = DEFAULT_BATCH) -> int:
-    """Delete a run's PREDICTED_EFFECT relationships in batches; returns how many."""
+def delete_effects(
+    graph: Graph, run: str, batch_size: int = DEFAULT_BATCH, query: str = "runs_delete_effects"
+) -> int:
+    """Delete a run's PREDICTED_EFFECT (or, with ``query``, other) relationships in batches;
+    returns how many."""
     total = 0
     while True:
-        deleted = graph.write(
-            queries.load("runs_delete_effects"), {"run": run, "limit": batch_size}
-        )
+        deleted = graph.write(queries.load(query), {"run": run, "limit": batch_size})
         n = deleted[0]["deleted"] if deleted else 0
         total += n
         if n == 0:
@@ -193,6 +196,38 @@ def write_run(
     return written
 
 
+def delete_learned_edges(graph: Graph, run: str) -> int:
+    """Delete a run's LEARNED_EDGE relationships; returns how many."""
+    return delete_effects(graph, run, query="runs_delete_learned_edges")
+
+
+def write_learned_edges(graph: Graph, run: ModelRun, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Replace a run's learned edges with ``rows`` ``{start, end, run, perturbation, weight}``
+    (gene ids; the run's ModelRun node must exist); returns the relationships written."""
+    bad = [r for r in rows if r["run"] != run.id]
+    if bad:
+        raise ValueError(f"learned edge of run {bad[0]['run']!r} given for run {run.id!r}")
+    delete_learned_edges(graph, run.id)
+    writer = BatchWriter(graph, Provenance(SOURCE, run.code_version), progress=False)
+    with writer.transaction():
+        counts = writer.merge_relationships(
+            "LEARNED_EDGE", rows, start=("Gene", "id"), end=("Gene", "id"),
+            keys=("run", "perturbation"), total=len(rows),
+        )  # fmt: skip
+        if counts.unmatched:  # raised inside the transaction: nothing is kept
+            raise ValueError(f"run {run.id}: {counts.unmatched} learned edges name unknown genes")
+    return counts.rows
+
+
+def learned_edges(
+    graph: Graph, perturbation: str, run: str | None = None, top: int = 50
+) -> list[dict[str, Any]]:
+    """A perturbation's learned edges (id ``dataset/A+B``), strongest first."""
+    return queries.run(
+        graph, "learned_edges_perturbation", perturbation=perturbation, run=run, top=top
+    )
+
+
 def list_runs(graph: Graph, dataset: str | None = None) -> list[dict[str, Any]]:
     return queries.run(graph, "runs_list", dataset=dataset)
 
@@ -209,8 +244,9 @@ def show_run(graph: Graph, run: str) -> dict[str, Any]:
 
 
 def delete_run(graph: Graph, run: str) -> int:
-    """Delete a run's effects and its node; returns the number of effects deleted."""
+    """Delete a run's effects, learned edges and node; returns the number of effects deleted."""
     show_run(graph, run)
     n = delete_effects(graph, run)
+    delete_learned_edges(graph, run)
     graph.write(queries.load("runs_delete"), {"run": run})
     return n

@@ -1,21 +1,55 @@
-"""The ``priorgraph`` command: one entry point, one sub-command group per part of the data path."""
+"""The ``priorgraph`` command: one entry point, one sub-command group per part of the data path.
+
+Sub-commands are imported when they run (:class:`~priorgraph.commands.lazy.LazyGroup`), so
+``priorgraph --help`` does not load torch or scanpy.
+"""
 
 from __future__ import annotations
 
 import click
 
 from priorgraph import __version__
-from priorgraph.commands.demo import demo
-from priorgraph.commands.genept import COMMANDS as GENEPT_COMMANDS
-from priorgraph.commands.go import export, go_graph, ingest
-from priorgraph.commands.graph import cypher, schema, stats
-from priorgraph.commands.peaks import guidance, liftover, peaks
-from priorgraph.commands.perturb import COMMANDS as PERTURB_COMMANDS
-from priorgraph.commands.server import server
-from priorgraph.commands.sources import sources
+from priorgraph.commands.groups import export, ingest
+from priorgraph.commands.lazy import LazyGroup
+
+_C = "priorgraph.commands"
+COMMANDS: dict[str, tuple[str, str]] = {
+    # the graph itself
+    "server": (f"{_C}.server:server", "Run the local Neo4j 5.26 (127.0.0.1, auth on)."),
+    "schema": (f"{_C}.graph:schema", "Constraints and indexes."),
+    "stats": (f"{_C}.graph:stats", "Node count per label, relationship count per type."),
+    "cypher": (f"{_C}.graph:cypher", "Run a Cypher query with parameters (read-only by default)."),
+    "sources": (f"{_C}.sources:sources", "Public source files: URLs, checksums, local mirror."),
+    "demo": (f"{_C}.demo:demo", "The main job end to end on a small sample."),
+    # GO priors
+    "go-graph": (f"{_C}.go:go_graph", "GEARS GO-similarity graphs (build, list, query)."),
+    # peaks, liftOver, GLUE
+    "peaks": (f"{_C}.peaks:peaks", "ATAC peaks, genes, orthologs and peak–gene links."),
+    "liftover": (f"{_C}.peaks:liftover", "Lift peaks through a UCSC chain; conserved peaks."),
+    "guidance": (f"{_C}.peaks:guidance", "GLUE guidance graphs and PyG HeteroData exports."),
+    # GenePT
+    "embed": (f"{_C}.genept:embed", "Embed gene summaries (OpenAI or the offline model)."),
+    "similar-genes": (f"{_C}.genept:similar_genes", "Nearest genes by embedding (vector index)."),
+    "embed-cells": (f"{_C}.genept:embed_cells", "GenePT-w/-s cell embeddings, evaluated vs PCA."),
+    # Perturb-seq, models, write-back
+    "split": (f"{_C}.perturb:split", "Train/val/test splits and their co-expression graphs."),
+    "baseline": (f"{_C}.perturb:baseline", "Fit, evaluate and write back a baseline."),
+    "train": (f"{_C}.train:train", "Train a model on graph exports, evaluate, write back."),
+    "simulate": (f"{_C}.train:simulate_command", "Known-truth Perturb-seq-like data."),
+    "runs": (f"{_C}.perturb:runs", "Model runs written back to the graph."),
+    "effects": (
+        f"{_C}.perturb:effects",
+        "Predicted and observed effects for a gene or perturbation.",
+    ),
+    "train-musegnn": (f"{_C}.musegnn:train_musegnn", "MuSe-GNN-style gene embeddings."),
+    "ingest-coexpression": (
+        f"{_C}.musegnn:ingest_coexpression",
+        "A data set's co-expression graph (for train-musegnn).",
+    ),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="priorgraph")
 def main() -> None:
     """priorgraph: biological priors for single-cell models, in one Neo4j graph.
@@ -25,23 +59,8 @@ def main() -> None:
     """
 
 
-for command in (
-    server,
-    schema,
-    stats,
-    cypher,
-    sources,
-    demo,
-    ingest,
-    go_graph,
-    export,
-    peaks,
-    liftover,
-    guidance,
-    *GENEPT_COMMANDS,
-    *PERTURB_COMMANDS,
-):
-    main.add_command(command)
+main.add_command(ingest)
+main.add_command(export)
 
 if __name__ == "__main__":
     main()

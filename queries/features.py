@@ -61,6 +61,7 @@ class EmbeddingKind:
 
 KINDS: dict[str, EmbeddingKind] = {
     "genept": EmbeddingKind("genept", "genept", "gene_genept", "genept_vector_index"),
+    "musegnn": EmbeddingKind("musegnn", "musegnn", "gene_musegnn", "musegnn_vector_index"),
 }
 
 

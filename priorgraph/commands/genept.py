@@ -1,5 +1,5 @@
-"""GenePT commands: ``ingest-genept``, ``embed``, ``similar-genes``, ``export-gene-features``,
-``embed-cells`` (top-level: the ``ingest`` and ``export`` groups belong to commands/go.py).
+"""GenePT commands: ``ingest genept``, ``embed``, ``similar-genes``, ``export gene-features``,
+``embed-cells``.
 
 ``--kind`` names an embedding kind of :data:`priorgraph.queries.features.KINDS` (``genept``
 now); a later kind (``musegnn``) is one more row there, and these commands take it unchanged.
@@ -44,7 +44,7 @@ def _echo_rows(rows: list[dict], fmt: str) -> None:
         click.echo(text)
 
 
-@click.command("ingest-genept")
+@click.command("genept")
 @click.argument("file_or_source")
 @click.option("--model", help="Embedding model (default: recorded in the file, else asked).")
 @click.option("--source", "source_name", help="Provenance name (default: registry name or file).")
@@ -86,7 +86,7 @@ def ingest_genept(file_or_source, model, source_name, source_version, member, re
 @click.command("embed")
 @click.argument("summaries")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write an NPZ (genes, embeddings, model) for `ingest-genept`.")  # fmt: skip
+              help="Write an NPZ (genes, embeddings, model) for `ingest genept`.")  # fmt: skip
 @click.option("--store", is_flag=True, help="Also store the vectors in the graph (--kind).")
 @click.option("--genes", "genes_file", type=click.Path(exists=True, dir_okay=False),
               help="Only these symbols (one per line).")  # fmt: skip
@@ -166,7 +166,7 @@ def similar_genes(symbol, k, no_shared_go, go_overlap, candidates, kind, species
     _echo_rows(rows, fmt)
 
 
-@click.command("export-gene-features")
+@click.command("gene-features")
 @click.option("--ids", "ids_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="An export (.pt), its .ids.tsv, or one gene id/symbol per line.")  # fmt: skip
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -239,6 +239,3 @@ def embed_cells(h5ad, label, emb_file, sentences, top_n, use_raw, out, kind, spe
         if label:
             reps["PCA (expression)"] = genept_cells.pca(adata.X)
             _echo_rows(genept_cells.evaluate(reps, adata.obs[label].astype(str).tolist()), fmt)
-
-
-COMMANDS = (ingest_genept, embed, similar_genes, gene_features, embed_cells)

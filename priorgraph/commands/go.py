@@ -38,12 +38,7 @@ def _echo(rows: list[dict], fmt: str) -> None:
         click.echo(text)
 
 
-@click.group()
-def ingest() -> None:
-    """Load public sources into the graph."""
-
-
-@ingest.command("go")
+@click.command("go")
 @click.option("--obo", help="GO ontology: an OBO file or a registry name (go.basic.obo).")
 @click.option("--gaf", help="Annotations: a GAF 2.x file (.gz ok) or a registry name.")
 @click.option("--table", help="Annotations: a two-column gene<TAB>go_id table or registry name.")
@@ -173,11 +168,6 @@ def query(name: str, params: tuple[str, ...], fmt: str) -> None:
         _echo(queries.run(graph, name, **dict(parse_param(p) for p in params)), fmt)
 
 
-@click.group()
-def export() -> None:
-    """Exports to PyTorch Geometric / AnnData with a saved node-id map and a content hash."""
-
-
 def _go_export(graph, genes, k, graph_name, source, threshold, drop):
     from priorgraph.queries.export_go import go_graph_export  # torch: loaded only when exporting
 
@@ -213,7 +203,7 @@ def _with_export_options(command):
     return command
 
 
-@export.command("go-graph")
+@click.command("go-graph")
 @click.option("--genes", "genes_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_with_export_options
@@ -226,7 +216,7 @@ def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unan
     click.echo(f"{out}: {result.describe()}")
 
 
-@export.command("biolord-go")
+@click.command("biolord-go")
 @click.option("--h5ad", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--genes",

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import cli_errors, open_graph
-from priorgraph.commands.go import ingest as ingest_group
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
 from priorgraph.ingest.splits import (
@@ -318,8 +317,3 @@ def effects(
     _show(rows, fmt)
     if plot is not None:
         click.echo(f"plot written to {plot}", err=True)
-
-
-# `priorgraph ingest perturbseq`: the `ingest` group lives in commands/go.py.
-ingest_group.add_command(ingest_perturbseq)
-COMMANDS = (split, baseline, runs, effects)

@@ -3,8 +3,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import click
+
 from priorgraph.cli import main
 from priorgraph.commands.common import parse_param
+from priorgraph.commands.groups import export, ingest
 
 
 @pytest.fixture
@@ -15,6 +18,20 @@ def cli(neo4j_settings, graph, monkeypatch):
     monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
     runner = CliRunner()
     return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_every_lazy_command_resolves_to_a_click_command():
+    ctx = click.Context(main)
+    for group in (main, ingest, export):
+        for name in group.lazy:
+            assert isinstance(group.get_command(ctx, name), click.Command), name
+    assert {"go", "perturbseq", "genept"} <= set(ingest.lazy)
+
+
+def test_help_lists_commands_without_importing_them():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "similar-genes  Nearest genes by embedding (vector index)." in result.output
 
 
 def test_parse_param_reads_json_values_and_keeps_other_text():

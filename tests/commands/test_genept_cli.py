@@ -28,11 +28,11 @@ def cli(neo4j_settings, graph, monkeypatch, tmp_path):
 def test_ingest_similar_and_export_features(cli, graph, tmp_path):
     emb = tmp_path / "e.csv"
     emb.write_text(",0,1\nctrl,0,0\nKLF1,1,0\nGATA1,0.8,0.6\nTAL1,0.6,0.8\n")
-    refused = cli("ingest-genept", emb, "--model", "m", "--reference", "none")
+    refused = cli("ingest", "genept", emb, "--model", "m", "--reference", "none")
     assert refused.exit_code == 1 and "e.csv:2 (ctrl): unknown gene symbol" in refused.output
     graph.write("UNWIND ['KLF1', 'GATA1', 'TAL1'] AS s "
                 "CREATE (:Gene {id: 'human:' + s, symbol: s, species: 'human'})")  # fmt: skip
-    ok = cli("ingest-genept", emb, "--model", "m", "--reference", "none", "--skip-unknown")
+    ok = cli("ingest", "genept", emb, "--model", "m", "--reference", "none", "--skip-unknown")
     assert ok.exit_code == 0, ok.output
     assert "stored 3 genept vectors (m, 2-d)" in ok.output and "skipped unknown" in ok.output
     similar = cli("similar-genes", "KLF1", "-k", "2", "--format", "json")
@@ -44,9 +44,9 @@ def test_ingest_similar_and_export_features(cli, graph, tmp_path):
     assert missing.exit_code == 1 and "human:NOPE is not in the graph" in missing.output
     ids = tmp_path / "ids.txt"
     ids.write_text("TAL1\nFOO\n")
-    failed = cli("export-gene-features", "--ids", ids, "--out", tmp_path / "f.npz")
+    failed = cli("export", "gene-features", "--ids", ids, "--out", tmp_path / "f.npz")
     assert failed.exit_code == 1 and "1 of 2 genes have no genept embedding" in failed.output
-    done = cli("export-gene-features", "--ids", ids, "--out", tmp_path / "f.npz", "--fill", "zero")
+    done = cli("export", "gene-features", "--ids", ids, "--out", tmp_path / "f.npz", "--fill", "zero")
     assert done.exit_code == 0 and "missing: human:FOO" in done.output
     saved = np.load(tmp_path / "f.npz")
     assert saved["matrix"].tolist() == [[pytest.approx(0.6), pytest.approx(0.8)], [0, 0]]

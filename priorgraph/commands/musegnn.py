@@ -1,0 +1,126 @@
+"""MuSe-GNN commands: ``ingest-coexpression`` (one data set's graph) and ``train-musegnn``
+(unified gene embeddings from several graphs, written back as ``Gene.musegnn``).
+
+``similar-genes GENE --kind musegnn`` then searches them through the ``gene_musegnn`` index.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.ingest import coexpression, genept
+from priorgraph.ingest.embed import write_npz
+from priorgraph.kg import ids as kg_ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import Provenance
+from priorgraph.models import musegnn
+from priorgraph.queries.export import HOMOGENEOUS, Export
+
+SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default=True)
+
+
+@click.command("ingest-coexpression")
+@click.argument("h5ad", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dataset", required=True, help="Name of the data set's graph.")
+@click.option("--use-raw", is_flag=True, help="Expression from .raw (e.g. log-normalised).")
+@click.option("--obs-key", help="Keep only cells whose obs[KEY] is one of --obs-value.")
+@click.option("--obs-value", multiple=True, help="Value(s) of --obs-key to keep (repeatable).")
+@click.option("--n-top-genes", type=int, default=2000, show_default=True)
+@click.option("-k", "k", type=int, default=20, show_default=True, help="Partners per gene.")
+@click.option("--threshold", type=float, default=0.4, show_default=True, help="Minimum |r|.")
+@SPECIES
+def ingest_coexpression(h5ad, dataset, use_raw, obs_key, obs_value, n_top_genes, k, threshold,
+                        species) -> None:  # fmt: skip
+    """Store a data set's co-expression graph as COEXPRESSED {rho, dataset, split: 'all'}."""
+    import anndata
+
+    with cli_errors():
+        if bool(obs_key) != bool(obs_value):
+            raise ValueError("--obs-key and --obs-value go together")
+        adata = anndata.read_h5ad(h5ad)
+        cells = adata.obs[obs_key].astype(str).isin(obs_value).to_numpy() if obs_key else None
+        if cells is not None and not cells.any():
+            raise ValueError(f"no cell has obs[{obs_key!r}] in {list(obs_value)}")
+        edges = coexpression.dataset_edges(
+            adata, use_raw=use_raw, cells=cells, n_top_genes=n_top_genes, k=k, threshold=threshold
+        )
+    with open_graph() as graph:
+        counts = coexpression.write_dataset_coexpression(graph, dataset, edges, species=species,
+                                                         version=Path(h5ad).name)  # fmt: skip
+    genes = len({g for s, t, _, _ in edges for g in (s, t)})
+    click.echo(f"{dataset}: {len(edges)} COEXPRESSED edges over {genes} genes "
+               f"({counts['Gene'].nodes_created} new genes)")  # fmt: skip
+
+
+def write_back(
+    graph: Graph, export: Export, result: musegnn.FitResult, species: str, replace: bool = True
+) -> genept.StoreResult:
+    """Store the unified embeddings as ``Gene.musegnn`` (replacing the previous run's)."""
+    node_ids = export.node_ids[HOMOGENEOUS]
+    keep = np.flatnonzero(result.present)
+    symbols = [node_ids[i].split(":", 1)[1] for i in keep]
+    model = f"musegnn:{export.content_hash[:12]}:seed{result.config.seed}"
+    table = genept.EmbeddingTable("musegnn", symbols, result.embeddings[keep], model)
+    provenance = Provenance("musegnn", model)
+    return genept.store(graph, table, provenance, kind="musegnn", species=species,
+                        replace=replace, progress=False)  # fmt: skip
+
+
+@click.command("train-musegnn")
+@click.option("--datasets", required=True, help="Comma-separated data set names (≥ 1).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for graphs.pt (+ .ids.tsv), musegnn.npz and run.json.")  # fmt: skip
+@click.option("--epochs", type=int, default=musegnn.MuSeConfig.epochs, show_default=True)
+@click.option("--dim", type=int, default=musegnn.MuSeConfig.dim, show_default=True)
+@click.option("--hidden", type=int, default=musegnn.MuSeConfig.hidden, show_default=True)
+@click.option("--heads", type=int, default=musegnn.MuSeConfig.heads, show_default=True)
+@click.option("--layers", type=int, default=musegnn.MuSeConfig.layers, show_default=True)
+@click.option("--lr", type=float, default=musegnn.MuSeConfig.lr, show_default=True)
+@click.option("--lambda-sim", type=float, default=musegnn.MuSeConfig.lambda_sim,
+              show_default=True)  # fmt: skip
+@click.option("--lambda-nce", type=float, default=musegnn.MuSeConfig.lambda_nce,
+              show_default=True)  # fmt: skip
+@click.option("--tau", type=float, default=musegnn.MuSeConfig.tau, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
+@click.option("--device", help="cpu / cuda (default: cuda when available).")
+@click.option("--store/--no-store", default=True, show_default=True,
+              help="Write Gene.musegnn + its vector index.")  # fmt: skip
+@SPECIES
+def train_musegnn(datasets, out, epochs, dim, hidden, heads, layers, lr, lambda_sim, lambda_nce,
+                  tau, seed, threads, device, store, species) -> None:  # fmt: skip
+    """Train MuSe-GNN-style gene embeddings on the stored co-expression graphs of DATASETS."""
+    names = [d.strip() for d in datasets.split(",") if d.strip()]
+    config = musegnn.MuSeConfig(hidden=hidden, dim=dim, heads=heads, layers=layers, lr=lr,
+                                epochs=epochs, lambda_sim=lambda_sim, lambda_nce=lambda_nce,
+                                tau=tau, seed=seed, threads=threads, device=device)  # fmt: skip
+    with open_graph() as graph:
+        export = coexpression.multigraph_export(graph, names)
+        with cli_errors():
+            result = musegnn.fit(coexpression.graphs(export), len(export.node_ids[HOMOGENEOUS]),
+                                 config)  # fmt: skip
+        stored = write_back(graph, export, result, species) if store else None
+    with cli_errors():
+        out.mkdir(parents=True, exist_ok=True)
+        export.save(out / "graphs.pt")
+        node_ids = export.node_ids[HOMOGENEOUS]
+        keep = np.flatnonzero(result.present)
+        write_npz(out / "musegnn.npz", [node_ids[i].split(":", 1)[1] for i in keep],
+                  result.embeddings[keep], "musegnn")  # fmt: skip
+        summary = {"datasets": names, "graphs_hash": export.content_hash, **result.summary()}
+        (out / "run.json").write_text(json.dumps(summary, indent=2, default=str))
+    first, last = result.history[0], result.history[-1]
+    terms = ", ".join(f"{k} {last[k]:.3f}" for k in ("rec", "sim", "nce"))
+    click.echo(f"trained on {len(names)} graph(s), {int(result.present.sum())} genes, "
+               f"{config.epochs} epochs in {result.seconds:.1f} s on {result.extra['device']}: "
+               f"loss {first['loss']:.3f} → {last['loss']:.3f} ({terms})")  # fmt: skip
+    if stored:
+        click.echo(f"stored {stored.stored} musegnn vectors ({stored.dimension}-d), "
+                   f"index {stored.index}")  # fmt: skip
+    click.echo(f"wrote {out}/graphs.pt, musegnn.npz, run.json")
+

@@ -1,0 +1,144 @@
+"""``priorgraph train`` (graph models and baselines, written back) and ``priorgraph simulate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.models import pipeline
+from priorgraph.models.simulate import SimulationConfig, save, simulate
+from priorgraph.models.train import TrainConfig
+from priorgraph.output import FORMATS, render
+
+DEFAULT_EPOCHS = 60
+
+
+def _show(rows: list[dict], fmt: str) -> None:
+    text = render(rows, fmt)
+    if text is not None:
+        click.echo(text)
+
+
+@click.command()
+@click.option("--model", type=click.Choice(pipeline.MODELS), required=True)
+@click.option("--dataset", required=True, help="An ingested Perturb-seq data set.")
+@click.option("--split", "split_name", required=True, help="A saved split of the data set.")
+@click.option("--go-graph", help="Stored GO graph to use (default: computed from annotations).")
+@click.option("--features", type=click.Choice(["genept"]), help="Gene features from the graph.")
+@click.option("--epochs", type=click.IntRange(1), help=f"Default {DEFAULT_EPOCHS} (tiny: 8).")
+@click.option("--hidden", type=click.IntRange(1), help="Hidden size (default 64/32; tiny: 16).")
+@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--patience", default=15, show_default=True, help="Early-stopping patience.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--threads", default=1, show_default=True, help="torch threads (1 is fastest).")
+@click.option("--edge-threshold", default=0.5, show_default=True, help="adapert: min gate.")
+@click.option("--edge-top-k", default=20, show_default=True, help="adapert: edges/perturbation.")
+@click.option("--tiny", is_flag=True, help="A small, fast configuration (tests, demos).")
+@click.option("--no-write", is_flag=True, help="Evaluate only; write nothing to the graph.")
+@click.option("--store", type=click.Path(path_type=Path), help="Data set folder.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def train(
+    model: str,
+    dataset: str,
+    split_name: str,
+    go_graph: str | None,
+    features: str | None,
+    epochs: int | None,
+    hidden: int | None,
+    lr: float,
+    patience: int,
+    seed: int,
+    threads: int,
+    edge_threshold: float,
+    edge_top_k: int,
+    tiny: bool,
+    no_write: bool,
+    store: Path | None,
+    fmt: str,
+) -> None:
+    """Export the graph, train MODEL on SPLIT of DATASET, evaluate, write the run back."""
+    config = None
+    if model in pipeline.NEURAL:
+        config = pipeline.model_config(model, tiny, **({"hidden": hidden} if hidden else {}))
+    epochs = epochs or (pipeline.TINY_EPOCHS if tiny else DEFAULT_EPOCHS)
+    train_config = TrainConfig(
+        epochs=epochs, lr=lr, patience=patience, seed=seed, threads=threads,
+        progress=fmt == "table",
+    )  # fmt: skip
+    with open_graph() as graph:
+        result = pipeline.train_run(
+            graph, dataset, split_name, model, go_graph=go_graph, features=features,
+            config=config, train_config=train_config, store=store, write=not no_write,
+            edge_threshold=edge_threshold, edge_top_k=edge_top_k, progress=fmt == "table",
+        )  # fmt: skip
+    rows = [
+        {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}
+        for group, values in result.evaluation.per_subgroup.items()
+    ]
+    _show(rows, fmt)
+    click.echo(f"trained in {result.seconds:.1f} s; checkpoint {result.checkpoint}", err=True)
+    if not no_write:
+        click.echo(
+            f"run {result.run.id}: {result.n_effects} predicted effects, "
+            f"{result.n_learned_edges} learned edges written",
+            err=True,
+        )
+
+
+@click.command("simulate")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--genes", "n_genes", default=200, show_default=True, type=click.IntRange(2))
+@click.option("--singles", default=40, show_default=True, type=click.IntRange(1))
+@click.option("--doubles", default=60, show_default=True, type=click.IntRange(0))
+@click.option("--cells", default=60, show_default=True, help="Cells per perturbation.")
+@click.option("--control-cells", default=600, show_default=True)
+@click.option("--overlap", default=0.5, show_default=True, help="Hidden edges from the prior.")
+@click.option("--regulators", default=2.0, show_default=True, help="Mean in-degree.")
+@click.option("--hops", default=2, show_default=True, help="Propagation steps.")
+@click.option("--interaction-rate", default=0.3, show_default=True)
+@click.option("--dispersion", default=5.0, show_default=True, help="NB size (larger: less noise).")
+@click.option("--dropout", default=0.05, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--prior-go-graph", help="Take genes and prior edges from this stored GO graph.")
+def simulate_command(
+    out: Path,
+    n_genes: int,
+    singles: int,
+    doubles: int,
+    cells: int,
+    control_cells: int,
+    overlap: float,
+    regulators: float,
+    hops: int,
+    interaction_rate: float,
+    dispersion: float,
+    dropout: float,
+    seed: int,
+    prior_go_graph: str | None,
+) -> None:
+    """Write a known-truth Perturb-seq h5ad (+ .network.tsv, .deltas.tsv) to OUT."""
+    config = SimulationConfig(
+        n_genes=n_genes, n_singles=singles, n_doubles=doubles, cells_per_condition=cells,
+        control_cells=control_cells, regulators_per_gene=regulators, overlap=overlap, hops=hops,
+        interaction_rate=interaction_rate, dispersion=dispersion, dropout=dropout, seed=seed,
+    )  # fmt: skip
+    genes, prior = None, None
+    if prior_go_graph:
+        with open_graph() as graph:
+            genes, prior = pipeline.go_prior(graph, prior_go_graph, n_genes, seed)
+        click.echo(f"prior: {len(prior)} GO_SIMILAR edges over {len(genes)} genes")
+    with cli_errors():
+        result = simulate(config, genes=genes, prior_edges=prior)
+        paths = save(result, out)
+    n_cond = len(result.deltas) - 1
+    click.echo(
+        f"{result.adata.n_obs} cells x {result.adata.n_vars} genes, {n_cond} perturbations "
+        f"({len(result.interacting)} interacting doubles), {len(result.network)} true edges"
+    )
+    for kind, path in paths.items():
+        click.echo(f"  {kind:8} {path}")
+
+
+COMMANDS = (train, simulate_command)

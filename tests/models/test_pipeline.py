@@ -1,0 +1,116 @@
+import anndata as ad
+import numpy as np
+import pytest
+import torch
+
+from priorgraph import queries
+from priorgraph.ingest import sample
+from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
+from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
+from priorgraph.ingest.splits import build_coexpression, make_split, splits_dir, write_coexpression
+from priorgraph.kg import ids
+from priorgraph.models import pipeline, writeback
+from priorgraph.models.simulate import SimulationConfig, simulate
+from priorgraph.models.train import TrainConfig, load_checkpoint
+
+N_GENES = 24
+SIM = SimulationConfig(n_genes=N_GENES, n_singles=8, n_doubles=8, cells_per_condition=25,
+                       control_cells=100, seed=2)  # fmt: skip
+
+
+def prepare(graph, store, n_genes: int = N_GENES) -> None:
+    """Generated GO annotations → GO graph 'g' → simulated data from its edges → ingest → split.
+
+    The data set lacks GENE{n_genes} (a target added by hand is not measured)."""
+    sample.load_sample(graph, sample.generated_sample(n_genes=n_genes + 1, n_terms=30, seed=1))
+    build_go_graph(graph, GOGraphSpec("g"), progress=False)
+    _, prior = pipeline.go_prior(graph, "g")
+    sim = simulate(SIM, genes=[f"GENE{i}" for i in range(n_genes)], prior_edges=prior)
+    adata = sim.adata
+    unmeasured = adata[adata.obs["condition"] == adata.obs["condition"].iloc[-1]].copy()
+    unmeasured.obs["condition"] = f"GENE{n_genes}+ctrl"
+    unmeasured.obs_names = [f"extra{i}" for i in range(unmeasured.n_obs)]
+    adata = ad.concat([adata, unmeasured], merge="same")
+    path = store / "sim.h5ad"
+    adata.write_h5ad(path)
+    ingest(graph, path, PerturbSeqConfig("sim"), store=store, progress=False)
+    record = load_dataset("sim", store)
+    split = make_split("simulation", "s1", record, seed=1)
+    split.save(splits_dir("sim", store))
+    write_coexpression(graph, record, split, build_coexpression(record, split), progress=False)
+
+
+@pytest.fixture
+def prepared(graph, tmp_path):
+    prepare(graph, tmp_path)
+    return tmp_path
+
+
+def test_inputs_align_the_go_and_coexpression_exports(graph, prepared):
+    record = load_dataset("sim", prepared)
+    pb = record.pseudobulk()
+    split = make_split("simulation", "s1", record, seed=1)
+    inputs = pipeline.build_inputs(graph, pb, split, go_graph="g")
+    nodes = inputs.go.node_ids["node"]
+    assert nodes[:N_GENES] == [ids.gene_id(g) for g in pb.genes]
+    assert nodes[N_GENES:] == [ids.gene_id(f"GENE{N_GENES}")]  # unmeasured target last
+    assert inputs.pert_to_gene.tolist() == [*range(N_GENES), -1]
+    # co-expression edges re-indexed onto the pseudobulk gene order
+    coexp = {(inputs.gene_ids[s], inputs.gene_ids[t])
+             for s, t in inputs.coexp_edge_index.t().tolist()}  # fmt: skip
+    rows = queries.run(graph, "coexpression_edges", dataset="sim", split="s1")
+    stored = {(r["source"], r["target"]) for r in rows}
+    assert coexp == stored
+    data = inputs.data(pb, "human")
+    i = data.conditions.index(f"GENE{N_GENES}+ctrl")
+    assert data.perts[i].tolist()[0] == N_GENES
+    np.testing.assert_allclose(data.delta.numpy(), pb.deltas, atol=1e-6)
+
+
+def test_adapert_run_writes_effects_learned_edges_and_checkpoint(graph, prepared):
+    config = pipeline.model_config("adapert", tiny=True)
+    tc = TrainConfig(epochs=3, threads=1, progress=False)
+    result = pipeline.train_run(graph, "sim", "s1", "adapert", go_graph="g", config=config,
+                                train_config=tc, store=prepared, progress=False)  # fmt: skip
+    metrics = result.evaluation.per_subgroup["all"]
+    assert {"weighted_mse", "weighted_delta_r2", "pearson_delta"} <= set(metrics)
+    n_test = len(result.predictions)
+    assert result.n_effects == n_test * N_GENES
+    assert result.n_learned_edges > 0
+    condition = result.data.conditions[0]
+    rows = writeback.learned_edges(graph, ids.perturbation_id("sim", condition), result.run.id)
+    assert 0 < len(rows) <= 20
+    assert all(0.5 <= r["weight"] <= 1 for r in rows)
+    assert [r["weight"] for r in rows] == sorted((r["weight"] for r in rows), reverse=True)
+    # the checkpoint (buffers included) reloads to the same predictions
+    kwargs = result.inputs.model_kwargs("adapert", result.data)
+    model, saved = load_checkpoint(result.checkpoint, **kwargs)
+    assert saved["run"] == result.run.id
+    perts = result.data.perts[:3]
+    torch.testing.assert_close(model.eval()(perts), result.model.eval()(perts))
+    writeback.delete_run(graph, result.run.id)
+    assert writeback.learned_edges(graph, ids.perturbation_id("sim", condition)) == []
+    assert writeback.list_runs(graph) == []
+
+
+def test_gears_and_baselines_share_the_evaluation(graph, prepared):
+    tc = TrainConfig(epochs=2, threads=1, progress=False)
+    gears = pipeline.train_run(graph, "sim", "s1", "gears", go_graph="g", train_config=tc,
+                               config=pipeline.model_config("gears", tiny=True), store=prepared,
+                               progress=False)  # fmt: skip
+    linear = pipeline.train_run(graph, "sim", "s1", "linear", store=prepared, progress=False)
+    assert gears.n_learned_edges == linear.n_learned_edges == 0
+    assert set(gears.predictions) == set(linear.predictions)
+    assert set(gears.evaluation.per_subgroup) == set(linear.evaluation.per_subgroup)
+    assert {r["model"] for r in writeback.list_runs(graph, "sim")} == {"gears", "linear"}
+    with pytest.raises(ValueError, match="unknown model"):
+        pipeline.train_run(graph, "sim", "s1", "nope", store=prepared)
+
+
+def test_go_prior_takes_a_connected_neighbourhood(graph):
+    sample.load_sample(graph, sample.generated_sample(n_genes=30, n_terms=30, seed=1))
+    build_go_graph(graph, GOGraphSpec("g"), progress=False)
+    genes, edges = pipeline.go_prior(graph, "g", n_genes=10, seed=0)
+    assert len(genes) == 10
+    assert edges and all(a in genes and b in genes and a != b for a, b in edges)
+    assert pipeline.go_prior(graph, "g", n_genes=10, seed=0) == (genes, edges)
