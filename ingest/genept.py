@@ -336,8 +336,10 @@ def clear(graph: Graph, spec: EmbeddingKind, batch: int = 5_000) -> int:
     return total
 
 
-def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int, *, replace: bool) -> None:
-    """Create the cosine vector index for ``dimension`` (re-create it under ``replace``)."""
+def drop_mismatched_index(
+    graph: Graph, spec: EmbeddingKind, dimension: int, *, replace: bool
+) -> None:
+    """Refuse (or, under ``replace``, drop) an index of another dimension, before any write."""
     info = index_info(graph, spec)
     if info is not None and info["dimension"] != dimension:
         if not replace:
@@ -346,6 +348,14 @@ def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int, *, replace: 
                 f"have {dimension}: pass replace (--replace) to swap the embeddings"
             )
         graph.write(queries.load("genept_drop_index"), {"index": spec.index})
+
+
+def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int) -> None:
+    """Create the cosine vector index if missing and wait until it is online.
+
+    Called after the vectors are written: populating a new HNSW index in one pass is much
+    cheaper than inserting every vector into it inside the write transactions.
+    """
     graph.write(queries.load(spec.index_query), {"dimension": dimension})
     graph.write(queries.load("genept_await_index"), {"index": spec.index})
 
@@ -377,7 +387,7 @@ def store(
     if replace:
         clear(graph, spec)
     # an index left without vectors (all genes deleted) is re-created freely
-    ensure_index(graph, spec, table.dimension, replace=replace or not existing)
+    drop_mismatched_index(graph, spec, table.dimension, replace=replace or not existing)
     query = queries.load("genept_store")
     meta = spec.meta(table.model, provenance.source, provenance.version)
     params = {**provenance.params(), "property": spec.property, "meta": meta}
@@ -398,6 +408,7 @@ def store(
             n, c = graph.write_tx(lambda tx, b=batch: write_batch(tx, b))
             stored, created = stored + n, created + c
             bar.advance(task, len(batch))
+    ensure_index(graph, spec, table.dimension)
     BatchWriter(graph, provenance, progress=False).record_source(
         kind=spec.name, property=spec.property, model=table.model, dimension=table.dimension,
         genes=stored, unknown_skipped=len(table.unknown), file=Path(table.path).name,

@@ -42,10 +42,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Predicted and observed effects for a gene or perturbation.",
     ),
     "train-musegnn": (f"{_C}.musegnn:train_musegnn", "MuSe-GNN-style gene embeddings."),
-    "ingest-coexpression": (
-        f"{_C}.musegnn:ingest_coexpression",
-        "A data set's co-expression graph (for train-musegnn).",
-    ),
 }
 
 

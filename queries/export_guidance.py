@@ -100,12 +100,10 @@ def fetch_guidance(
         wanted = pd.Index(list(features))
         missing = wanted.difference(pd.Index(nodes["name"])).tolist()
         nodes = nodes[nodes["name"].isin(wanted)]
-    edges = pd.DataFrame(
-        queries.run(
-            graph, "peaks_guidance_edges", **params, methods=list(methods) if methods else None
-        ),
-        columns=["peak", "gene", "weight", "sign", "method"],
+    (columns,) = queries.run(
+        graph, "peaks_guidance_edges", **params, methods=list(methods) if methods else None
     )
+    edges = pd.DataFrame(columns)
     keep = set(nodes["id"])
     edges = edges[edges["peak"].isin(keep) & edges["gene"].isin(keep)]
     by_type = {

@@ -1,10 +1,9 @@
 // The $k genes whose embedding is nearest to the query gene's (cosine, through the vector index).
-// The index finds candidates (approximate, HNSW); cosine is recomputed exactly from the
-// vectors (vector.similarity.cosine returns (1 + cos) / 2).
+// The index (HNSW, unquantized) scores candidates with (1 + cos) / 2, so cos = 2 * score - 1.
 MATCH (q:Gene {id: $gene_id})
 WHERE q[$property] IS NOT NULL
-CALL db.index.vector.queryNodes($index, $k + 1, q[$property]) YIELD node
-WITH q, node, 2 * vector.similarity.cosine(q[$property], node[$property]) - 1 AS cosine
+CALL db.index.vector.queryNodes($index, $k + 1, q[$property]) YIELD node, score
+WITH q, node, 2 * score - 1 AS cosine
 WHERE node <> q
 RETURN node.id AS id, node.symbol AS symbol, round(cosine, 4) AS cosine
 ORDER BY cosine DESC, id

@@ -2,8 +2,8 @@
 // Jaccard |A ∩ B| / |A ∪ B| of the GO sets (how far text similarity agrees with GO).
 MATCH (q:Gene {id: $gene_id})
 WHERE q[$property] IS NOT NULL
-CALL db.index.vector.queryNodes($index, $k + 1, q[$property]) YIELD node
-WITH q, node, 2 * vector.similarity.cosine(q[$property], node[$property]) - 1 AS cosine
+CALL db.index.vector.queryNodes($index, $k + 1, q[$property]) YIELD node, score
+WITH q, node, 2 * score - 1 AS cosine
 WHERE node <> q
 WITH q, node, cosine,
      COUNT { (q)-[:ANNOTATED_WITH]->(:GOTerm)<-[:ANNOTATED_WITH]-(node) } AS shared,

@@ -2,8 +2,8 @@
 // by embedding, kept when both genes are GO-annotated and no GOTerm annotates both.
 MATCH (q:Gene {id: $gene_id})
 WHERE q[$property] IS NOT NULL AND EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm) }
-CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node
-WITH q, node, 2 * vector.similarity.cosine(q[$property], node[$property]) - 1 AS cosine
+CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node, score
+WITH q, node, 2 * score - 1 AS cosine
 WHERE node <> q
   AND EXISTS { (node)-[:ANNOTATED_WITH]->(:GOTerm) }
   AND NOT EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm)<-[:ANNOTATED_WITH]-(node) }

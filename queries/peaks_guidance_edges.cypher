@@ -1,4 +1,6 @@
-// Peak–gene links of a guidance graph. $assembly, $species; $methods: list or null for all.
+// Peak–gene links of a guidance graph, as one row of columns (one list per property: far
+// fewer driver records than one row per link). $assembly, $species; $methods: list or null.
 MATCH (p:Peak {assembly: $assembly})-[r:LINKED_TO]->(g:Gene {species: $species})
 WHERE $methods IS NULL OR r.method IN $methods
-RETURN p.id AS peak, g.id AS gene, r.weight AS weight, r.sign AS sign, r.method AS method
+RETURN collect(p.id) AS peak, collect(g.id) AS gene, collect(r.weight) AS weight,
+       collect(r.sign) AS sign, collect(r.method) AS method

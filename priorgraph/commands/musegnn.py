@@ -1,4 +1,4 @@
-"""MuSe-GNN commands: ``ingest-coexpression`` (one data set's graph) and ``train-musegnn``
+"""MuSe-GNN commands: ``ingest coexpression`` (one data set's graph) and ``train-musegnn``
 (unified gene embeddings from several graphs, written back as ``Gene.musegnn``).
 
 ``similar-genes GENE --kind musegnn`` then searches them through the ``gene_musegnn`` index.
@@ -24,7 +24,7 @@ from priorgraph.queries.export import HOMOGENEOUS, Export
 SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default=True)
 
 
-@click.command("ingest-coexpression")
+@click.command("coexpression")
 @click.argument("h5ad", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dataset", required=True, help="Name of the data set's graph.")
 @click.option("--use-raw", is_flag=True, help="Expression from .raw (e.g. log-normalised).")
@@ -123,4 +123,3 @@ def train_musegnn(datasets, out, epochs, dim, hidden, heads, layers, lr, lambda_
         click.echo(f"stored {stored.stored} musegnn vectors ({stored.dimension}-d), "
                    f"index {stored.index}")  # fmt: skip
     click.echo(f"wrote {out}/graphs.pt, musegnn.npz, run.json")
-

@@ -1,9 +1,8 @@
 import json
 
+import click
 import pytest
 from click.testing import CliRunner
-
-import click
 
 from priorgraph.cli import main
 from priorgraph.commands.common import parse_param

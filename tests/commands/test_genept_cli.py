@@ -46,7 +46,8 @@ def test_ingest_similar_and_export_features(cli, graph, tmp_path):
     ids.write_text("TAL1\nFOO\n")
     failed = cli("export", "gene-features", "--ids", ids, "--out", tmp_path / "f.npz")
     assert failed.exit_code == 1 and "1 of 2 genes have no genept embedding" in failed.output
-    done = cli("export", "gene-features", "--ids", ids, "--out", tmp_path / "f.npz", "--fill", "zero")
+    out = tmp_path / "f.npz"
+    done = cli("export", "gene-features", "--ids", ids, "--out", out, "--fill", "zero")
     assert done.exit_code == 0 and "missing: human:FOO" in done.output
     saved = np.load(tmp_path / "f.npz")
     assert saved["matrix"].tolist() == [[pytest.approx(0.6), pytest.approx(0.8)], [0, 0]]

@@ -34,7 +34,7 @@ def test_store_graphs_train_write_back_and_search(cli, graph, tmp_path):
     h5ad = tmp_path / "toy.h5ad"
     write_h5ad(h5ad)
     for part in ("one", "two"):
-        done = cli("ingest-coexpression", h5ad, "--dataset", f"toy_{part}", "--obs-key", "batch",
+        done = cli("ingest", "coexpression", h5ad, "--dataset", f"toy_{part}", "--obs-key", "batch",
                    "--obs-value", part, "-k", "3", "--threshold", "0.3")  # fmt: skip
         assert done.exit_code == 0, done.output
         assert f"toy_{part}:" in done.output and "COEXPRESSED edges" in done.output

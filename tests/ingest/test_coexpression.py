@@ -12,8 +12,8 @@ def modules_adata(n_cells: int = 300, seed: int = 0) -> anndata.AnnData:
     """Genes M1_0..3 follow one factor, M2_0..3 another, N0..3 are noise (log-scale values)."""
     rng = np.random.default_rng(seed)
     f1, f2 = rng.normal(size=(2, n_cells, 1))
-    x = np.hstack([f1 + 0.3 * rng.normal(size=(n_cells, 4)), f2 + 0.3 * rng.normal(size=(n_cells, 4)),
-                   rng.normal(size=(n_cells, 4))]) + 5  # fmt: skip
+    noise = rng.normal(size=(3, n_cells, 4))
+    x = np.hstack([f1 + 0.3 * noise[0], f2 + 0.3 * noise[1], noise[2]]) + 5
     genes = (
         [f"M1_{i}" for i in range(4)] + [f"M2_{i}" for i in range(4)] + [f"N{i}" for i in range(4)]
     )

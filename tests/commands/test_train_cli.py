@@ -1,0 +1,66 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from priorgraph.cli import main
+from priorgraph.ingest import sample
+from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
+from priorgraph.ingest.perturbseq import load_dataset
+from priorgraph.kg import ids
+from priorgraph.models import writeback
+
+
+@pytest.fixture
+def cli(neo4j_settings, graph, monkeypatch, tmp_path):
+    """The CLI against the test server, with PRIORGRAPH_HOME (data sets) in tmp_path."""
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
+    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_simulate_train_gears_and_adapert_then_delete(cli, graph, tmp_path):
+    """GO graph → simulate on it → ingest → split → train --tiny → learned edges → delete."""
+    sample.load_sample(graph, sample.generated_sample(n_genes=30, n_terms=30, seed=1))
+    build_go_graph(graph, GOGraphSpec("g"), progress=False)
+    sizes = ("--genes", 24, "--singles", 8, "--doubles", 8, "--cells", 25, "--control-cells", 100)
+    out = cli("simulate", "--out", tmp_path / "sim.h5ad", *sizes, "--prior-go-graph", "g")
+    assert out.exit_code == 0, out.output
+    assert "prior:" in out.output and (tmp_path / "sim.network.tsv").is_file()
+    assert cli("ingest", "perturbseq", tmp_path / "sim.h5ad", "--dataset", "sim").exit_code == 0
+    assert cli("split", "create", "sim", "s1", "--seed", 1).exit_code == 0
+    run_ids = {}
+    for model in ("gears", "adapert", "additive"):
+        out = cli("train", "--model", model, "--dataset", "sim", "--split", "s1",
+                  "--go-graph", "g", "--tiny", "--epochs", 2, "--format", "json")  # fmt: skip
+        assert out.exit_code == 0, out.output
+        table = {r["subgroup"]: r for r in json.loads(out.stdout)}
+        assert {"weighted_mse", "weighted_delta_r2"} <= set(table["all"])
+        run_ids[model] = out.stderr.split("run ")[1].split(":")[0]
+        assert "checkpoint" in out.stderr
+    assert "0 learned edges" in out.stderr  # additive
+    adapert = run_ids["adapert"]
+    runs = {r["id"] for r in json.loads(cli("runs", "list", "--format", "json").output)}
+    assert runs == set(run_ids.values())
+    assert writeback.show_run(graph, adapert)["model"] == "adapert"
+    pid = ids.perturbation_id("sim", load_dataset("sim").pseudobulk().conditions[0])
+    learned = writeback.learned_edges(graph, pid, adapert)
+    assert learned and all(r["run"] == adapert and r["perturbation"] == pid for r in learned)
+    assert cli("runs", "delete", adapert).exit_code == 0
+    assert writeback.learned_edges(graph, pid) == []
+
+
+def test_demo_generated_path(cli, graph, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = cli("demo", "--generated", "--epochs", 3)
+    assert out.exit_code == 0, out.output
+    assert "GO graph demo_go" in out.output
+    assert "Perturb-seq demo_simulated" in out.output
+    assert "learned edges written" in out.output
+    assert "top predicted effects on" in out.output
+    png = tmp_path / "demo_predicted_vs_observed.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert writeback.list_runs(graph, "demo_simulated")
