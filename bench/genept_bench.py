@@ -25,7 +25,7 @@ from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import LocalServer, free_port
 from priorgraph.kg.writer import Provenance
-from priorgraph.queries.features import get_kind
+from priorgraph.queries.features import get_kind, search_width
 
 
 def bench_graph(n_genes: int, dim: int, n_queries: int, k: int, seed: int = 0) -> None:
@@ -49,12 +49,13 @@ def bench_graph(n_genes: int, dim: int, n_queries: int, k: int, seed: int = 0) -
                 graph.write(queries.load("genept_await_index"), {"index": spec.index})
                 picks = rng.choice(n_genes, size=n_queries, replace=False)
                 query = queries.load("genept_similar")
+                params = {**spec.params(), "candidates": search_width(k)}
                 for i in picks[:10]:  # warm-up
-                    graph.read(query, {"gene_id": f"human:G{i}", "k": k, **spec.params()})
+                    graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})
                 lat, hits = [], []
                 for i in picks:
                     t = time.perf_counter()
-                    rows = graph.read(query, {"gene_id": f"human:G{i}", "k": k, **spec.params()})
+                    rows = graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})
                     lat.append((time.perf_counter() - t) * 1e3)
                     hits.append({r["id"] for r in rows})
         finally:

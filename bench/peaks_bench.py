@@ -77,7 +77,7 @@ def main() -> None:
                 print(
                     f"  {len(built):,} links, {len(built) / t_links:,.0f} links/s (target < 60 s)"
                 )
-                timed("links: rewrite (idempotent MERGE)", build_and_write)
+                timed("links: rewrite (idempotent replace)", build_and_write)
 
                 def export():
                     tables = export_guidance.fetch_guidance(graph, "hg38")

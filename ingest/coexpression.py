@@ -108,8 +108,8 @@ def write_dataset_coexpression(
     version: str = "1",
     progress: bool = False,
 ) -> dict[str, WriteCounts]:
-    """Replace the data set's ``COEXPRESSED {split: "all"}`` edges (delete, then write all in
-    one transaction); genes missing from the graph are created with this load's provenance."""
+    """Replace the data set's ``COEXPRESSED {split: "all"}`` edges in one transaction; genes
+    missing from the graph are created with this load's provenance."""
     genes = sorted({g for s, t, _, _ in edges for g in (s, t)})
     gene_rows = [{"id": ids.gene_id(g, species), "symbol": g, "species": species} for g in genes]
     missing = {
@@ -118,16 +118,15 @@ def write_dataset_coexpression(
     }
     rows = [
         {"start": ids.gene_id(s, species), "end": ids.gene_id(t, species), "rho": rho,
-         "rank": rank, "dataset": dataset, "split": ALL_CELLS}
+         "rank": rank}
         for s, t, rho, rank in edges
     ]  # fmt: skip
-    graph.write(queries.load("coexpression_delete"), {"dataset": dataset, "split": ALL_CELLS})
     writer = BatchWriter(graph, Provenance(f"coexpression.{dataset}", version), progress=progress)
     with writer.transaction():
         genes_written = writer.merge_nodes("Gene", [g for g in gene_rows if g["id"] in missing])
-        edges_written = writer.merge_relationships(
+        edges_written = writer.replace_relationships(
             "COEXPRESSED", rows, start=("Gene", "id"), end=("Gene", "id"),
-            keys=("dataset", "split"), total=len(rows),
+            scope={"dataset": dataset, "split": ALL_CELLS},
         )  # fmt: skip
     return {"Gene": genes_written, "COEXPRESSED": edges_written}
 

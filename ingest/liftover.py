@@ -216,8 +216,8 @@ def write_consensus(
     *,
     progress: bool = True,
 ) -> WriteCounts:
-    """MERGE ``LIFTS_TO {chain, overlap}`` (both peaks must already be in the graph) in one
-    transaction, then flag both ends ``conserved``.
+    """MERGE ``LIFTS_TO {chain, overlap}`` (both peaks must already be in the graph) and flag
+    both ends ``conserved``, in one transaction.
 
     Every endpoint is checked first; a pair whose peak is missing aborts before any write.
     """
@@ -244,6 +244,6 @@ def write_consensus(
             keys=("chain",),
             total=len(pairs),
         )
+        writer.execute(queries.load("peaks_mark_conserved"), {"chain": chain.name})
         writer.record_source(kind="liftover", chain=chain.name, pairs=len(pairs))
-    graph.write(queries.load("peaks_mark_conserved"), {"chain": chain.name})
     return counts

@@ -157,36 +157,35 @@ def write_links(
     atomic: bool = False,
     progress: bool = True,
 ) -> WriteCounts:
-    """MERGE ``LINKED_TO`` on (peak, gene, method); endpoints must exist (else ``unmatched``).
+    """Replace the ``LINKED_TO`` links of each method in ``links`` by these rows.
 
-    ``atomic=True`` writes everything in one transaction (for tables that fit the server's
-    transaction memory); otherwise each batch commits alone and a rerun completes a crashed load.
+    Each method's links are one set (``BatchWriter.replace_relationships``): the old set is
+    deleted and the new one created, so a re-run leaves the same graph. Endpoints must exist
+    (else ``unmatched``). ``atomic=True`` swaps everything in one transaction (for tables that
+    fit the server's transaction memory); otherwise each batch commits alone and a re-run
+    replaces a set that a crash left partial.
     """
-    records = links[LINK_COLUMNS].to_dict("records")
-    rows = (
-        {
-            "start": r["peak_id"],
-            "end": r["gene_id"],
-            "distance": _opt_int(r["distance"]),
-            "weight": float(r["weight"]),
-            "sign": int(r["sign"]),
-            "method": r["method"],
-        }
-        for r in records
-    )
     writer = BatchWriter(graph, provenance, progress=progress)
     methods = sorted(links["method"].unique().tolist())
 
     def run() -> WriteCounts:
-        counts = writer.merge_relationships(
-            "LINKED_TO",
-            rows,
-            start=("Peak", "id"),
-            end=("Gene", "id"),
-            keys=("method",),
-            total=len(records),
-        )
-        writer.record_source(kind="links", methods=methods, links=len(records))
+        counts = WriteCounts()
+        for method, part in links.groupby("method", sort=True):
+            rows = [
+                {
+                    "start": r["peak_id"],
+                    "end": r["gene_id"],
+                    "distance": _opt_int(r["distance"]),
+                    "weight": float(r["weight"]),
+                    "sign": int(r["sign"]),
+                }
+                for r in part[LINK_COLUMNS].to_dict("records")
+            ]
+            counts += writer.replace_relationships(
+                "LINKED_TO", rows, start=("Peak", "id"), end=("Gene", "id"),
+                scope={"method": method},
+            )  # fmt: skip
+        writer.record_source(kind="links", methods=methods, links=len(links))
         return counts
 
     if atomic:

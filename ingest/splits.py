@@ -284,19 +284,16 @@ def write_coexpression(
     species = record.config.species
     rows = [
         {"start": ids.gene_id(s, species), "end": ids.gene_id(t, species), "rho": rho,
-         "rank": rank, "dataset": split.dataset, "split": split.name}
+         "rank": rank}
         for s, t, rho, rank in edges
     ]  # fmt: skip
-    graph.write(
-        queries.load("coexpression_delete"), {"dataset": split.dataset, "split": split.name}
-    )
     writer = BatchWriter(
         graph, Provenance(f"coexpression.{split.dataset}", split.name), progress=progress
     )
     with writer.transaction():
-        return writer.merge_relationships(
+        return writer.replace_relationships(
             "COEXPRESSED", rows, start=("Gene", "id"), end=("Gene", "id"),
-            keys=("dataset", "split"), total=len(rows),
+            scope={"dataset": split.dataset, "split": split.name},
         )  # fmt: skip
 
 

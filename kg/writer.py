@@ -44,6 +44,28 @@ SET r += row.props, r.source = $source, r.source_version = $source_version
 RETURN count(r) AS matched
 """
 
+RELATIONSHIP_CREATE = """
+UNWIND $rows AS row
+MATCH (a:{start_label} {{{start_key}: row.start}})
+MATCH (b:{end_label} {{{end_key}: row.end}})
+CREATE (a)-[r:{rel_type}]->(b)
+SET r = row.props, r += $scope, r.source = $source, r.source_version = $source_version
+RETURN count(r) AS matched
+"""
+
+# Deleting a scope: one pass in inner transactions (auto-commit), or one statement inside an
+# explicit transaction (``BatchWriter.transaction``).
+SCOPE_DELETE = """
+MATCH ()-[r:{rel_type}]->()
+WHERE {condition}
+CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS
+"""
+SCOPE_DELETE_IN_TX = """
+MATCH ()-[r:{rel_type}]->()
+WHERE {condition}
+DELETE r
+"""
+
 SOURCE_RECORD = """
 MERGE (s:Source {id: $source})
 SET s.version = $source_version, s.loaded_at = $loaded_at, s += $details
@@ -68,6 +90,7 @@ class WriteCounts:
     rows: int = 0
     nodes_created: int = 0
     relationships_created: int = 0
+    relationships_deleted: int = 0
     properties_set: int = 0
     unmatched: int = 0
 
@@ -179,18 +202,74 @@ class BatchWriter:
 
         return self._run(query, payload(), total, f"{rel_type} relationships", relationships=True)
 
+    def replace_relationships(
+        self,
+        rel_type: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        start: tuple[str, str],
+        end: tuple[str, str],
+        scope: Mapping[str, Any],
+    ) -> WriteCounts:
+        """Replace every ``rel_type`` relationship whose properties match ``scope`` by ``rows``.
+
+        For relationship sets owned by one key (a link method, a data set split, a run): the
+        old set is deleted and the rows are CREATEd with ``scope`` set on each, so running the
+        same load twice leaves the same graph, and a large load skips MERGE's per-row search.
+        Rows must be distinct (start, end) pairs. Inside :meth:`transaction` the swap is atomic;
+        otherwise a failure part-way leaves a partial set that re-running replaces.
+        """
+        if not scope:
+            raise ValueError("replace_relationships needs a non-empty scope")
+        pairs = [(row["start"], row["end"]) for row in rows]
+        if len(set(pairs)) != len(pairs):
+            raise ValueError(
+                f"{rel_type} rows repeat a (start, end) pair within scope {dict(scope)}"
+            )
+        condition = " AND ".join(f"r.{ident(k)} = $scope.{ident(k)}" for k in scope)
+        delete = SCOPE_DELETE_IN_TX if self._tx is not None else SCOPE_DELETE
+        delete = delete.format(rel_type=ident(rel_type), condition=condition)
+        if self._tx is not None:
+            deleted = self._tx.run(delete, {"scope": dict(scope)}).consume()
+            n_deleted = deleted.counters.relationships_deleted
+        else:
+            n_deleted = self.graph.autocommit(delete, {"scope": dict(scope)}).get(
+                "relationships_deleted", 0
+            )
+        query = RELATIONSHIP_CREATE.format(
+            start_label=ident(start[0]),
+            start_key=ident(start[1]),
+            end_label=ident(end[0]),
+            end_key=ident(end[1]),
+            rel_type=ident(rel_type),
+        )
+        payload = (
+            {"start": row["start"], "end": row["end"],
+             "props": {k: v for k, v in row.items() if k not in ("start", "end")}}
+            for row in rows
+        )  # fmt: skip
+        counts = self._run(
+            query, payload, len(pairs), f"{rel_type} relationships", relationships=True,
+            extra={"scope": dict(scope)},
+        )  # fmt: skip
+        counts.relationships_deleted += n_deleted
+        return counts
+
+    def execute(self, query: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run one more write statement of this load: inside :meth:`transaction` when one is
+        open (so it commits or rolls back with the rest), else in its own write transaction."""
+        if self._tx is not None:
+            self._tx.run(query, dict(parameters or {})).consume()
+        else:
+            self.graph.write(query, parameters)
+
     def record_source(self, **details: Any) -> None:
         """MERGE a ``(:Source)`` node telling when this source/version was loaded (and counts)."""
-        query = SOURCE_RECORD
-        params = {
+        self.execute(SOURCE_RECORD, {
             **self.provenance.params(),
             "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "details": details,
-        }
-        if self._tx is not None:
-            self._tx.run(query, params).consume()
-        else:
-            self.graph.write(query, params)
+        })  # fmt: skip
 
     def _run(
         self,
@@ -200,9 +279,10 @@ class BatchWriter:
         what: str,
         *,
         relationships: bool,
+        extra: Mapping[str, Any] | None = None,
     ) -> WriteCounts:
         counts = WriteCounts()
-        params = self.provenance.params()
+        params = {**self.provenance.params(), **(extra or {})}
 
         def run_batch(tx, batch: list[dict[str, Any]]) -> WriteCounts:
             result = tx.run(query, {**params, "rows": batch})
@@ -212,6 +292,7 @@ class BatchWriter:
                 rows=len(batch),
                 nodes_created=c.nodes_created,
                 relationships_created=c.relationships_created,
+                relationships_deleted=c.relationships_deleted,
                 properties_set=c.properties_set,
                 unmatched=len(batch) - matched,
             )

@@ -169,6 +169,9 @@ class AdaPertConfig:
     kappa: float = 1.0  # DE weighting
     centered_lambda: float = 0.5  # λ_c
     nonzero_only: bool = False
+    gate_lr: float | None = None  # learning rate of the gate parameters (None: the global one)
+    l0_warmup: float = 0.0  # fraction of the epochs at λ_0 = 0 before it ramps up
+    l0_ramp: float = 0.0  # fraction of the epochs over which λ_0 rises linearly to l0_lambda
 
 
 class AdaPert(nn.Module):
@@ -241,6 +244,30 @@ class AdaPert(nn.Module):
         self.seed_mlp = mlp([2 * h, h, h])
         self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(config.hops))
         self.readout = nn.Linear(h, h)
+        self.l0_scale = 1.0  # set per epoch by :meth:`on_epoch` (λ_0 schedule)
+
+    # -- training hooks (called by :func:`priorgraph.models.train.fit`) ---------------------
+    def parameter_groups(self, lr: float) -> list[dict]:
+        """Optimiser groups: the gate parameters (edge MLP, per-edge offsets) at ``gate_lr``.
+
+        A per-edge offset ``b_e`` gets one gradient per epoch from the few perturbations that
+        make ``e`` a candidate; at the global rate it moves by ~lr per step, i.e. well below 1
+        in ``log α`` over a whole fit, so the gates never leave their initial value.
+        """
+        gate = [self.edge_bias, *self.edge_mlp.parameters()]
+        ids = {id(p) for p in gate}
+        rest = [p for p in self.parameters() if id(p) not in ids]
+        return [{"params": rest}, {"params": gate, "lr": self.config.gate_lr or lr}]
+
+    def on_epoch(self, epoch: int, epochs: int) -> None:
+        """λ_0 schedule: 0 for the first ``l0_warmup`` of the epochs (fit the response with all
+        gates open), then a linear ramp to ``l0_lambda`` over ``l0_ramp`` of them."""
+        c = self.config
+        start, ramp = c.l0_warmup * epochs, c.l0_ramp * epochs
+        if epoch < start:
+            self.l0_scale = 0.0
+        else:
+            self.l0_scale = min(1.0, (epoch - start + 1) / ramp) if ramp > 0 else 1.0
 
     # -- embeddings and candidate subgraphs -------------------------------------------------
     def gene_embeddings(self) -> Tensor:
@@ -313,6 +340,12 @@ class AdaPert(nn.Module):
 
     def _forward(self, perts: Tensor) -> tuple[Tensor, Tensor]:
         """Predicted deltas ``(B, G)`` and the candidate edges' ``log α``."""
+        pred, gates, _ = self._propagate(perts)
+        return pred, gates["log_alpha"]
+
+    def _propagate(self, perts: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """Predicted deltas, the gate dict of :meth:`_gates` and each candidate edge's flow
+        ``max_l ‖z_e tanh(ρ_e) W_l h^l_u‖`` (see :meth:`edge_flows`)."""
         n, b = self.n_genes, len(perts)
         gates = self._gates(perts)
         z = hard_concrete(gates["log_alpha"], self.config.beta, self.training)
@@ -321,10 +354,13 @@ class AdaPert(nn.Module):
         src, dst = gates["sample"] * n + src, gates["sample"] * n + dst
         seeds = gates["seed_sample"] * n + gates["seed_gene"]
         h = scatter(gates["seed_state"], seeds, dim=0, dim_size=b * n, reduce="sum")
+        flow = torch.zeros_like(z)
         for layer in self.messages:
-            h = h + torch.tanh(scatter(coef * layer(h[src]), dst, 0, dim_size=b * n, reduce="sum"))
+            message = coef * layer(h[src])
+            flow = torch.maximum(flow, message.detach().norm(dim=1))
+            h = h + torch.tanh(scatter(message, dst, 0, dim_size=b * n, reduce="sum"))
         read = self.readout(gates["genes"])  # (G, H)
-        return (h.view(b, n, -1) * read).sum(-1), gates["log_alpha"]
+        return (h.view(b, n, -1) * read).sum(-1), gates, flow
 
     def forward(self, perts: Tensor) -> Tensor:
         """``perts`` ``(B, K)`` rows of the perturbation index (-1 padded) → ``(B, G)`` deltas."""
@@ -343,7 +379,7 @@ class AdaPert(nn.Module):
             c.centered_lambda,
         )
         if len(log_alpha):
-            loss = loss + c.l0_lambda * expected_l0(log_alpha, c.beta).mean()
+            loss = loss + c.l0_lambda * self.l0_scale * expected_l0(log_alpha, c.beta).mean()
         return loss
 
     # -- learned subgraphs ------------------------------------------------------------------
@@ -356,6 +392,24 @@ class AdaPert(nn.Module):
         src, dst = self.pool_edge_index[:, gates["edge"]].tolist()
         score = torch.sigmoid(gates["log_alpha"]).tolist()
         return list(zip(src, dst, score, strict=True))
+
+    @torch.no_grad()
+    def edge_flows(self, perturbation: Sequence[int]) -> list[tuple[int, int, float]]:
+        """Every candidate edge ``u → v`` of a perturbation with the size of the message it
+        carries, ``max_l ‖z_e tanh(ρ_e) W_l h^l_u‖`` (eval gates).
+
+        This is the edge score used for AUPRC. The gate alone cannot rank edges: an open gate
+        on an edge whose source state ``h_u`` is ~0 (a gene the perturbation does not reach)
+        or whose sign/strength ``tanh ρ_e`` is ~0 changes nothing, and the gates of one
+        perturbation move together. The flow is what the prediction actually routes over the
+        edge: gate × learned edge weight × the signal arriving at its source, so an edge
+        scores high only when the perturbation reaches ``u`` and the fit uses ``u → v``.
+        """
+        self.eval()
+        perts = torch.tensor([list(perturbation)], device=self.pool_edge_index.device)
+        _, gates, flow = self._propagate(perts)
+        src, dst = self.pool_edge_index[:, gates["edge"]].tolist()
+        return list(zip(src, dst, flow.tolist(), strict=True))
 
     @torch.no_grad()
     def learned_edges(

@@ -283,9 +283,13 @@ def _train(
     dev = torch.device(result.device)
     with deterministic(config.seed):
         model.to(dev)
+        groups = getattr(model, "parameter_groups", None)
         optimiser = torch.optim.Adam(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+            groups(config.lr) if groups is not None else model.parameters(),
+            lr=config.lr,
+            weight_decay=config.weight_decay,
         )
+        on_epoch = getattr(model, "on_epoch", None)
         generator = torch.Generator().manual_seed(config.seed)
         best_state: dict[str, Tensor] | None = None
         stale = 0
@@ -294,6 +298,8 @@ def _train(
         with Progress(*columns, disable=not config.progress, transient=True) as bar:
             task = bar.add_task(f"train {type(model).__name__}", total=config.epochs, info="")
             for epoch in range(config.epochs):
+                if on_epoch is not None:
+                    on_epoch(epoch, config.epochs)
                 model.train()
                 losses = []
                 for batch in train.batches(config.mode, config.batch_size, generator):

@@ -6,6 +6,8 @@ Sub-commands are imported when they run (:class:`~priorgraph.commands.lazy.LazyG
 
 from __future__ import annotations
 
+import warnings
+
 import click
 
 from priorgraph import __version__
@@ -19,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": (f"{_C}.graph:schema", "Constraints and indexes."),
     "stats": (f"{_C}.graph:stats", "Node count per label, relationship count per type."),
     "cypher": (f"{_C}.graph:cypher", "Run a Cypher query with parameters (read-only by default)."),
+    "query": (f"{_C}.graph:named_query", "Run a named query of queries/ (docs/queries.md)."),
     "sources": (f"{_C}.sources:sources", "Public source files: URLs, checksums, local mirror."),
     "demo": (f"{_C}.demo:demo", "The main job end to end on a small sample."),
     # GO priors
@@ -54,6 +57,11 @@ def main() -> None:
     (`priorgraph server start`) when NEO4J_URI is unset.
     """
 
+
+# torch_geometric calls torch.jit.script at import; its deprecation notice is not ours to act on
+warnings.filterwarnings(
+    "ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning
+)
 
 main.add_command(ingest)
 main.add_command(export)

@@ -80,10 +80,8 @@ def fetch_guidance(
         raise ValueError(f"peak_names must be one of {sorted(PEAK_NAME_FORMATS)}")
     fmt = PEAK_NAME_FORMATS[peak_names]
     params = {"assembly": asm.name, "species": asm.species}
-    nodes = pd.DataFrame(
-        queries.run(graph, "peaks_guidance_nodes", **params),
-        columns=["type", "id", "chrom", "start", "end", "symbol"],
-    )
+    (columns,) = queries.run(graph, "peaks_guidance_nodes", **params)
+    nodes = pd.DataFrame(columns, columns=["type", "id", "chrom", "start", "end", "symbol"])
     is_peak = nodes["type"] == "peak"
     nodes["name"] = nodes["symbol"]
     nodes.loc[is_peak, "name"] = [

@@ -2,7 +2,7 @@
 // Jaccard |A ∩ B| / |A ∪ B| of the GO sets (how far text similarity agrees with GO).
 MATCH (q:Gene {id: $gene_id})
 WHERE q[$property] IS NOT NULL
-CALL db.index.vector.queryNodes($index, $k + 1, q[$property]) YIELD node, score
+CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node, score
 WITH q, node, 2 * score - 1 AS cosine
 WHERE node <> q
 WITH q, node, cosine,

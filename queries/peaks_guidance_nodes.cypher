@@ -1,8 +1,14 @@
-// Features of a guidance graph: peaks of $assembly and genes of $species placed on it.
-MATCH (p:Peak {assembly: $assembly})
-RETURN 'peak' AS type, p.id AS id, p.chrom AS chrom, p.start AS start, p.end AS end,
-       null AS symbol
-UNION ALL
-MATCH (g:Gene {species: $species, assembly: $assembly})
-RETURN 'gene' AS type, g.id AS id, g.chrom AS chrom, g.start AS start, g.end AS end,
-       g.symbol AS symbol
+// Features of a guidance graph: peaks of $assembly and genes of $species placed on it, as one
+// row of columns (type, id, chrom, start, end, symbol lists; symbol is null for peaks).
+CALL () {
+  MATCH (p:Peak {assembly: $assembly})
+  RETURN collect('peak') AS pt, collect(p.id) AS pid, collect(p.chrom) AS pc,
+         collect(p.start) AS ps, collect(p.end) AS pe
+}
+CALL () {
+  MATCH (g:Gene {species: $species, assembly: $assembly})
+  RETURN collect('gene') AS gt, collect(g.id) AS gid, collect(g.chrom) AS gc,
+         collect(g.start) AS gs, collect(g.end) AS ge, collect(g.symbol) AS gsym
+}
+RETURN pt + gt AS type, pid + gid AS id, pc + gc AS chrom, ps + gs AS start, pe + ge AS end,
+       [x IN pid | null] + gsym AS symbol

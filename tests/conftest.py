@@ -78,3 +78,19 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data mirror not present at {path}")
     return path
+
+
+@pytest.fixture
+def cli(neo4j_settings: Neo4jSettings, graph: Graph, monkeypatch, tmp_path):
+    """Run ``priorgraph …`` against the test server, as a user would (``NEO4J_*`` variables),
+    with ``PRIORGRAPH_HOME`` (data sets, runs, caches) in the test's tmp_path."""
+    from click.testing import CliRunner
+
+    from priorgraph.cli import main
+
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
+    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)

@@ -62,6 +62,13 @@ def _simulated(graph: Graph, directory: Path) -> Path:
     return path
 
 
+def _effect_row(row: dict) -> dict:
+    """One effects row for the terminal: the columns a reader compares, deltas to 3 decimals."""
+    rounded = {k: round(row[k], 3) if isinstance(row[k], float) else row[k]
+               for k in ("predicted", "rank", "observed", "de_rank")}  # fmt: skip
+    return {"perturbation": row["perturbation"], **rounded}
+
+
 @click.command()
 @click.option(
     "--generated", is_flag=True, help="Use the generated sample even if the mirror exists."
@@ -70,7 +77,7 @@ def _simulated(graph: Graph, directory: Path) -> Path:
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("demo_predicted_vs_observed.png"),
+    default=Path("out/demo_predicted_vs_observed.png"),
     show_default=True,
     help="PNG of predicted vs observed deltas.",
 )
@@ -127,8 +134,10 @@ def demo(generated: bool, epochs: int, plot: Path) -> None:
         deltas = np.abs(np.stack([p - pb.control_mean for p in result.predictions.values()]))
         gene = pb.genes[int(deltas.mean(0).argmax())]
         click.echo(f"top predicted effects on {gene}:")
-        render(gene_effects(graph, gene, run=result.run.id, top=10, dataset=dataset), "table")
+        effects = gene_effects(graph, gene, run=result.run.id, top=10, dataset=dataset)
+        render([_effect_row(row) for row in effects], "table")
         condition = list(result.predictions)[int(deltas.sum(1).argmax())]
+        plot.parent.mkdir(parents=True, exist_ok=True)
         plot_predicted_vs_observed(graph, dataset, condition, result.run.id, plot)
         click.echo(f"predicted vs observed deltas of {condition}: {plot}")
         render(graph_stats(graph), "table")

@@ -147,8 +147,8 @@ def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_
 @click.option("--no-shared-go", is_flag=True,
               help="Only genes sharing no GO term with SYMBOL (both GO-annotated).")  # fmt: skip
 @click.option("--go-overlap", is_flag=True, help="Show shared GO terms and GO Jaccard.")
-@click.option("--candidates", type=int, default=200, show_default=True,
-              help="Nearest genes searched before the GO filter of --no-shared-go.")  # fmt: skip
+@click.option("--candidates", type=int,
+              help="Genes searched (default 2k, >= 20; 200 with --no-shared-go).")  # fmt: skip
 @KIND
 @SPECIES
 @FORMAT
@@ -159,7 +159,8 @@ def similar_genes(symbol, k, no_shared_go, go_overlap, candidates, kind, species
             else "genept_similar_go_overlap" if go_overlap else "genept_similar")  # fmt: skip
     gene = kg_ids.gene_id(symbol, species)
     with open_graph() as graph:
-        rows = queries.run(graph, name, gene_id=gene, k=k, candidates=max(candidates, k),
+        width = candidates or features.search_width(k, filtered=no_shared_go)
+        rows = queries.run(graph, name, gene_id=gene, k=k, candidates=max(width, k),
                            **spec.params())  # fmt: skip
         if not rows and not features.fetch_vectors(graph, [gene], kind):
             raise click.ClickException(f"{gene} is not in the graph or has no {kind} embedding")

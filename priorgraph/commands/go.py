@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from priorgraph import queries
-from priorgraph.commands.common import cli_errors, open_graph, parse_param
+from priorgraph.commands.common import cli_errors, open_graph
 from priorgraph.ingest import go as go_ingest
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.go_graph import (
@@ -156,16 +156,6 @@ def list_graphs(fmt: str) -> None:
     """The stored GO graphs and their parameters."""
     with open_graph() as graph:
         _echo(queries.run(graph, "go_graphs"), fmt)
-
-
-@go_graph.command("query")
-@click.argument("name", type=click.Choice([n for n in queries.names() if n.startswith("go_")]))
-@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-def query(name: str, params: tuple[str, ...], fmt: str) -> None:
-    """Run a named GO query (see docs/go.md) with parameters."""
-    with open_graph() as graph:
-        _echo(queries.run(graph, name, **dict(parse_param(p) for p in params)), fmt)
 
 
 def _go_export(graph, genes, k, graph_name, source, threshold, drop):

@@ -57,3 +57,28 @@ def cypher(query: str, params: tuple[str, ...], fmt: str, write: bool) -> None:
     text = render(rows, fmt)
     if text is not None:
         click.echo(text)
+
+
+@click.command("query")
+@click.argument("name", required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="A query parameter; VALUE is parsed as JSON when it is JSON.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def named_query(name: str | None, params: tuple[str, ...], fmt: str) -> None:
+    """Run the named query NAME (queries/NAME.cypher, read-only); without NAME, list them.
+
+    The queries and their parameters are listed in docs/queries.md.
+    """
+    if name is None:
+        click.echo("\n".join(queries.names()))
+        return
+    parameters = dict(parse_param(p) for p in params)
+    with open_graph() as graph:
+        try:
+            text = queries.load(name)
+        except KeyError as err:
+            raise click.ClickException(str(err.args[0])) from err
+        rows = graph.read(text, parameters)
+    out = render(rows, fmt)
+    if out is not None:
+        click.echo(out)

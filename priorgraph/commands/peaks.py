@@ -11,15 +11,13 @@ from pathlib import Path
 
 import click
 
-from priorgraph import queries
-from priorgraph.commands.common import cli_errors, open_graph, parse_param
+from priorgraph.commands.common import cli_errors, open_graph
 from priorgraph.ingest import genes as genes_mod
 from priorgraph.ingest import liftover as lift_mod
 from priorgraph.ingest import links as links_mod
 from priorgraph.ingest import peaks as peaks_mod
 from priorgraph.ingest import sources
 from priorgraph.kg.writer import Provenance
-from priorgraph.output import FORMATS, render
 from priorgraph.queries import export_guidance as guidance_mod
 
 ASSEMBLY = click.option(
@@ -182,19 +180,6 @@ def peaks_import_links(
         f"{checked.missing_peaks:,}/{checked.missing_genes:,} rows with a missing "
         "peak/gene skipped"
     )
-
-
-@peaks.command("query")
-@click.argument("name", type=click.Choice([n for n in queries.names() if n.startswith("peaks_")]))
-@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-def peaks_query(name: str, params: tuple[str, ...], fmt: str) -> None:
-    """Run a named peaks_* query (see docs/peaks.md), e.g. peaks_conserved_for_gene."""
-    with open_graph() as graph:
-        rows = queries.run(graph, name, **dict(parse_param(p) for p in params))
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
 
 
 @click.command("liftover")

@@ -1,22 +1,11 @@
 import json
 
 import click
-import pytest
 from click.testing import CliRunner
 
 from priorgraph.cli import main
 from priorgraph.commands.common import parse_param
 from priorgraph.commands.groups import export, ingest
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch):
-    """Run the CLI against the test server (through the NEO4J_* variables a user would set)."""
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
 
 
 def test_every_lazy_command_resolves_to_a_click_command():

@@ -4,25 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-
-from priorgraph.cli import main
 
 _spec = importlib.util.spec_from_file_location(
     "fake_openai", Path(__file__).parents[1] / "ingest" / "fake_openai.py"
 )
 fake_openai = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_openai)
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch, tmp_path):
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path / "home"))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_ingest_similar_and_export_features(cli, graph, tmp_path):

@@ -1,9 +1,5 @@
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from priorgraph.cli import main
 from priorgraph.queries.export import Export
 
 OBO = """format-version: 1.2
@@ -25,15 +21,6 @@ name: obsolete thing
 is_obsolete: true
 replaced_by: GO:0000002
 """
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch):
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
@@ -58,7 +45,7 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
     assert built.exit_code == 0 and "2 genes, 4 edges" in built.output
     listed = cli("go-graph", "list", "--format", "json")
     assert json.loads(listed.output)[0]["graph"] == "gears"
-    neighbours = cli("go-graph", "query", "go_neighbours", "-p", "gene=human:KLF1",
+    neighbours = cli("query", "go_neighbours", "-p", "gene=human:KLF1",
                      "-p", "go_graph=gears", "--format", "json")  # fmt: skip
     assert [r["neighbour"] for r in json.loads(neighbours.output)] == ["human:KLF1", "human:GATA1"]
 

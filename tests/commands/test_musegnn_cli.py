@@ -2,20 +2,6 @@ import json
 
 import anndata
 import numpy as np
-import pytest
-from click.testing import CliRunner
-
-from priorgraph.cli import main
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch, tmp_path):
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path / "home"))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def write_h5ad(path, seed: int = 0, n_cells: int = 300) -> None:

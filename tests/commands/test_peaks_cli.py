@@ -1,20 +1,6 @@
 """End to end through the CLI: peaks, genes, links, liftover consensus, guidance export."""
 
-import pytest
-from click.testing import CliRunner
-
-from priorgraph.cli import main
-
 CHAIN = "chain 1000 chr1 100000 + 0 10000 chr1 100000 + 1000 11000 1\n10000\n"
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch):
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_bad_bed_exits_with_message_and_writes_nothing(cli, graph, tmp_path):
@@ -55,7 +41,6 @@ def test_full_path(cli, graph, tmp_path):
     links = cli("peaks", "links", "-a", "hg38", "--conserved-boost", "2")
     assert "window_combined_150kb: 2 links between 2 peaks and 1 genes" in links.output
     query = cli(
-        "peaks",
         "query",
         "peaks_conserved_for_gene",
         "-p",

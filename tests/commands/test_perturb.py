@@ -1,21 +1,6 @@
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from priorgraph.cli import main
 from priorgraph.ingest.perturbseq import synthetic_perturbseq
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch, tmp_path):
-    """The CLI against the test server, with the data set store in tmp_path."""
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path / "home"))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_toy_chain_through_the_cli(cli, graph, tmp_path):

@@ -1,25 +1,10 @@
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from priorgraph.cli import main
 from priorgraph.ingest import sample
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
 from priorgraph.ingest.perturbseq import load_dataset
 from priorgraph.kg import ids
 from priorgraph.models import writeback
-
-
-@pytest.fixture
-def cli(neo4j_settings, graph, monkeypatch, tmp_path):
-    """The CLI against the test server, with PRIORGRAPH_HOME (data sets) in tmp_path."""
-    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
-    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
-    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
-    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path / "home"))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_simulate_train_gears_and_adapert_then_delete(cli, graph, tmp_path):
@@ -61,6 +46,6 @@ def test_demo_generated_path(cli, graph, tmp_path, monkeypatch):
     assert "Perturb-seq demo_simulated" in out.output
     assert "learned edges written" in out.output
     assert "top predicted effects on" in out.output
-    png = tmp_path / "demo_predicted_vs_observed.png"
+    png = tmp_path / "out" / "demo_predicted_vs_observed.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert writeback.list_runs(graph, "demo_simulated")

@@ -63,6 +63,7 @@ def test_write_counts_add_up():
         "rows": 5,
         "nodes_created": 1,
         "relationships_created": 0,
+        "relationships_deleted": 0,
         "properties_set": 0,
         "unmatched": 1,
     }
@@ -151,3 +152,43 @@ def test_record_source_keeps_one_node_per_source(graph):
     writer.record_source(rows=4)
     rows = graph.read("MATCH (s:Source) RETURN s.id AS id, s.version AS v, s.rows AS rows")
     assert rows == [{"id": "test.source", "v": "v1", "rows": 4}]
+
+
+def test_replace_relationships_swaps_one_scope_and_is_idempotent(graph):
+    writer = BatchWriter(graph, PROV, batch_size=4, progress=False)
+    writer.merge_nodes("Gene", genes(10))
+    first = writer.replace_relationships(
+        "LINKED_TO", edges(10), start=GENE, end=GENE, scope={"method": "window"}
+    )
+    other = writer.replace_relationships(
+        "LINKED_TO", edges(3), start=GENE, end=GENE, scope={"method": "abc"}
+    )
+    assert (first.relationships_created, first.relationships_deleted) == (10, 0)
+    assert other.relationships_created == 3
+    again = writer.replace_relationships(
+        "LINKED_TO", edges(10)[:6], start=GENE, end=GENE, scope={"method": "window"}
+    )
+    assert (again.relationships_created, again.relationships_deleted) == (6, 10)
+    rows = graph.read(
+        "MATCH ()-[r:LINKED_TO]->() RETURN r.method AS m, count(*) AS n, "
+        "collect(DISTINCT r.source) AS src ORDER BY m"
+    )
+    assert rows == [{"m": "abc", "n": 3, "src": ["test.source"]},
+                    {"m": "window", "n": 6, "src": ["test.source"]}]  # fmt: skip
+
+
+def test_replace_relationships_refuses_repeated_pairs_and_is_atomic_in_a_transaction(graph):
+    writer = BatchWriter(graph, PROV, progress=False)
+    writer.merge_nodes("Gene", genes(4))
+    writer.replace_relationships("LINKED_TO", edges(4), start=GENE, end=GENE, scope={"method": "w"})
+    twice = [*edges(4), edges(4)[0]]
+    with pytest.raises(ValueError, match="repeat a"):
+        writer.replace_relationships(
+            "LINKED_TO", twice, start=GENE, end=GENE, scope={"method": "w"}
+        )
+    with pytest.raises(RuntimeError, match="boom"), writer.transaction():
+        writer.replace_relationships(
+            "LINKED_TO", edges(2), start=GENE, end=GENE, scope={"method": "w"}
+        )
+        raise RuntimeError("boom")
+    assert counts(graph) == (4, 4)

@@ -29,7 +29,7 @@ def loaded(graph):
 
 
 def test_similar_genes_by_cosine_through_the_index(loaded):
-    rows = queries.run(loaded, "genept_similar", gene_id="human:KLF1", k=3, **KIND)
+    rows = queries.run(loaded, "genept_similar", gene_id="human:KLF1", k=3, candidates=3, **KIND)
     assert [(r["symbol"], r["cosine"]) for r in rows] == [
         ("NOGO", pytest.approx(0.9901, abs=2e-4)), ("GATA1", pytest.approx(0.8, abs=2e-4)),
         ("TAL1", pytest.approx(0.6, abs=2e-4)),
@@ -44,7 +44,9 @@ def test_similar_in_text_but_sharing_no_go_term(loaded):
 
 
 def test_go_overlap_of_text_neighbours(loaded):
-    rows = queries.run(loaded, "genept_similar_go_overlap", gene_id="human:GATA1", k=3, **KIND)
+    rows = queries.run(
+        loaded, "genept_similar_go_overlap", gene_id="human:GATA1", k=3, candidates=40, **KIND
+    )
     # GATA1 {GO:1, GO:3}; TAL1 {GO:2}: Jaccard 0; NOGO {}: 0; KLF1 {GO:1}: 1 / 2
     assert [(r["symbol"], r["shared"], r["go_jaccard"]) for r in rows] == [
         ("TAL1", 0, 0.0),
