@@ -120,9 +120,9 @@ def run_models(graph: Graph, store: Path, name: str, epochs: int, truth: set | N
             scored = []
             train = [c for c in split.train if c in set(pb.conditions)]
             for perts in result.data.subset(train).perts.tolist():
-                scored += result.model.edge_scores([p for p in perts if p >= 0])
+                scored += result.model.edge_flows([p for p in perts if p >= 0])
             best = {}
-            for s, d, w in scored:  # an edge scored by several perturbations: its best gate
+            for s, d, w in scored:  # an edge scored by several perturbations: its largest flow
                 best[(s, d)] = max(w, best.get((s, d), 0.0))
             auprc = edge_auprc([(s, d, w) for (s, d), w in best.items()], true)
             extra = {"auprc": auprc["auprc"], "random": auprc["random"]}

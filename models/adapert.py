@@ -36,6 +36,10 @@ has no path to a shared average response.
     w_g = 1 + κ |Δ_g| / mean_g |Δ_g|                       (weights the DE genes up)
     L = Σ_g w_g (Δ̂_g - Δ_g)² / Σ_g w_g + λ_c (1 - corr(Δ̂ - μ, Δ - μ)) + λ_0 E[L0]
 
+**Learned edges.** Edges are ranked by their *flow* (:meth:`AdaPert.edge_flows`), the size of
+the message routed over them, not by the gate alone; the gate parameters train at their own
+learning rate (``gate_lr``, see :meth:`AdaPert.parameter_groups`).
+
 The centred correlation term scores only the perturbation-specific part of the response:
 predicting ``μ`` gives ``Δ̂ - μ = 0``, correlation 0, the maximal penalty.
 """
@@ -169,7 +173,7 @@ class AdaPertConfig:
     kappa: float = 1.0  # DE weighting
     centered_lambda: float = 0.5  # λ_c
     nonzero_only: bool = False
-    gate_lr: float | None = None  # learning rate of the gate parameters (None: the global one)
+    gate_lr: float | None = 0.02  # learning rate of the gate parameters (None: the global one)
     l0_warmup: float = 0.0  # fraction of the epochs at λ_0 = 0 before it ramps up
     l0_ramp: float = 0.0  # fraction of the epochs over which λ_0 rises linearly to l0_lambda
 
@@ -414,16 +418,18 @@ class AdaPert(nn.Module):
     @torch.no_grad()
     def learned_edges(
         self, perturbation: Sequence[int], threshold: float = 0.5
-    ) -> list[tuple[int, int, float]]:
-        """``(src gene row, dst gene row, gate)`` of the perturbation's edges whose deterministic
-        gate ``min(1, max(0, σ(log α)(ζ-γ)+γ))`` is ≥ ``threshold``, strongest first (for
+    ) -> list[tuple[int, int, float, float]]:
+        """``(src gene row, dst gene row, gate, flow)`` of the perturbation's edges whose
+        deterministic gate ``min(1, max(0, σ(log α)(ζ-γ)+γ))`` is ≥ ``threshold``, largest
+        :meth:`edge_flows` first — the ranking the learned-edge AUPRC is measured on (for
         write-back as LEARNED_EDGE). ``perturbation`` = rows of the perturbation index."""
+        flows = {(src, dst): flow for src, dst, flow in self.edge_flows(perturbation)}
         edges = []
         for src, dst, prob in self.edge_scores(perturbation):
             gate = min(1.0, max(0.0, prob * (GATE_HIGH - GATE_LOW) + GATE_LOW))
             if gate >= threshold:
-                edges.append((src, dst, gate))
-        return sorted(edges, key=lambda e: (-e[2], e[0], e[1]))
+                edges.append((src, dst, gate, flows[(src, dst)]))
+        return sorted(edges, key=lambda e: (-e[3], -e[2], e[0], e[1]))
 
 
 def edge_auprc(

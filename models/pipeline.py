@@ -16,11 +16,11 @@ of ``docs/models.md``:
 the held-out conditions, evaluates with :func:`priorgraph.models.metrics.evaluate`, writes the
 run back (``ModelRun`` + ``PREDICTED_EFFECT``) and saves a checkpoint with both exports under
 ``<dataset dir>/runs/<run id>/``. For AdaPert it also writes the learned subgraphs:
-``(:Gene)-[:LEARNED_EDGE {run, perturbation, weight}]->(:Gene)`` for every condition of the data
-set, keeping per perturbation the ``edge_top_k`` edges with the highest deterministic gate among
-those with gate ≥ ``edge_threshold`` (the gates of one perturbation tend to move together, so a
-fixed threshold alone can keep all or none of them; the top-k cap keeps the written subgraph
-readable).
+``(:Gene)-[:LEARNED_EDGE {run, perturbation, weight, gate}]->(:Gene)`` for every condition of the
+data set: among the edges with deterministic gate ≥ ``edge_threshold``, the ``edge_top_k`` that
+carry the largest message (``weight`` = the edge flow, the score the learned-edge AUPRC is
+measured on; the gates of one perturbation tend to move together, so a gate threshold alone can
+keep all or none of them, and the top-k cap keeps the written subgraph readable).
 """
 
 from __future__ import annotations
@@ -247,8 +247,9 @@ def train_graph_model(
 def learned_edge_rows(
     result: TrainResult, species: str = "human", threshold: float = 0.5, top_k: int = 20
 ) -> list[dict[str, Any]]:
-    """LEARNED_EDGE rows ``{start, end, run, perturbation, weight}`` of an AdaPert run: for every
-    condition, its top ``top_k`` candidate edges by deterministic gate, gate ≥ ``threshold``."""
+    """LEARNED_EDGE rows ``{start, end, run, perturbation, weight, gate}`` of an AdaPert run: for
+    every condition, among its candidate edges with deterministic gate ≥ ``threshold``, the
+    ``top_k`` that carry the largest message (``weight`` = :meth:`AdaPert.edge_flows`)."""
     if not isinstance(result.model, AdaPert) or result.data is None or result.inputs is None:
         return []
     data, gene_ids = result.data, result.inputs.gene_ids
@@ -256,9 +257,10 @@ def learned_edge_rows(
     for condition, perts in zip(data.conditions, data.perts.tolist(), strict=True):
         targets = [p for p in perts if p >= 0]
         pid = ids.perturbation_id(result.run.dataset, condition)
-        for src, dst, gate in result.model.learned_edges(targets, threshold)[:top_k]:
+        for src, dst, gate, flow in result.model.learned_edges(targets, threshold)[:top_k]:
             rows.append({"start": gene_ids[src], "end": gene_ids[dst], "run": result.run.id,
-                         "perturbation": pid, "weight": round(float(gate), 6)})  # fmt: skip
+                         "perturbation": pid, "weight": round(float(flow), 6),
+                         "gate": round(float(gate), 6)})  # fmt: skip
     return rows
 
 

@@ -202,7 +202,7 @@ def delete_learned_edges(graph: Graph, run: str) -> int:
 
 
 def write_learned_edges(graph: Graph, run: ModelRun, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Replace a run's learned edges with ``rows`` ``{start, end, run, perturbation, weight}``
+    """Replace a run's learned edges with ``rows`` ``{start, end, run, perturbation, weight, gate}``
     (gene ids; the run's ModelRun node must exist); returns the relationships written."""
     bad = [r for r in rows if r["run"] != run.id]
     if bad:

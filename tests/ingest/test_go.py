@@ -288,3 +288,28 @@ def test_failed_ingest_leaves_graph_as_it_was(graph, obo, tmp_path, monkeypatch)
         go.ingest_go(graph, obo=obo, annotations=bad, kind="table", on_error="skip",
                      source="other", progress=False)  # fmt: skip
     assert counts(graph) == before
+
+
+def test_real_go_release_and_human_table_for_a_gene_panel(graph, shared_data, tmp_path):
+    """The 2024-02 go-basic OBO and the real human gene→GO table, for a small gene panel."""
+    from priorgraph.ingest.go import ingest_go
+
+    panel = {"TP53", "KLF1", "GATA1", "CEBPA", "SPI1"}
+    table = tmp_path / "panel.tsv"
+    with open(shared_data / "go" / "human_gene2go_2024-02-20.tsv") as handle:
+        lines = [line for line in handle if line.split("\t", 1)[0] in panel]
+    table.write_text("".join(lines))
+    report = ingest_go(
+        graph, obo=shared_data / "go" / "go_basic_2024-02_isa_only.obo", annotations=table,
+        kind="table", on_error="skip", progress=False,
+    )  # fmt: skip
+    # the derived OBO has 6 stanzas whose id is 'term_tracker_item': reported, not loaded
+    assert [p.problem[:32] for p in report.problems] == ["malformed stanza: [Term] needs o"] * 6
+    assert report.terms > 42_000
+    assert (report.genes, report.annotations) == (5, len(lines)) and len(lines) == 285
+    rows = graph.read(
+        "MATCH (:Gene {id: 'human:TP53'})-[:ANNOTATED_WITH]->(t:GOTerm {id: 'GO:0042771'}) "
+        "MATCH p = (t)-[:IS_A*]->(root:GOTerm {id: 'GO:0008150'}) "
+        "RETURN t.namespace AS ns, min(length(p)) AS hops"
+    )
+    assert rows[0]["ns"] == "biological_process" and rows[0]["hops"] >= 3

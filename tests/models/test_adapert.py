@@ -148,14 +148,16 @@ def test_learned_edges_threshold_the_deterministic_gate():
     gates = {(u, v): min(1.0, max(0.0, 1.2 * p - 0.1)) for u, v, p in scored}
     threshold = sorted(gates.values())[2]  # keeps the three strongest
     learned = model.learned_edges([0], threshold=threshold)
-    assert [(u, v) for u, v, _ in learned] == sorted(gates, key=lambda e: -gates[e])[:3]
-    assert [w for *_, w in learned] == pytest.approx(sorted(gates.values(), reverse=True)[:3])
+    assert {(u, v) for u, v, *_ in learned} == set(sorted(gates, key=lambda e: -gates[e])[:3])
+    assert sorted(g for _, _, g, _ in learned) == pytest.approx(sorted(gates.values())[2:])
+    flows = {(u, v): f for u, v, f in model.edge_flows([0])}
+    assert [f for *_, f in learned] == sorted((flows[u, v] for u, v, *_ in learned), reverse=True)
     with torch.no_grad():  # force every gate shut, then fully open
         model.edge_mlp[-1].weight.zero_()
         model.edge_mlp[-1].bias.copy_(torch.tensor([-5.0, 0.0]))
         assert model.learned_edges([0], 0.01) == []
         model.edge_mlp[-1].bias.copy_(torch.tensor([5.0, 0.0]))
-    assert sorted((u, v) for u, v, _ in model.learned_edges([0], 0.99)) == FIVE
+    assert sorted((u, v) for u, v, *_ in model.learned_edges([0], 0.99)) == FIVE
 
 
 def test_edge_auprc_against_a_hand_made_truth():
@@ -166,3 +168,48 @@ def test_edge_auprc_against_a_hand_made_truth():
     assert result["random"] == 0.5
     assert result["n_candidates"] == 4 and result["n_positive"] == 2
     assert math.isnan(edge_auprc(scored, set())["auprc"])
+
+
+def _open_gates(model: AdaPert, rho: float) -> None:
+    """Every gate fully open (σ(5)(ζ-γ)+γ > 1) and every edge weight tanh(ρ)."""
+    with torch.no_grad():
+        model.edge_mlp[-1].weight.zero_()
+        model.edge_mlp[-1].bias.copy_(torch.tensor([5.0, rho]))
+
+
+def test_edge_flows_by_hand():
+    model = tiny_model(hops=1)
+    _open_gates(model, 0.5)
+    with torch.no_grad():
+        state = model._gates(torch.tensor([[3]]))["seed_state"][0]  # gene 3's seed state
+        expected = math.tanh(0.5) * float(model.messages[0](state).norm())
+    flows = model.edge_flows([3])
+    assert sorted((u, v) for u, v, _ in flows) == [(3, 2), (3, 4)]
+    assert [w for *_, w in flows] == pytest.approx([expected, expected])
+    _open_gates(model, 0.0)  # open gates, zero edge weight: nothing flows
+    assert all(w == 0 for *_, w in model.edge_flows([3]))
+
+
+def test_edge_flows_are_zero_where_the_perturbation_does_not_reach_the_source():
+    model = tiny_model(hops=2)
+    _open_gates(model, 1.0)
+    pool = model.pool_edge_index.T.tolist()
+    with torch.no_grad():  # shut 0 → 1 only: gene 1 gets no signal, so 1 → 2 carries none
+        model.edge_bias[pool.index([0, 1]), 0] = -20.0
+    flows = {(u, v): w for u, v, w in model.edge_flows([0])}
+    assert flows[(0, 1)] == 0 and flows[(1, 0)] == 0 and flows[(1, 2)] == 0
+    assert flows[(0, 5)] > 0 and flows[(5, 0)] > 0  # 0 → 5 open: 5 is reached, 5 → 0 carries
+
+
+def test_parameter_groups_and_l0_schedule():
+    model = tiny_model()
+    model.config.gate_lr, model.config.l0_warmup, model.config.l0_ramp = 0.05, 0.25, 0.5
+    rest, gate = model.parameter_groups(1e-3)
+    assert gate["lr"] == 0.05 and "lr" not in rest
+    assert any(p is model.edge_bias for p in gate["params"])
+    assert len(rest["params"]) + len(gate["params"]) == len(list(model.parameters()))
+    scales = []
+    for epoch in range(8):
+        model.on_epoch(epoch, 8)
+        scales.append(model.l0_scale)
+    assert scales == pytest.approx([0, 0, 0.25, 0.5, 0.75, 1, 1, 1])

@@ -80,7 +80,7 @@ def test_adapert_run_writes_effects_learned_edges_and_checkpoint(graph, prepared
     condition = result.data.conditions[0]
     rows = writeback.learned_edges(graph, ids.perturbation_id("sim", condition), result.run.id)
     assert 0 < len(rows) <= 20
-    assert all(0.5 <= r["weight"] <= 1 for r in rows)
+    assert all(0.5 <= r["gate"] <= 1 and r["weight"] >= 0 for r in rows)
     assert [r["weight"] for r in rows] == sorted((r["weight"] for r in rows), reverse=True)
     # the checkpoint (buffers included) reloads to the same predictions
     kwargs = result.inputs.model_kwargs("adapert", result.data)

@@ -170,3 +170,31 @@ def test_cell_pair_training_and_early_stopping(sim_setup):
     stopped = fit(make("gears", sim_setup), sim_setup["train"], sim_setup["val"], diverging)
     assert len(stopped.history) < 200
     assert stopped.best_epoch == len(stopped.history) - 3
+
+
+class _Hooked(torch.nn.Module):
+    """A linear model that records fit's epoch hook and asks for its own learning rate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(3))
+        self.epochs: list[tuple[int, int]] = []
+
+    def forward(self, perts):
+        return (self.a + self.b).expand(len(perts), 3)
+
+    def training_loss(self, batch):
+        return (self(batch.perts) - batch.target).square().mean()
+
+    def parameter_groups(self, lr):
+        return [{"params": [self.a]}, {"params": [self.b], "lr": 0.0}]
+
+    def on_epoch(self, epoch, epochs):
+        self.epochs.append((epoch, epochs))
+
+
+def test_fit_calls_the_epoch_hook_and_uses_the_parameter_groups():
+    model = _Hooked()
+    fit(model, tiny_data(), config=TrainConfig(epochs=3, weight_decay=0.0, progress=False))
+    assert model.epochs == [(0, 3), (1, 3), (2, 3)]
+    assert model.a.abs().sum() > 0 and model.b.abs().sum() == 0  # b's group has lr 0
