@@ -66,10 +66,10 @@ KINDS: dict[str, EmbeddingKind] = {
 
 
 def search_width(k: int, *, filtered: bool = False) -> int:
-    """Candidates the vector index searches for a top-``k`` query: 2k (at least 20), or 200 when
-    a filter (e.g. "shares no GO term") drops most of them. HNSW recall grows with the width,
-    and so does latency (docs/genept.md, "Benchmarks")."""
-    return 200 if filtered else max(2 * k, 20)
+    """Candidates the vector index searches for a top-``k`` query: ``k`` itself, or 200 when a
+    filter (e.g. "shares no GO term") drops most of them. A wider search raises HNSW recall and
+    latency together (docs/genept.md, "Benchmarks"); ``--candidates`` widens it."""
+    return 200 if filtered else k
 
 
 def get_kind(name: str) -> EmbeddingKind:

@@ -147,8 +147,12 @@ def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_
 @click.option("--no-shared-go", is_flag=True,
               help="Only genes sharing no GO term with SYMBOL (both GO-annotated).")  # fmt: skip
 @click.option("--go-overlap", is_flag=True, help="Show shared GO terms and GO Jaccard.")
-@click.option("--candidates", type=int,
-              help="Genes searched (default 2k, >= 20; 200 with --no-shared-go).")  # fmt: skip
+@click.option(
+    "--candidates",
+    type=int,
+    help="Genes the index searches; wider: better recall, slower (default k; 200 with "
+    "--no-shared-go).",
+)
 @KIND
 @SPECIES
 @FORMAT
