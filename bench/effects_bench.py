@@ -19,19 +19,16 @@ import argparse
 import logging
 import os
 import statistics
-import tempfile
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 
 from priorgraph import queries
-from priorgraph.config import Neo4jSettings
 from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
-from priorgraph.kg.server import LocalServer, free_port
+from priorgraph.kg.server import temporary_server
 from priorgraph.kg.writer import BatchWriter, Provenance
 from priorgraph.models.writeback import ModelRun, write_run
 
@@ -42,12 +39,8 @@ DATASET = "bench"
 def open_graph(stack: ExitStack) -> Graph:
     if os.environ.get("NEO4J_URI"):
         return stack.enter_context(Graph())
-    home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pg-bench-")))
-    server = LocalServer(home=home, port=free_port(), heap="1g", pagecache="512m")
-    server.start()
-    stack.callback(server.stop)
-    settings = Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", local=True)
-    return stack.enter_context(Graph(settings))
+    server = stack.enter_context(temporary_server(heap="1g", pagecache="512m"))
+    return stack.enter_context(Graph(server.settings()))
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -11,19 +11,16 @@ noise. Baseline in the same process: exact top-k by NumPy brute force over the s
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from priorgraph import queries
-from priorgraph.config import Neo4jSettings
 from priorgraph.ingest import embed, genept
 from priorgraph.ingest import sources as registry
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
-from priorgraph.kg.server import LocalServer, free_port
+from priorgraph.kg.server import temporary_server
 from priorgraph.kg.writer import Provenance
 from priorgraph.queries.features import get_kind, search_width
 
@@ -33,33 +30,26 @@ def bench_graph(n_genes: int, dim: int, n_queries: int, k: int, seed: int = 0) -
     matrix = rng.normal(size=(n_genes, dim)).astype(np.float32)
     symbols = [f"G{i}" for i in range(n_genes)]
     table = genept.EmbeddingTable("random", symbols, matrix, "random-normal")
-    with tempfile.TemporaryDirectory() as home:
-        server = LocalServer(home=Path(home), port=free_port(), heap="1g", pagecache="512m")
-        server.start()
-        try:
-            settings = Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", True)
-            with Graph(settings) as graph:
-                apply_schema(graph)
-                t0 = time.perf_counter()
-                genept.store(graph, table, Provenance("bench", "1"), progress=False)
-                stored_s = time.perf_counter() - t0
-                print(f"store: {n_genes} × {dim} vectors in {stored_s:.1f} s "
-                      f"= {n_genes / stored_s:,.0f} vectors/s")  # fmt: skip
-                spec = get_kind("genept")
-                graph.write(queries.load("genept_await_index"), {"index": spec.index})
-                picks = rng.choice(n_genes, size=n_queries, replace=False)
-                query = queries.load("genept_similar")
-                params = {**spec.params(), "candidates": search_width(k)}
-                for i in picks[:10]:  # warm-up
-                    graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})
-                lat, hits = [], []
-                for i in picks:
-                    t = time.perf_counter()
-                    rows = graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})
-                    lat.append((time.perf_counter() - t) * 1e3)
-                    hits.append({r["id"] for r in rows})
-        finally:
-            server.stop()
+    with temporary_server(heap="1g", pagecache="512m") as server, Graph(server.settings()) as graph:
+        apply_schema(graph)
+        t0 = time.perf_counter()
+        genept.store(graph, table, Provenance("bench", "1"), progress=False)
+        stored_s = time.perf_counter() - t0
+        print(f"store: {n_genes} × {dim} vectors in {stored_s:.1f} s "
+              f"= {n_genes / stored_s:,.0f} vectors/s")  # fmt: skip
+        spec = get_kind("genept")
+        graph.write(queries.load("genept_await_index"), {"index": spec.index})
+        picks = rng.choice(n_genes, size=n_queries, replace=False)
+        query = queries.load("genept_similar")
+        params = {**spec.params(), "candidates": search_width(k)}
+        for i in picks[:10]:  # warm-up
+            graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})
+        lat, hits = [], []
+        for i in picks:
+            t = time.perf_counter()
+            rows = graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})
+            lat.append((time.perf_counter() - t) * 1e3)
+            hits.append({r["id"] for r in rows})
     unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
     t = time.perf_counter()
     recall = []

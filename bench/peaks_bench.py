@@ -11,15 +11,12 @@ never fails on noise.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
-from priorgraph.config import Neo4jSettings
 from priorgraph.ingest import genes, liftover, links, peaks, sources
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
-from priorgraph.kg.server import LocalServer, free_port
+from priorgraph.kg.server import temporary_server
 from priorgraph.kg.writer import Provenance
 from priorgraph.queries import export_guidance
 
@@ -56,43 +53,37 @@ def main() -> None:
         "hg38",
     )
 
-    with tempfile.TemporaryDirectory(prefix="priorgraph-bench-") as home:
-        server = LocalServer(home=Path(home), port=free_port(), heap=args.heap, pagecache="512m")
-        server.start()
-        try:
-            settings = Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", True)
-            with Graph(settings) as graph:
-                apply_schema(graph)
-                prov = Provenance("bench", "1")
-                timed("write 61k genes", genes.write_genes, graph, gene_set, prov, progress=False)
-                timed("write 64k peaks", peaks.write_peaks, graph, peak_set, prov, progress=False)
+    with (
+        temporary_server(heap=args.heap, pagecache="512m") as server,
+        Graph(server.settings()) as graph,
+    ):
+        apply_schema(graph)
+        prov = Provenance("bench", "1")
+        timed("write 61k genes", genes.write_genes, graph, gene_set, prov, progress=False)
+        timed("write 64k peaks", peaks.write_peaks, graph, peak_set, prov, progress=False)
 
-                def build_and_write():
-                    peak_df, gene_df = links.graph_features(graph, "hg38")
-                    built = links.window_links(peak_df, gene_df)
-                    links.write_links(graph, built, prov, progress=False)
-                    return built
+        def build_and_write():
+            peak_df, gene_df = links.graph_features(graph, "hg38")
+            built = links.window_links(peak_df, gene_df)
+            links.write_links(graph, built, prov, progress=False)
+            return built
 
-                built, t_links = timed("links: read + build + write (150 kb)", build_and_write)
-                print(
-                    f"  {len(built):,} links, {len(built) / t_links:,.0f} links/s (target < 60 s)"
-                )
-                timed("links: rewrite (idempotent replace)", build_and_write)
+        built, t_links = timed("links: read + build + write (150 kb)", build_and_write)
+        print(f"  {len(built):,} links, {len(built) / t_links:,.0f} links/s (target < 60 s)")
+        timed("links: rewrite (idempotent replace)", build_and_write)
 
-                def export():
-                    tables = export_guidance.fetch_guidance(graph, "hg38")
-                    return tables, export_guidance.to_heterodata(tables)
+        def export():
+            tables = export_guidance.fetch_guidance(graph, "hg38")
+            return tables, export_guidance.to_heterodata(tables)
 
-                (tables, data), _ = timed("guidance export (HeteroData)", export)
-                print(f"  {data.describe()} (target < 10 s)")
-                g, _ = timed("GLUE MultiDiGraph", export_guidance.to_glue_graph, tables)
-                violations, _ = timed("validate GLUE graph", export_guidance.validate_guidance, g)
-                print(
-                    f"  {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges, "
-                    f"{len(violations)} violations"
-                )
-        finally:
-            server.stop()
+        (tables, data), _ = timed("guidance export (HeteroData)", export)
+        print(f"  {data.describe()} (target < 10 s)")
+        g, _ = timed("GLUE MultiDiGraph", export_guidance.to_glue_graph, tables)
+        violations, _ = timed("validate GLUE graph", export_guidance.validate_guidance, g)
+        print(
+            f"  {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges, "
+            f"{len(violations)} violations"
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from priorgraph.config import Neo4jSettings
 from priorgraph.ingest import sample, sources
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
@@ -40,7 +39,7 @@ from priorgraph.ingest.splits import (
 )
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
-from priorgraph.kg.server import LocalServer, free_port
+from priorgraph.kg.server import temporary_server
 from priorgraph.models import baselines, pipeline
 from priorgraph.models.adapert import edge_auprc
 from priorgraph.models.metrics import METRICS
@@ -56,12 +55,8 @@ BASELINE_MODELS = ("no_change", "train_mean", "additive", "linear")
 def open_graph(stack: ExitStack) -> Graph:
     if os.environ.get("NEO4J_URI"):
         return stack.enter_context(Graph())
-    home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pg-bench-")))
-    server = LocalServer(home=home, port=free_port(), heap="1g", pagecache="512m")
-    server.start()
-    stack.callback(server.stop)
-    settings = Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", local=True)
-    return stack.enter_context(Graph(settings))
+    server = stack.enter_context(temporary_server(heap="1g", pagecache="512m"))
+    return stack.enter_context(Graph(server.settings()))
 
 
 def load_go(graph: Graph) -> str:

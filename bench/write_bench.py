@@ -11,17 +11,15 @@ directory, free port) unless ``--configured`` uses the Neo4j of ``NEO4J_URI`` / 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 
 from priorgraph.config import Neo4jSettings
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
-from priorgraph.kg.server import LocalServer, free_port
+from priorgraph.kg.server import temporary_server
 from priorgraph.kg.writer import BatchWriter, Provenance, relationship_merge_query
 
 GENE = ("Gene", "id")
@@ -65,11 +63,8 @@ def main() -> None:
         if args.configured:
             settings = Neo4jSettings.from_env()
         else:
-            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pg-bench-")))
-            server = LocalServer(home=home, port=free_port(), heap="2g", pagecache="1g")
-            server.start()
-            stack.callback(server.stop)
-            settings = Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", True)
+            server = stack.enter_context(temporary_server(heap="2g", pagecache="1g"))
+            settings = server.settings()
         graph = stack.enter_context(Graph(settings))
         apply_schema(graph)
 

@@ -24,11 +24,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from priorgraph.config import DEFAULT_BOLT_PORT, DEFAULT_USER, home_dir
+from priorgraph.config import DEFAULT_BOLT_PORT, DEFAULT_USER, Neo4jSettings, home_dir
 
 NEO4J_VERSION = "5.26.30"
 LAUNCHER_DIR = Path(__file__).parent / "launcher"
@@ -208,6 +211,10 @@ class LocalServer:
         port = state["port"] if state else self.port
         return f"bolt://{self.address}:{port}"
 
+    def settings(self, database: str = "neo4j") -> Neo4jSettings:
+        """Connection settings for this server (user neo4j and the generated password)."""
+        return Neo4jSettings(self.uri, DEFAULT_USER, self.read_password(), database, local=True)
+
     def read_password(self) -> str | None:
         """The generated password, or None before the first start."""
         try:
@@ -324,6 +331,20 @@ class LocalServer:
             raise ServerError(f"Neo4j (pid {pid}) did not stop within {timeout:.0f} s; killed it")
         self.state_file.unlink(missing_ok=True)
         return True
+
+
+@contextmanager
+def temporary_server(heap: str = "1g", pagecache: str = "512m") -> Iterator[LocalServer]:
+    """A throw-away local server (temporary data directory, free port, generated password),
+    stopped and deleted when the block ends: for tests, benchmarks and scripts that must not
+    touch a user's graph."""
+    with tempfile.TemporaryDirectory(prefix="priorgraph-neo4j-") as home:
+        server = LocalServer(home=Path(home), port=free_port(), heap=heap, pagecache=pagecache)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 def _reap(pid: int) -> None:

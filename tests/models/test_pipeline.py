@@ -114,3 +114,25 @@ def test_go_prior_takes_a_connected_neighbourhood(graph):
     assert len(genes) == 10
     assert edges and all(a in genes and b in genes and a != b for a, b in edges)
     assert pipeline.go_prior(graph, "g", n_genes=10, seed=0) == (genes, edges)
+
+
+def test_genept_vectors_become_perturbation_features(graph, prepared):
+    """GenePT vectors stored on some genes feed the models; genes without one get zeros, so the
+    unmeasured (and here un-embedded) target still has a row."""
+    from priorgraph.ingest import genept
+    from priorgraph.kg.writer import Provenance
+
+    vectors = np.array([[1.0, 0.0, 0.5], [0.0, 2.0, 0.0]], dtype=np.float32)
+    table = genept.EmbeddingTable("t.csv", ["GENE0", "GENE3"], vectors, "test-model")
+    genept.store(graph, table, Provenance("test", "1"), progress=False)
+    record = load_dataset("sim", prepared)
+    split = make_split("simulation", "s1", record, seed=1)
+    inputs = pipeline.build_inputs(graph, record.pseudobulk(), split, go_graph="g",
+                                   features="genept")  # fmt: skip
+    nodes = inputs.go.node_ids["node"]
+    feats = inputs.pert_features.numpy()
+    assert feats.shape == (N_GENES + 1, 3)
+    np.testing.assert_allclose(feats[nodes.index("human:GENE0")], [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(feats[nodes.index("human:GENE3")], [0.0, 2.0, 0.0])
+    assert not feats[nodes.index(f"human:GENE{N_GENES}")].any()
+    assert inputs.gene_features.shape == (N_GENES, 3)
