@@ -62,3 +62,38 @@ def test_embed_through_an_openai_compatible_server_and_store(cli, graph, tmp_pat
     assert graph.read("MATCH (g:Gene {symbol: 'GATA1'}) RETURN g.genept AS v") == [
         {"v": [4.0, 0.0, 1.0]}
     ]
+
+
+def test_embed_cells_with_an_embedding_file_separates_two_cell_types(tmp_path):
+    """GenePT-w from a file (no server): type-A cells express G0/G1, type-B cells G2/G3."""
+    import anndata
+    from click.testing import CliRunner
+
+    from priorgraph.cli import main
+
+    rng = np.random.default_rng(0)
+    n = 40
+    x = rng.poisson(0.2, size=(n, 6)).astype(np.float32)
+    x[: n // 2, :2] += 8
+    x[n // 2 :, 2:4] += 8
+    adata = anndata.AnnData(x)
+    adata.var_names = [f"G{i}" for i in range(6)]
+    adata.obs["cell_type"] = ["A"] * (n // 2) + ["B"] * (n // 2)
+    adata.write_h5ad(tmp_path / "cells.h5ad")
+    emb = tmp_path / "emb.csv"
+    emb.write_text(",0,1\nG0,1,0\nG1,1,0\nG2,0,1\nG3,0,1\nG4,0.5,0.5\nG5,0.5,0.5\n")
+    out = tmp_path / "cells.npz"
+    result = CliRunner().invoke(
+        main,
+        ["embed-cells", str(tmp_path / "cells.h5ad"), "--embeddings", str(emb),
+         "--label", "cell_type", "--out", str(out), "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "6 of 6 genes have an embedding" in result.output
+    cells = np.load(out)
+    assert cells["GenePT_w"].shape == (n, 2)
+    assert cells["GenePT_w"][0, 0] > cells["GenePT_w"][0, 1]  # type A leans to G0/G1's vector
+    assert cells["GenePT_w"][-1, 1] > cells["GenePT_w"][-1, 0]
+    rows = json.loads(result.output[result.output.index("[") :])
+    by_name = {r["representation"]: r for r in rows}
+    assert by_name["GenePT-w"]["knn_accuracy"] == 1.0

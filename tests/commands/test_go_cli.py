@@ -1,5 +1,8 @@
 import json
 
+import anndata
+import numpy as np
+
 from priorgraph.queries.export import Export
 
 OBO = """format-version: 1.2
@@ -58,6 +61,21 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
     assert bundle.node_ids["node"] == ["human:KLF1", "human:GATA1", "human:TAL1"]
     assert bundle.meta["unannotated"] == ["human:TAL1"]
     assert bundle.data.num_nodes == 3 and bundle.data.edge_index.shape == (2, 4)
+
+    # bioLORD layout: one observation per single perturbation, GO-neighbour vectors in obsm
+    cells = anndata.AnnData(np.arange(24, dtype=np.float32).reshape(8, 3))
+    cells.var_names = ["KLF1", "GATA1", "TAL1"]
+    cells.obs["condition"] = ["ctrl", "ctrl", "KLF1+ctrl", "KLF1+ctrl", "GATA1+ctrl",
+                              "GATA1+ctrl", "KLF1+GATA1", "KLF1+GATA1"]  # fmt: skip
+    cells.write_h5ad(tmp_path / "cells.h5ad")
+    biolord = cli("export", "biolord-go", "--h5ad", tmp_path / "cells.h5ad",
+                  "--genes", genes, "--out", tmp_path / "biolord.h5ad")  # fmt: skip
+    assert biolord.exit_code == 0, biolord.output
+    out = anndata.read_h5ad(tmp_path / "biolord.h5ad")
+    assert sorted(out.obs_names.str.split("+").str[0]) == ["GATA1", "KLF1"]
+    klf1 = list(out.obs_names).index(next(n for n in out.obs_names if n.startswith("KLF1")))
+    np.testing.assert_allclose(out.X[klf1], [7.5, 8.5, 9.5])  # mean of the two KLF1 cells
+    assert out.obsm["go_neighbours"].shape == (2, 3)
 
 
 def test_empty_annotation_file_is_an_error(cli, tmp_path):
