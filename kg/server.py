@@ -173,7 +173,7 @@ class LocalServer:
     home: Path
     port: int = DEFAULT_BOLT_PORT
     address: str = "127.0.0.1"
-    heap: str = "1g"
+    heap: str = "3g"  # a whole human GO ingest is one transaction: more than a 1g heap allows
     pagecache: str = "512m"
     runtime_root: Path = field(default_factory=lambda: home_dir() / "runtime")
     version: str = NEO4J_VERSION
@@ -185,7 +185,7 @@ class LocalServer:
         return cls(
             home=home_dir() / "server",
             port=int(env.get("PRIORGRAPH_BOLT_PORT", DEFAULT_BOLT_PORT)),
-            heap=env.get("PRIORGRAPH_NEO4J_HEAP", "1g"),
+            heap=env.get("PRIORGRAPH_NEO4J_HEAP", "3g"),
             pagecache=env.get("PRIORGRAPH_NEO4J_PAGECACHE", "512m"),
         )
 

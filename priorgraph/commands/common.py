@@ -27,7 +27,11 @@ def cli_errors() -> Iterator[None]:
         hint = " (the query writes: pass --write)" if err.code.endswith("AccessMode") else ""
         raise click.ClickException(f"{err.code}: {err.message}{hint}") from err
     except Neo4jError as err:
-        raise click.ClickException(f"Neo4j error: {err}") from err
+        hint = ""
+        if "MemoryPoolOutOfMemoryError" in str(getattr(err, "code", "")):
+            hint = (" (the load is one transaction and needs more server memory: restart the "
+                    "local server with a larger PRIORGRAPH_NEO4J_HEAP, e.g. 4g)")  # fmt: skip
+        raise click.ClickException(f"Neo4j error: {err}{hint}") from err
 
 
 @contextmanager
