@@ -28,8 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from priorgraph.ingest import sample, sources
+from priorgraph.ingest.go import ingest_panel
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
-from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
+from priorgraph.ingest.perturbseq import (
+    PerturbSeqConfig,
+    ingest,
+    load_dataset,
+    perturbation_panel,
+)
 from priorgraph.ingest.splits import (
     build_coexpression,
     load_split,
@@ -62,20 +68,13 @@ def open_graph(stack: ExitStack) -> Graph:
 def load_go(graph: Graph) -> str:
     """Real GO annotations of the Papalexi panel (mirror), else a generated sample."""
     try:
-        path = sources.fetch("perturb.papalexi2021")
-        import anndata as ad
-
-        adata = ad.read_h5ad(path, backed="r")
-        labels = adata.obs["condition"].astype(str).unique()
-        panel = sorted(set(adata.var_names) | {t for c in labels for t in c.split("+")} - {"ctrl"})
-        adata.file.close()
-        genes = sample.real_sample(tuple(panel))
+        panel = perturbation_panel(sources.fetch("perturb.papalexi2021"))
+        ingest_panel(graph, panel)
         kind = f"real human GO 2024 over the {len(panel)}-gene Papalexi panel"
     except sources.SourceError:
-        genes = sample.generated_sample(n_genes=300, n_terms=120, seed=0)
+        sample.load_sample(graph, sample.generated_sample(n_genes=300, n_terms=120, seed=0))
         kind = "generated GO sample (mirror absent)"
-    sample.load_sample(graph, genes)
-    build_go_graph(graph, GOGraphSpec(GO_GRAPH), progress=False)
+    build_go_graph(graph, GOGraphSpec(GO_GRAPH), progress=False)  # over every annotated gene
     return kind
 
 

@@ -598,3 +598,29 @@ def _graph_parents(graph: Graph) -> dict[str, set[str]]:
     for row in queries.run(graph, "go_term_parents"):
         out[row["child"]].add(row["parent"])
     return out
+
+
+def ingest_panel(
+    graph: Graph,
+    genes: Iterable[str],
+    *,
+    table: str = "go.gene2go.human.2024",
+    obo: str = "go.basic.2024.isa_only",
+    species: str = ids.DEFAULT_SPECIES,
+    progress: bool = False,
+) -> IngestReport:
+    """The ontology and the annotations of a gene panel, from registered sources (mirror or
+    download) through :func:`ingest_go`: the real GO prior of the demo and the benchmarks.
+    Problems in the files are skipped and listed in the report."""
+    from priorgraph.ingest import sources
+
+    wanted = set(genes)
+    with tempfile.TemporaryDirectory(prefix="priorgraph-go-panel-") as tmp:
+        panel = Path(tmp) / "panel.tsv"
+        with open(sources.fetch(table)) as rows, open(panel, "w") as out:
+            out.writelines(line for line in rows if line.split("\t", 1)[0] in wanted)
+        return ingest_go(
+            graph, obo=sources.fetch(obo), annotations=panel, kind="table",
+            source="go.gene2go.human", version=sources.get(table).version, species=species,
+            on_error="skip", progress=progress,
+        )  # fmt: skip

@@ -114,6 +114,22 @@ def parse_condition(label: str, separator: str = "+", control: str = "ctrl") -> 
     return tuple(p for p in parts if p != control)
 
 
+def perturbation_panel(
+    path: str | Path, condition_key: str = "condition", separator: str = "+", control: str = "ctrl"
+) -> list[str]:
+    """Measured genes and perturbation targets of an h5ad, sorted (read in backed mode: the
+    gene panel a GO prior must cover, including targets that are not measured)."""
+    import anndata as ad
+
+    adata = ad.read_h5ad(path, backed="r")
+    try:
+        labels = adata.obs[condition_key].astype(str).unique()
+        targets = {t for label in labels for t in parse_condition(label, separator, control)}
+        return sorted(set(map(str, adata.var_names)) | targets)
+    finally:
+        adata.file.close()
+
+
 def detect_normalisation(x: Any, where: str) -> str:
     """``raw_counts`` (non-negative integers) or ``log_normalised``; other values are refused."""
     data = x.data if sparse.issparse(x) else np.asarray(x).ravel()

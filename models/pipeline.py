@@ -44,7 +44,14 @@ from priorgraph.models import baselines, writeback
 from priorgraph.models.adapert import AdaPert, AdaPertConfig, knn_edges
 from priorgraph.models.gears import GEARS, GEARSConfig
 from priorgraph.models.metrics import Evaluation, evaluate
-from priorgraph.models.train import FitResult, PerturbData, TrainConfig, fit, predict_deltas
+from priorgraph.models.train import (
+    FitResult,
+    PerturbData,
+    TrainConfig,
+    fit,
+    predict_deltas,
+    seed_everything,
+)
 from priorgraph.models.train import save_checkpoint as save_model
 from priorgraph.queries.export import HOMOGENEOUS, Export
 from priorgraph.queries.export_go import go_graph_export
@@ -219,6 +226,7 @@ def train_graph_model(
     cls, config_cls = NEURAL[model_name]
     config = config or config_cls()
     train_config = train_config or TrainConfig(threads=1)
+    seed_everything(train_config.seed)  # the initial weights are part of a reproducible run
     model = cls(**inputs.model_kwargs(model_name, train), config=config)
     result = fit(model, train, val, train_config)
     conditions = _evaluated(pb, split, on)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import anndata as ad
 import click
 import numpy as np
 
@@ -19,9 +18,16 @@ from priorgraph.commands.graph import graph_stats
 from priorgraph.config import Neo4jSettings, home_dir
 from priorgraph.ingest import sample as demo_sample
 from priorgraph.ingest import sources
+from priorgraph.ingest.go import ingest_panel
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
-from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
+from priorgraph.ingest.perturbseq import (
+    PerturbSeqConfig,
+    ingest,
+    load_dataset,
+    perturbation_panel,
+)
 from priorgraph.ingest.splits import build_coexpression, make_split, splits_dir, write_coexpression
+from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import LocalServer
@@ -37,20 +43,38 @@ SIMULATION = SimulationConfig(n_genes=40, n_singles=12, n_doubles=16, cells_per_
                               control_cells=200, seed=0)  # fmt: skip
 
 
-def _perturbseq_source(generated: bool) -> tuple[Path | None, tuple[str, ...]]:
-    """The mirrored Papalexi h5ad and its gene panel (measured genes + targets), or nothing."""
+def _perturbseq_source(generated: bool) -> Path | None:
+    """The mirrored Papalexi h5ad, or None (generated data)."""
     if generated:
-        return None, ()
+        return None
     try:
-        path = sources.fetch("perturb.papalexi2021")
+        return sources.fetch("perturb.papalexi2021")
     except sources.SourceError as err:
         click.echo(f"real Perturb-seq unavailable ({err}); simulating one")
-        return None, ()
-    adata = ad.read_h5ad(path, backed="r")
-    targets = {t for c in adata.obs["condition"].astype(str).unique() for t in c.split("+")}
-    panel = tuple(sorted((set(adata.var_names) | targets) - {"ctrl"}))
-    adata.file.close()
-    return path, panel
+        return None
+
+
+def _load_go(graph: Graph, h5ad: Path | None) -> tuple[list[str], Path | None]:
+    """GO for the demo: the real ontology + the panel's 2024 human annotations through the GO
+    ingest, or a generated sample (and then simulated Perturb-seq data, h5ad None). Returns the
+    gene ids the GO graph is built over and the Perturb-seq file to use."""
+    if h5ad is not None:
+        panel = perturbation_panel(h5ad)
+        try:
+            report = ingest_panel(graph, panel)
+        except sources.SourceError as err:
+            click.echo(f"real GO files unavailable ({err}); using a generated sample")
+        else:
+            click.echo(
+                f"GO: {report.terms:,} terms; {report.genes} of {len(panel)} panel genes annotated"
+                f" ({report.annotations:,} annotations; {len(report.problems)} file problems "
+                "skipped)"
+            )
+            return [ids.gene_id(g) for g in panel], h5ad
+    sample = demo_sample.generated_sample(n_genes=SIMULATION.n_genes + 10, n_terms=60)
+    counts = demo_sample.load_sample(graph, sample)
+    click.echo(f"GO: generated sample, {counts['ANNOTATED_WITH'].rows} annotations")
+    return [g["id"] for g in sample.genes], None
 
 
 def _simulated(graph: Graph, directory: Path) -> Path:
@@ -87,25 +111,12 @@ def demo(generated: bool, epochs: int, plot: Path) -> None:
         if Neo4jSettings.from_env().local:
             info = LocalServer.default().start()
             click.echo(f"Neo4j at {info['uri']} ({'reused' if info['reused'] else 'started'})")
-        h5ad, panel = _perturbseq_source(generated)
+        h5ad = _perturbseq_source(generated)
     with open_graph() as graph:
         names = apply_schema(graph)
         click.echo(f"schema: {len(names)} constraints and indexes online")
-        try:
-            sample = demo_sample.real_sample(panel) if h5ad else demo_sample.generated_sample(
-                n_genes=SIMULATION.n_genes + 10, n_terms=60)  # fmt: skip
-        except sources.SourceError as err:
-            click.echo(f"real GO table unavailable ({err}); using a generated one")
-            sample = demo_sample.generated_sample(n_genes=SIMULATION.n_genes + 10, n_terms=60)
-            h5ad = None
-        counts = demo_sample.load_sample(graph, sample)
-        click.echo(f"GO: loaded {sample.provenance.source} {sample.provenance.version}:")
-        for part, c in counts.items():
-            click.echo(
-                f"  {part:15} {c.rows:6} rows, {c.nodes_created + c.relationships_created} new"
-            )
-        record = build_go_graph(graph, GOGraphSpec(GO_GRAPH), [g["id"] for g in sample.genes],
-                                progress=False)  # fmt: skip
+        genes, h5ad = _load_go(graph, h5ad)
+        record = build_go_graph(graph, GOGraphSpec(GO_GRAPH), genes, progress=False)
         click.echo(f"GO graph {GO_GRAPH}: {record['n_edges']} edges over {record['n_genes']} genes")
         dataset = "papalexi2021" if h5ad else "demo_simulated"
         if h5ad is None:

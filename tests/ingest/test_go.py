@@ -290,23 +290,24 @@ def test_failed_ingest_leaves_graph_as_it_was(graph, obo, tmp_path, monkeypatch)
     assert counts(graph) == before
 
 
-def test_real_go_release_and_human_table_for_a_gene_panel(graph, shared_data, tmp_path):
-    """The 2024-02 go-basic OBO and the real human gene→GO table, for a small gene panel."""
-    from priorgraph.ingest.go import ingest_go
+def test_real_go_release_and_human_table_for_a_gene_panel(graph, shared_data, monkeypatch):
+    """The 2024-02 go-basic OBO and the real human gene→GO table (from the mirror through the
+    source registry), for a small gene panel."""
+    from priorgraph.ingest.go import ingest_panel
 
+    monkeypatch.setenv("PRIORGRAPH_DATA_DIR", str(shared_data))
     panel = {"TP53", "KLF1", "GATA1", "CEBPA", "SPI1"}
-    table = tmp_path / "panel.tsv"
     with open(shared_data / "go" / "human_gene2go_2024-02-20.tsv") as handle:
         lines = [line for line in handle if line.split("\t", 1)[0] in panel]
-    table.write_text("".join(lines))
-    report = ingest_go(
-        graph, obo=shared_data / "go" / "go_basic_2024-02_isa_only.obo", annotations=table,
-        kind="table", on_error="skip", progress=False,
-    )  # fmt: skip
+    report = ingest_panel(graph, [*sorted(panel), "NOT_A_GENE"])
     # the derived OBO has 6 stanzas whose id is 'term_tracker_item': reported, not loaded
     assert [p.problem[:32] for p in report.problems] == ["malformed stanza: [Term] needs o"] * 6
     assert report.terms > 42_000
     assert (report.genes, report.annotations) == (5, len(lines)) and len(lines) == 285
+    assert graph.read(
+        "MATCH (:Gene {id: 'human:TP53'})-[a:ANNOTATED_WITH]->() "
+        "RETURN DISTINCT a.source AS source, a.source_version AS version"
+    ) == [{"source": "go.gene2go.human", "version": "2024-02-20"}]
     rows = graph.read(
         "MATCH (:Gene {id: 'human:TP53'})-[:ANNOTATED_WITH]->(t:GOTerm {id: 'GO:0042771'}) "
         "MATCH p = (t)-[:IS_A*]->(root:GOTerm {id: 'GO:0008150'}) "

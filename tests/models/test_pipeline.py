@@ -136,3 +136,22 @@ def test_genept_vectors_become_perturbation_features(graph, prepared):
     np.testing.assert_allclose(feats[nodes.index("human:GENE3")], [0.0, 2.0, 0.0])
     assert not feats[nodes.index(f"human:GENE{N_GENES}")].any()
     assert inputs.gene_features.shape == (N_GENES, 3)
+
+
+def test_the_same_run_twice_gives_the_same_predictions(graph, prepared):
+    """Same data, split, GO graph and seed → identical predictions (the weights' initialisation
+    is seeded too, not only the training loop)."""
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(12345 + len(runs))  # whatever the caller's global RNG state
+        record = load_dataset("sim", prepared)
+        split = make_split("simulation", "s1", record, seed=1)
+        result = pipeline.train_graph_model(
+            graph, "adapert", record.pseudobulk(), split, record.pseudobulk_sha256, go_graph="g",
+            config=pipeline.model_config("adapert", tiny=True),
+            train_config=TrainConfig(epochs=3, threads=1, progress=False),
+        )  # fmt: skip
+        runs.append(result)
+    assert runs[0].run.id == runs[1].run.id
+    for condition, pred in runs[0].predictions.items():
+        np.testing.assert_array_equal(pred, runs[1].predictions[condition])
