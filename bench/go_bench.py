@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from priorgraph.ingest.go_graph import GOGraphSpec, go_similarity, store_go_grap
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.ids import gene_id
 from priorgraph.kg.schema import apply_schema
-from priorgraph.kg.server import LocalServer, free_port
+from priorgraph.kg.server import temporary_server
 from priorgraph.queries.export_go import go_graph_export
 
 
@@ -72,15 +73,11 @@ def main() -> None:
     print(f"{len(frame):,} pairs, {len(symbols):,} genes, {frame.go_id.nunique():,} terms")
     results: dict[str, float] = {}
 
-    server = None
-    if args.uri_from_env:
-        settings = Neo4jSettings.from_env()
-    else:
-        home = Path(tempfile.mkdtemp(prefix="priorgraph-go-bench-"))
-        server = LocalServer(home=home, port=free_port(), heap="3g", pagecache="1g")
-        server.start()
-        settings = Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", True)
-    try:
+    with ExitStack() as stack:
+        if args.uri_from_env:
+            settings = Neo4jSettings.from_env()
+        else:
+            settings = stack.enter_context(temporary_server(heap="3g", pagecache="1g")).settings()
         with Graph(settings) as graph:
             apply_schema(graph)
             report = timed(
@@ -90,7 +87,7 @@ def main() -> None:
             )  # fmt: skip
             print(f"  {report.terms:,} terms, {report.genes:,} genes, "
                   f"{report.annotations:,} annotations, {len(report.remapped)} remapped, "
-                  f"{len(report.problems)} problems (obsolete/unknown, skipped)")  # fmt: skip
+                  f"{len(report.problems)} file problems skipped")  # fmt: skip
 
             terms = {gene_id(g): t for g, t in symbols.items()}
             genes = sorted(terms)
@@ -130,9 +127,6 @@ def main() -> None:
             ratio = full / results["GO graph build, all genes (sparse, compute)"]
             print(f"GEARS all-pairs extrapolated to {len(genes):,} genes: {full:,.0f} s "
                   f"(x (N/n)^2); sparse build is {ratio:,.0f}x faster")  # fmt: skip
-    finally:
-        if server is not None:
-            server.stop()
 
 
 if __name__ == "__main__":
