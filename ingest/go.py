@@ -25,7 +25,6 @@ Everything is written in one transaction, so a failed run leaves the graph as it
 from __future__ import annotations
 
 import gzip
-import hashlib
 import pickle
 import re
 import tempfile
@@ -38,6 +37,7 @@ from typing import Any, Literal
 from goatools.obo_parser import GODag
 
 from priorgraph import queries
+from priorgraph.ingest import sources
 from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance
@@ -230,7 +230,7 @@ def read_obo(path: str | Path, problems: Problems | None = None) -> Ontology:
         )
         edges["IS_A"].extend((key, p.item_id) for p in rec.parents)
         edges["PART_OF"].extend((key, p.item_id) for p in rec.relationship.get("part_of", ()))
-    version = dag.data_version or _sha256(path)[:12]
+    version = dag.data_version or sources.sha256sum(path)[:12]
     return Ontology(str(path), version, terms, edges)
 
 
@@ -497,14 +497,6 @@ def annotation_rows(
     return genes, rows
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def term_rows(ontology: Ontology) -> list[dict[str, Any]]:
     return [asdict(t) for t in ontology.terms.values()]
 
@@ -556,7 +548,7 @@ def ingest_go(
         if propagate:
             parents = ontology.parents() if ontology else _graph_parents(graph)
         source = source or f"go.{kind}"
-        version = version or _sha256(path)[:12]
+        version = version or sources.sha256sum(path)[:12]
         gene_rows, ann_rows = annotation_rows(kept, species, source, parents)
         report.genes = len(gene_rows)
         report.annotations = sum(not r["inferred"] for r in ann_rows)
@@ -612,8 +604,6 @@ def ingest_panel(
     """The ontology and the annotations of a gene panel, from registered sources (mirror or
     download) through :func:`ingest_go`: the real GO prior of the demo and the benchmarks.
     Problems in the files are skipped and listed in the report."""
-    from priorgraph.ingest import sources
-
     wanted = set(genes)
     with tempfile.TemporaryDirectory(prefix="priorgraph-go-panel-") as tmp:
         panel = Path(tmp) / "panel.tsv"

@@ -114,6 +114,26 @@ def node_merge_query(label: str, key: str = "id") -> str:
     return NODE_MERGE.format(label=ident(label), key=ident(key))
 
 
+def _relationship_query(
+    template: str, rel_type: str, start: tuple[str, str], end: tuple[str, str], **extra: str
+) -> str:
+    """Fill a relationship template's identifiers (checked: they cannot be parameters)."""
+    return template.format(
+        start_label=ident(start[0]),
+        start_key=ident(start[1]),
+        end_label=ident(end[0]),
+        end_key=ident(end[1]),
+        rel_type=ident(rel_type),
+        **extra,
+    )
+
+
+def _relationship_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"start", "end", **props}`` → the ``{"start", "end", "props"}`` the templates read."""
+    props = {k: v for k, v in row.items() if k not in ("start", "end")}
+    return {"start": row["start"], "end": row["end"], "props": props}
+
+
 def relationship_merge_query(
     rel_type: str,
     start: tuple[str, str],
@@ -121,13 +141,8 @@ def relationship_merge_query(
     keys: Sequence[str] = (),
 ) -> str:
     merge_keys = ", ".join(f"{ident(k)}: row.props.{ident(k)}" for k in keys)
-    return RELATIONSHIP_MERGE.format(
-        start_label=ident(start[0]),
-        start_key=ident(start[1]),
-        end_label=ident(end[0]),
-        end_key=ident(end[1]),
-        rel_type=ident(rel_type),
-        merge_keys=f" {{{merge_keys}}}" if keys else "",
+    return _relationship_query(
+        RELATIONSHIP_MERGE, rel_type, start, end, merge_keys=f" {{{merge_keys}}}" if keys else ""
     )
 
 
@@ -194,11 +209,10 @@ class BatchWriter:
 
         def payload() -> Iterator[dict[str, Any]]:
             for row in rows:
-                props = {k: v for k, v in row.items() if k not in ("start", "end")}
-                missing = [k for k in keys if props.get(k) is None]
+                missing = [k for k in keys if row.get(k) is None]
                 if missing:
                     raise ValueError(f"{rel_type} row lacks merge key(s) {missing}: {dict(row)}")
-                yield {"start": row["start"], "end": row["end"], "props": props}
+                yield _relationship_row(row)
 
         return self._run(query, payload(), total, f"{rel_type} relationships", relationships=True)
 
@@ -236,22 +250,14 @@ class BatchWriter:
             n_deleted = self.graph.autocommit(delete, {"scope": dict(scope)}).get(
                 "relationships_deleted", 0
             )
-        query = RELATIONSHIP_CREATE.format(
-            start_label=ident(start[0]),
-            start_key=ident(start[1]),
-            end_label=ident(end[0]),
-            end_key=ident(end[1]),
-            rel_type=ident(rel_type),
-        )
-        payload = (
-            {"start": row["start"], "end": row["end"],
-             "props": {k: v for k, v in row.items() if k not in ("start", "end")}}
-            for row in rows
-        )  # fmt: skip
         counts = self._run(
-            query, payload, len(pairs), f"{rel_type} relationships", relationships=True,
+            _relationship_query(RELATIONSHIP_CREATE, rel_type, start, end),
+            (_relationship_row(row) for row in rows),
+            len(pairs),
+            f"{rel_type} relationships",
+            relationships=True,
             extra={"scope": dict(scope)},
-        )  # fmt: skip
+        )
         counts.relationships_deleted += n_deleted
         return counts
 
