@@ -1,0 +1,14 @@
+// Genes similar in text to the query gene but sharing no GO term with it.
+// The nearest $candidates by embedding, kept when both genes are GO-annotated and no GOTerm
+// annotates both.
+MATCH (q:Gene {id: $gene_id})
+WHERE q[$property] IS NOT NULL AND EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm) }
+CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node, score
+WITH q, node, 2 * score - 1 AS cosine
+WHERE node <> q
+  AND EXISTS { (node)-[:ANNOTATED_WITH]->(:GOTerm) }
+  AND NOT EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm)<-[:ANNOTATED_WITH]-(node) }
+RETURN node.id AS id, node.symbol AS symbol, round(cosine, 4) AS cosine,
+       COUNT { (node)-[:ANNOTATED_WITH]->(:GOTerm) } AS go_terms
+ORDER BY cosine DESC, id
+LIMIT $k

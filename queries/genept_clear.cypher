@@ -1,6 +1,0 @@
-// Remove one embedding kind from up to $batch genes (replace mode): $cleared maps the embedding
-// property and its metadata properties to null. Run until it returns 0.
-MATCH (g:Gene) WHERE g[$property] IS NOT NULL
-WITH g LIMIT $batch
-SET g += $cleared
-RETURN count(g) AS cleared

@@ -1,7 +1,0 @@
-// Remove up to $limit GO_SIMILAR edges of graph $go_graph whose build is $build (what an
-// interrupted run left); run until it returns 0.
-MATCH ()-[r:GO_SIMILAR {graph: $go_graph}]->()
-WHERE r.build = $build
-WITH r LIMIT $limit
-DELETE r
-RETURN count(*) AS deleted

@@ -1,4 +1,0 @@
-// Delete a ModelRun node (its effects are deleted first, in batches).
-MATCH (r:ModelRun {id: $run})
-DETACH DELETE r
-RETURN count(*) AS deleted
