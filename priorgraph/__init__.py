@@ -1,14 +1,11 @@
 """priorgraph: biological priors for single-cell models, kept in one Neo4j graph.
 
 The data path is ``source file -> priorgraph.ingest -> Neo4j (priorgraph.kg) ->
-priorgraph.queries (Cypher + exports) -> priorgraph.models -> write-back``.
+priorgraph.queries (read queries + exports) -> priorgraph.models -> write-back``; the layers and
+what each may import are drawn in docs/architecture.md. Importing ``priorgraph`` loads nothing
+else.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("priorgraph")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0+unknown"
+from priorgraph.core.version import __version__
 
 __all__ = ["__version__"]

@@ -2,7 +2,8 @@
 
 ``NEO4J_URI`` / ``NEO4J_USER`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE`` point every command at any
 Neo4j (docker compose, Aura, a cluster). When ``NEO4J_URI`` is unset, priorgraph talks to the local
-server that ``priorgraph server start`` provisions under ``PRIORGRAPH_HOME``.
+server that ``priorgraph server start`` provisions under ``PRIORGRAPH_HOME``; the connection layer
+(:func:`priorgraph.kg.connection.resolve_settings`) fills in its URI and generated password.
 """
 
 from __future__ import annotations
@@ -41,28 +42,23 @@ class Neo4jSettings:
     database: str
     local: bool
 
-    @classmethod
-    def from_env(cls) -> Neo4jSettings:
-        """Read ``NEO4J_*``; fall back to the local server's URI and its generated password."""
-        database = os.environ.get("NEO4J_DATABASE", DEFAULT_DATABASE)
-        uri = os.environ.get("NEO4J_URI")
-        if uri:
-            return cls(
-                uri=uri,
-                user=os.environ.get("NEO4J_USER", DEFAULT_USER),
-                password=os.environ.get("NEO4J_PASSWORD"),
-                database=database,
-                local=False,
-            )
-        from priorgraph.kg.server import (
-            LocalServer,
-        )  # local import: server pulls in subprocess code
 
-        server = LocalServer.default()
-        return cls(
-            uri=server.uri,
-            user=DEFAULT_USER,
-            password=os.environ.get("NEO4J_PASSWORD") or server.read_password(),
-            database=database,
-            local=True,
-        )
+def database_name() -> str:
+    """The database to use (``NEO4J_DATABASE``, default ``neo4j``)."""
+    return os.environ.get("NEO4J_DATABASE", DEFAULT_DATABASE)
+
+
+def external_settings() -> Neo4jSettings | None:
+    """The Neo4j that ``NEO4J_URI`` / ``NEO4J_USER`` / ``NEO4J_PASSWORD`` name, or None when
+    ``NEO4J_URI`` is unset (then the local server is meant:
+    :func:`priorgraph.kg.connection.resolve_settings`)."""
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        return None
+    return Neo4jSettings(
+        uri=uri,
+        user=os.environ.get("NEO4J_USER", DEFAULT_USER),
+        password=os.environ.get("NEO4J_PASSWORD"),
+        database=database_name(),
+        local=False,
+    )
