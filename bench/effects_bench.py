@@ -24,8 +24,7 @@ from contextlib import ExitStack
 
 import numpy as np
 
-from priorgraph import queries
-from priorgraph.kg import ids
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import temporary_server
@@ -95,8 +94,8 @@ def main() -> None:
         )  # fmt: skip
         merge_rate = len(sample) / (time.perf_counter() - start)
 
-        query = queries.load("effects_gene")
-        lookup = queries.load("perturb_missing_genes")
+        query = cypher.load("effects_gene")
+        lookup = cypher.load("perturb_missing_genes")
         picks = rng.choice(genes, args.queries)
         for g in picks[:10]:  # warm-up: plan cache and page cache
             graph.read(query, {"gene": ids.gene_id(g, SPECIES), "run": run.id, "top": 20,

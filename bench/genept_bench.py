@@ -15,14 +15,14 @@ import time
 
 import numpy as np
 
-from priorgraph import queries
 from priorgraph.ingest import embed, genept
 from priorgraph.ingest import sources as registry
+from priorgraph.kg import cypher
 from priorgraph.kg.connection import Graph
-from priorgraph.kg.schema import apply_schema
+from priorgraph.kg.schema import apply_schema, get_kind
 from priorgraph.kg.server import temporary_server
 from priorgraph.kg.writer import Provenance
-from priorgraph.queries.features import get_kind, search_width
+from priorgraph.queries.features import search_width
 
 
 def bench_graph(n_genes: int, dim: int, n_queries: int, k: int, seed: int = 0) -> None:
@@ -38,9 +38,9 @@ def bench_graph(n_genes: int, dim: int, n_queries: int, k: int, seed: int = 0) -
         print(f"store: {n_genes} × {dim} vectors in {stored_s:.1f} s "
               f"= {n_genes / stored_s:,.0f} vectors/s")  # fmt: skip
         spec = get_kind("genept")
-        graph.write(queries.load("genept_await_index"), {"index": spec.index})
+        cypher.run(graph, "genept_await_index", index=spec.index)
         picks = rng.choice(n_genes, size=n_queries, replace=False)
-        query = queries.load("genept_similar")
+        query = cypher.load("genept_similar")
         params = {**spec.params(), "candidates": search_width(k)}
         for i in picks[:10]:  # warm-up
             graph.read(query, {"gene_id": f"human:G{i}", "k": k, **params})

@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from priorgraph.config import Neo4jSettings
 from priorgraph.ingest import go, sources
 from priorgraph.ingest.go_graph import GOGraphSpec, go_similarity, store_go_graph
-from priorgraph.kg.connection import Graph
+from priorgraph.kg.connection import Graph, resolve_settings
 from priorgraph.kg.ids import gene_id
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import temporary_server
@@ -75,7 +74,7 @@ def main() -> None:
 
     with ExitStack() as stack:
         if args.uri_from_env:
-            settings = Neo4jSettings.from_env()
+            settings = resolve_settings()
         else:
             settings = stack.enter_context(temporary_server(heap="3g", pagecache="1g")).settings()
         with Graph(settings) as graph:

@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 from priorgraph.ingest import coexpression, embed, genept
 from priorgraph.ingest import sources as registry
 from priorgraph.models import musegnn
+from priorgraph.queries import export_coexpression
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]  # gene rows i, j → score (NaN: none)
 
@@ -123,8 +124,8 @@ def main() -> None:
             adata, use_raw=raw, cells=cells, n_top_genes=500, k=20, threshold=thr)]
         for name, (adata, raw, cells, thr) in data.items()
     }  # fmt: skip
-    export = coexpression.build_multigraph(edges)
-    graphs, genes = coexpression.graphs(export), export.node_ids["node"]
+    export = export_coexpression.build_multigraph(edges)
+    graphs, genes = export_coexpression.graphs(export), export.node_ids["node"]
     for name, g in zip(edges, graphs, strict=True):
         print(f"{name}: {g.num_nodes} genes, {g.edge_index.shape[1]} edges")
     print(f"graphs built in {time.perf_counter() - t0:.1f} s; {len(genes)} genes in the index")
@@ -138,7 +139,7 @@ def main() -> None:
     }
     vectors: dict[str, dict[str, np.ndarray]] = {}
     for label, cfg in runs.items():
-        result = musegnn.fit(graphs, len(genes), cfg)
+        result = musegnn.fit(graphs, n_genes=len(genes), config=cfg)
         first, last = result.history[0]["loss"], result.history[-1]["loss"]
         print(f"{label}: {result.seconds:.1f} s, loss {first:.3f} → {last:.3f}, "
               f"mean common-gene Jaccard {result.extra['mean_jaccard']}")  # fmt: skip

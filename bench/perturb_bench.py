@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from priorgraph.core.errors import SourceError
 from priorgraph.ingest import sample, sources
 from priorgraph.ingest.go import ingest_panel
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
@@ -71,7 +72,7 @@ def load_go(graph: Graph) -> str:
         panel = perturbation_panel(sources.fetch("perturb.papalexi2021"))
         ingest_panel(graph, panel)
         kind = f"real human GO 2024 over the {len(panel)}-gene Papalexi panel"
-    except sources.SourceError:
+    except SourceError:
         sample.load_sample(graph, sample.generated_sample(n_genes=300, n_terms=120, seed=0))
         kind = "generated GO sample (mirror absent)"
     build_go_graph(graph, GOGraphSpec(GO_GRAPH), progress=False)  # over every annotated gene
@@ -165,7 +166,7 @@ def main() -> None:
         if not args.no_real:
             try:
                 real = sources.fetch("perturb.papalexi2021")
-            except sources.SourceError as err:
+            except SourceError as err:
                 print(f"Papalexi skipped: {err}")
             else:
                 prepare(graph, store, "papalexi2021", real, 1)

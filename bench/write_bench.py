@@ -16,8 +16,7 @@ from contextlib import ExitStack
 
 import numpy as np
 
-from priorgraph.config import Neo4jSettings
-from priorgraph.kg.connection import Graph
+from priorgraph.kg.connection import Graph, resolve_settings
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import temporary_server
 from priorgraph.kg.writer import BatchWriter, Provenance, relationship_merge_query
@@ -61,7 +60,7 @@ def main() -> None:
 
     with ExitStack() as stack:
         if args.configured:
-            settings = Neo4jSettings.from_env()
+            settings = resolve_settings()
         else:
             server = stack.enter_context(temporary_server(heap="2g", pagecache="1g"))
             settings = server.settings()

@@ -15,27 +15,25 @@ Pearson is used here; the self edge keeps every selected gene in its graph.
 
 Representation: ``(:Gene)-[:COEXPRESSED {rho, rank, dataset, split: "all"}]->(:Gene)``. A graph
 of a whole data set is the split ``"all"`` (:data:`ALL_CELLS`) of the Perturb-seq split graphs'
-relationship, so one index ``(dataset, split)`` serves both and
-``ingest.splits.coexpression_export(graph, dataset, "all")`` exports one data set alone.
-:func:`multigraph_export` exports several as one bundle over one shared gene index.
+relationship, so one index ``(dataset, split)`` serves both. The exports live in
+:mod:`priorgraph.queries.export_coexpression`: ``coexpression_export(graph, dataset, "all")``
+exports one data set alone, ``multigraph_export`` several as one bundle over one shared gene
+index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-import torch
-from torch_geometric.data import Batch, Data
 
-from priorgraph import queries
+from priorgraph.core.errors import UsageError
+from priorgraph.core.utils import dense
 from priorgraph.ingest.splits import coexpression_edges
-from priorgraph.kg import ids
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
-from priorgraph.queries.export import HOMOGENEOUS, Export
 
 ALL_CELLS = "all"  # the ``split`` of a whole-data-set co-expression graph
 Edge = tuple[str, str, float, int]  # (source symbol, target symbol, r, rank)
@@ -49,17 +47,13 @@ class Expression:
     genes: list[str]
 
 
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float64)
-
-
 def log_expression(adata, *, use_raw: bool = False, cells: np.ndarray | None = None) -> Expression:
     """Log-normalised expression: counts → log1p(10⁴ · x / Σ_cell x); log data unchanged."""
     import anndata
     import scanpy as sc
 
     source = adata.raw if use_raw and adata.raw is not None else adata
-    x = _dense(source.X if cells is None else source.X[cells])
+    x = dense(source.X if cells is None else source.X[cells])
     if np.all(x >= 0) and np.allclose(x, np.round(x)):
         tmp = anndata.AnnData(x)
         sc.pp.normalize_total(tmp, target_sum=1e4)
@@ -95,7 +89,7 @@ def dataset_edges(
     """Co-expression edges of one data set (see the module docstring)."""
     expr = highly_variable(log_expression(adata, use_raw=use_raw, cells=cells), n_top_genes)
     if len(expr.genes) < 2:
-        raise ValueError("fewer than two variable genes: no co-expression graph")
+        raise UsageError("fewer than two variable genes: no co-expression graph")
     return coexpression_edges(expr.x, expr.genes, k=k, threshold=threshold)
 
 
@@ -114,7 +108,7 @@ def write_dataset_coexpression(
     gene_rows = [{"id": ids.gene_id(g, species), "symbol": g, "species": species} for g in genes]
     missing = {
         r["id"]
-        for r in queries.run(graph, "perturb_missing_genes", ids=[g["id"] for g in gene_rows])
+        for r in cypher.run(graph, "perturb_missing_genes", ids=[g["id"] for g in gene_rows])
     }
     rows = [
         {"start": ids.gene_id(s, species), "end": ids.gene_id(t, species), "rho": rho,
@@ -129,58 +123,3 @@ def write_dataset_coexpression(
             scope={"dataset": dataset, "split": ALL_CELLS},
         )  # fmt: skip
     return {"Gene": genes_written, "COEXPRESSED": edges_written}
-
-
-def build_multigraph(
-    edges: Mapping[str, Sequence[tuple[str, str, float]]], meta: Mapping | None = None
-) -> Export:
-    """Several co-expression graphs over one shared gene index, as one :class:`Export`.
-
-    ``edges``: data set → ``(source id, target id, r)``. The shared index is the sorted union of
-    the genes; graph t is a ``Data`` with ``gene`` (local node → shared row), ``edge_index``
-    (local, source → target), ``edge_weight`` = |r|, ``edge_attr`` = r. ``export.data`` is a
-    PyG ``Batch`` of them (``graphs(export)`` gives the list back); ``meta["datasets"]`` names
-    graph t.
-    """
-    if not edges:
-        raise ValueError("no co-expression graphs given")
-    node_ids = sorted({g for rows in edges.values() for s, t, _ in rows for g in (s, t)})
-    shared = {g: i for i, g in enumerate(node_ids)}
-    graphs = []
-    for dataset, rows in edges.items():
-        if not rows:
-            raise ValueError(f"data set {dataset!r} has no co-expression edges")
-        local_ids = sorted({g for s, t, _ in rows for g in (s, t)})
-        local = {g: i for i, g in enumerate(local_ids)}
-        rho = torch.tensor([r for _, _, r in rows], dtype=torch.float32)
-        graphs.append(
-            Data(
-                edge_index=torch.tensor(
-                    [[local[s] for s, _, _ in rows], [local[t] for _, t, _ in rows]],
-                    dtype=torch.long,
-                ),
-                edge_weight=rho.abs(),
-                edge_attr=rho,
-                gene=torch.tensor([shared[g] for g in local_ids], dtype=torch.long),
-                num_nodes=len(local_ids),
-            )
-        )
-    info = {"graph": "coexpression", "split": ALL_CELLS, "datasets": list(edges), **(meta or {})}
-    return Export(Batch.from_data_list(graphs), {HOMOGENEOUS: node_ids}, info)
-
-
-def graphs(export: Export) -> list[Data]:
-    """The per-data-set graphs of a :func:`build_multigraph` export, in ``meta["datasets"]``
-    order."""
-    return export.data.to_data_list()
-
-
-def multigraph_export(graph: Graph, datasets: Sequence[str]) -> Export:
-    """The stored whole-data-set graphs of ``datasets`` over one shared gene index."""
-    edges = {}
-    for dataset in datasets:
-        rows = queries.run(graph, "coexpression_edges", dataset=dataset, split=ALL_CELLS)
-        if not rows:
-            raise ValueError(f"no COEXPRESSED edges for data set {dataset!r} (split 'all')")
-        edges[dataset] = [(r["source"], r["target"], r["rho"]) for r in rows]
-    return build_multigraph(edges)

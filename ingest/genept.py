@@ -21,8 +21,7 @@ a different model or dimension is refused unless ``replace=True``, which clears 
 from __future__ import annotations
 
 import csv
-import gzip
-import io
+import logging
 import pickle
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -31,48 +30,37 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from priorgraph import queries
+from priorgraph.core import utils
+from priorgraph.core.errors import EmbeddingFileError, Problem, UsageError, location
+from priorgraph.kg import cypher
 from priorgraph.kg import ids as kg_ids
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.schema import EmbeddingKind, get_kind
 from priorgraph.kg.writer import BatchWriter, Provenance, batched
-from priorgraph.queries.features import EmbeddingKind, get_kind
 
 STORE_BATCH = 500
-MAX_REPORTED = 20
 NOT_GENES = ("ctrl",)  # GEARS' control row: never a gene, listed as unknown
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One bad entry: where it is (``file:line``), its symbol, and what is wrong."""
-
-    location: str
-    symbol: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location} ({self.symbol or 'no symbol'}): {self.message}"
-
-
-class EmbeddingValidationError(ValueError):
-    """The file has problems; nothing was written. ``problems`` lists every one."""
-
-    def __init__(self, path: Path | str, problems: list[Problem]):
-        self.problems = problems
-        shown = "\n  ".join(str(p) for p in problems[:MAX_REPORTED])
-        extra = len(problems) - MAX_REPORTED
-        more = f"\n  … and {extra} more" if extra > 0 else ""
-        super().__init__(f"{path}: {len(problems)} problem(s), nothing written:\n  {shown}{more}")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class RawEntry:
+    """One entry of an embedding file: its symbol, its vector (None when the entry could not be
+    parsed, ``error`` says why) and where it is (``path``, ``line``: a line, ``entry 3``, …)."""
+
     symbol: str
-    vector: np.ndarray | None  # None when the entry could not be parsed
-    location: str
+    vector: np.ndarray | None
+    path: str
+    line: int | str | None
     error: str | None = None
+
+    @property
+    def location(self) -> str:
+        return location(self.path, self.line)
+
+    def problem(self, message: str) -> Problem:
+        return Problem(self.path, self.line, message, self.symbol or "no symbol")
 
 
 @dataclass
@@ -109,12 +97,6 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), newline="")
-    return open(path, newline="")
-
-
 def _vector(values: Any) -> tuple[np.ndarray | None, str | None]:
     try:
         vector = np.asarray(values, dtype=np.float32)
@@ -128,22 +110,24 @@ def _vector(values: Any) -> tuple[np.ndarray | None, str | None]:
 def _read_pickle(handle: IO[bytes], where: str) -> Iterator[RawEntry]:
     data = _SafeUnpickler(handle).load()
     if not isinstance(data, Mapping):
-        raise ValueError(f"{where}: expected a pickled dict symbol → vector, got {type(data)}")
+        raise EmbeddingFileError(
+            where, f"expected a pickled dict symbol → vector, got {type(data)}"
+        )
     for i, (symbol, values) in enumerate(data.items(), start=1):
         vector, error = _vector(values)
-        yield RawEntry(str(symbol).strip(), vector, f"{where}:entry {i}", error)
+        yield RawEntry(str(symbol).strip(), vector, where, f"entry {i}", error)
 
 
 def _read_csv(path: Path) -> Iterator[RawEntry]:
     delimiter = "\t" if ".tsv" in path.suffixes else ","
-    with _open_text(path) as handle:
+    with utils.open_text(path, newline="") as handle:
         for line, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
             if not cells:
                 continue
             if line == 1 and _is_header(cells):
                 continue
             vector, error = _vector(cells[1:])
-            yield RawEntry(cells[0].strip(), vector, f"{path}:{line}", error)
+            yield RawEntry(cells[0].strip(), vector, str(path), line, error)
 
 
 def _is_header(cells: list[str]) -> bool:
@@ -163,17 +147,17 @@ def _read_npz(path: Path) -> tuple[list[RawEntry], str | None]:
         genes_key = next((k for k in ("genes", "symbols") if k in data), None)
         matrix_key = next((k for k in ("embeddings", "matrix") if k in data), None)
         if genes_key is None or matrix_key is None:
-            raise ValueError(
-                f"{path}: an NPZ needs arrays 'genes' and 'embeddings', has {data.files}"
+            raise EmbeddingFileError(
+                path, f"an NPZ needs arrays 'genes' and 'embeddings', has {data.files}"
             )
         genes, matrix = data[genes_key], data[matrix_key]
         model = str(data["model"]) if "model" in data else None
     if matrix.ndim != 2 or matrix.shape[0] != len(genes):
-        raise ValueError(f"{path}: {len(genes)} genes but embeddings of shape {matrix.shape}")
+        raise EmbeddingFileError(path, f"{len(genes)} genes but embeddings of shape {matrix.shape}")
     entries = []
     for i, (symbol, values) in enumerate(zip(genes, matrix, strict=True)):
         vector, error = _vector(values)
-        entries.append(RawEntry(str(symbol).strip(), vector, f"{path}:row {i}", error))
+        entries.append(RawEntry(str(symbol).strip(), vector, str(path), f"row {i}", error))
     return entries, model
 
 
@@ -182,15 +166,15 @@ def read_entries(path: str | Path, member: str | None = None) -> tuple[list[RawE
     file records one. ``member`` picks a pickle inside a zip (GenePT's Zenodo archive)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no embedding file at {path}")
+        raise EmbeddingFileError(path, "no such embedding file")
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes[-1:] == [".zip"]:
         with zipfile.ZipFile(path) as archive:
             pickles = [n for n in archive.namelist() if n.endswith((".pickle", ".pkl"))]
             if member is None:
-                raise ValueError(f"{path}: choose a member (--member) among {pickles}")
+                raise EmbeddingFileError(path, f"choose a member (--member) among {pickles}")
             if member not in archive.namelist():
-                raise ValueError(f"{path}: no member {member!r}; pickles: {pickles}")
+                raise EmbeddingFileError(path, f"no member {member!r}; pickles: {pickles}")
             with archive.open(member) as handle:
                 return list(_read_pickle(handle, f"{path}!{member}")), None
     if suffixes[-1:] in ([".pickle"], [".pkl"]):
@@ -200,7 +184,7 @@ def read_entries(path: str | Path, member: str | None = None) -> tuple[list[RawE
         return _read_npz(path)
     if {".csv", ".tsv"} & set(suffixes):
         return list(_read_csv(path)), None
-    raise ValueError(f"{path}: unknown format (use .pickle/.pkl, .csv[.gz], .tsv[.gz], .npz)")
+    raise EmbeddingFileError(path, "unknown format (use .pickle/.pkl, .csv[.gz], .tsv[.gz], .npz)")
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -216,33 +200,37 @@ def validate(
 ) -> EmbeddingTable:
     """Check every entry (see the module docstring); raise listing all problems, or return the
     table. The dimension is the most common vector length; other lengths are problems."""
-    problems: list[Problem] = []
-    unknown: list[Problem] = []
+    problems: list[tuple[int, Problem]] = []
+    unknown: list[tuple[int, Problem]] = []
     lengths = [e.vector.shape[0] for e in entries if e.vector is not None]
     if not lengths:
-        raise EmbeddingValidationError(path, [Problem(str(path), "", "no embedding vectors")])
+        raise EmbeddingFileError(path, "no embedding vectors, nothing written")
     values, counts = np.unique(lengths, return_counts=True)
     dim = int(values[np.argmax(counts)])
     seen: dict[str, str] = {}
     keep: list[RawEntry] = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         if known is not None and (entry.symbol not in known or entry.symbol in NOT_GENES):
-            unknown.append(Problem(entry.location, entry.symbol, "unknown gene symbol"))
+            unknown.append((i, entry.problem("unknown gene symbol")))
             continue
         bad = _entry_problem(entry, dim, seen)
         if bad:
-            problems.append(Problem(entry.location, entry.symbol, bad))
+            problems.append((i, entry.problem(bad)))
             continue
         seen[entry.symbol] = entry.location
         keep.append(entry)
     if not skip_unknown:
         problems += unknown
     if problems:
-        raise EmbeddingValidationError(path, sorted(problems, key=_order(entries)))
+        listed = [p for _, p in sorted(problems, key=lambda item: item[0])]
+        raise EmbeddingFileError(
+            path, f"{len(listed)} problem(s), nothing written:", problems=listed
+        )
     if not keep:
-        raise EmbeddingValidationError(path, [Problem(str(path), "", "no known gene left")])
+        raise EmbeddingFileError(path, "no known gene left, nothing written")
     matrix = np.stack([e.vector for e in keep]).astype(np.float32, copy=False)
-    return EmbeddingTable(str(path), [e.symbol for e in keep], matrix, model, unknown)
+    return EmbeddingTable(str(path), [e.symbol for e in keep], matrix, model,
+                          [p for _, p in unknown])  # fmt: skip
 
 
 def _entry_problem(entry: RawEntry, dim: int, seen: dict[str, str]) -> str | None:
@@ -263,11 +251,6 @@ def _entry_problem(entry: RawEntry, dim: int, seen: dict[str, str]) -> str | Non
     return None
 
 
-def _order(entries: list[RawEntry]):
-    rank = {e.location: i for i, e in enumerate(entries)}
-    return lambda p: rank.get(p.location, -1)
-
-
 def load_file(
     path: str | Path,
     known: set[str] | None,
@@ -286,16 +269,16 @@ def load_file(
 
 def graph_symbols(graph: Graph, species: str = kg_ids.DEFAULT_SPECIES) -> dict[str, str]:
     """``{symbol: gene id}`` of the graph's genes of one species."""
-    return {r["symbol"]: r["id"] for r in queries.run(graph, "genept_genes", species=species)
+    return {r["symbol"]: r["id"] for r in cypher.run(graph, "genept_genes", species=species)
             if r["symbol"]}  # fmt: skip
 
 
 def reference_symbols(path: str | Path) -> set[str]:
     """Gene symbols of a reference table with a ``symbol`` column (Ensembl/annotables TSV)."""
-    with _open_text(Path(path)) as handle:
+    with utils.open_text(path, newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         if "symbol" not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: no 'symbol' column (has {reader.fieldnames})")
+            raise EmbeddingFileError(path, f"no 'symbol' column (has {reader.fieldnames})")
         return {row["symbol"].strip() for row in reader if row["symbol"] and row["symbol"].strip()}
 
 
@@ -316,22 +299,21 @@ class StoreResult:
 
 
 def index_info(graph: Graph, spec: EmbeddingKind) -> dict[str, Any] | None:
-    rows = graph.read(queries.load("genept_index_info"), {"index": spec.index})
+    rows = cypher.run(graph, "genept_index_info", index=spec.index)
     return rows[0] if rows else None
 
 
 def stored_models(graph: Graph, spec: EmbeddingKind) -> list[dict[str, Any]]:
     """``[{model, dimension, genes}]`` of the vectors already stored for this kind."""
-    return queries.run(graph, "genept_state", property=spec.property,
-                       model_property=spec.model_property)  # fmt: skip
+    return cypher.run(graph, "genept_state", property=spec.property,
+                      model_property=spec.model_property)  # fmt: skip
 
 
 def clear(graph: Graph, spec: EmbeddingKind, batch: int = 5_000) -> int:
     """Remove the kind's vectors and their metadata from every gene; returns how many."""
     cleared, total = {spec.property: None, **spec.meta(None, None, None)}, 0
-    while n := graph.write(queries.load("genept_clear"),
-                           {"property": spec.property, "batch": batch, "cleared": cleared}
-                           )[0]["cleared"]:  # fmt: skip
+    while n := cypher.run(graph, "genept_clear", property=spec.property, batch=batch,
+                          cleared=cleared)[0]["cleared"]:  # fmt: skip
         total += n
     return total
 
@@ -343,11 +325,11 @@ def drop_mismatched_index(
     info = index_info(graph, spec)
     if info is not None and info["dimension"] != dimension:
         if not replace:
-            raise ValueError(
+            raise UsageError(
                 f"vector index {spec.index} has dimension {info['dimension']}, the embeddings "
                 f"have {dimension}: pass replace (--replace) to swap the embeddings"
             )
-        graph.write(queries.load("genept_drop_index"), {"index": spec.index})
+        cypher.run(graph, "genept_drop_index", index=spec.index)
 
 
 def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int) -> None:
@@ -356,8 +338,8 @@ def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int) -> None:
     Called after the vectors are written: populating a new HNSW index in one pass is much
     cheaper than inserting every vector into it inside the write transactions.
     """
-    graph.write(queries.load(spec.index_query), {"dimension": dimension})
-    graph.write(queries.load("genept_await_index"), {"index": spec.index})
+    cypher.run(graph, spec.index_query, dimension=dimension)
+    cypher.run(graph, "genept_await_index", index=spec.index)
 
 
 def store(
@@ -374,13 +356,13 @@ def store(
     """Write a validated table as ``Gene.<kind property>`` (see the module docstring)."""
     spec = get_kind(kind)
     if not table.model:
-        raise ValueError("the embedding model is unknown: name it (--model)")
+        raise UsageError("the embedding model is unknown: name it (--model)")
     existing = stored_models(graph, spec)
     others = [m for m in existing
               if (m["model"], m["dimension"]) != (table.model, table.dimension)]  # fmt: skip
     if others and not replace:
         found = ", ".join(f"{m['model']} ({m['dimension']}-d, {m['genes']} genes)" for m in others)
-        raise ValueError(
+        raise UsageError(
             f"genes already carry {spec.name} embeddings of another model: {found}; "
             "pass replace (--replace) to swap them"
         )
@@ -388,7 +370,7 @@ def store(
         clear(graph, spec)
     # an index left without vectors (all genes deleted) is re-created freely
     drop_mismatched_index(graph, spec, table.dimension, replace=replace or not existing)
-    query = queries.load("genept_store")
+    query = cypher.load("genept_store")
     meta = spec.meta(table.model, provenance.source, provenance.version)
     params = {**provenance.params(), "property": spec.property, "meta": meta}
     rows = [
@@ -402,21 +384,20 @@ def store(
         n = result.single()["stored"]
         return n, result.consume().counters.nodes_created
 
-    with _progress(progress and len(rows) > batch_size) as bar:
-        task = bar.add_task(f"{spec.name} vectors", total=len(rows))
+    show = progress and len(rows) > batch_size
+    with utils.progress(
+        total=len(rows), desc=f"{spec.name} vectors", enabled=show, unit="gene"
+    ) as bar:
         for batch in batched(rows, batch_size):
             n, c = graph.write_tx(lambda tx, b=batch: write_batch(tx, b))
             stored, created = stored + n, created + c
-            bar.advance(task, len(batch))
+            bar.update(len(batch))
     ensure_index(graph, spec, table.dimension)
     BatchWriter(graph, provenance, progress=False).record_source(
         kind=spec.name, property=spec.property, model=table.model, dimension=table.dimension,
         genes=stored, unknown_skipped=len(table.unknown), file=Path(table.path).name,
     )  # fmt: skip
     skipped = len(table.unknown)
+    logger.info("stored %d %s vectors (%s, %d-d), %d unknown symbols skipped", stored, spec.name,
+                table.model, table.dimension, skipped)  # fmt: skip
     return StoreResult(stored, created, table.dimension, table.model, spec.index, skipped)
-
-
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), disable=not enabled)  # fmt: skip

@@ -17,7 +17,6 @@ protein-coding first, then the lowest Ensembl id, and the others are counted.
 from __future__ import annotations
 
 import csv
-import gzip
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,18 +24,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from priorgraph import queries
+from priorgraph.core.errors import GeneFileError, UsageError
+from priorgraph.core.utils import open_text
 from priorgraph.ingest.peaks import Assembly, get_assembly
-from priorgraph.kg import ids
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 COLUMNS = ["symbol", "ensembl", "chrom", "start", "end", "strand", "biotype"]
 _GTF_ATTR = re.compile(r'(\S+) "([^"]*)"')
-
-
-class GeneFileError(ValueError):
-    """A gene annotation file failed validation; the message names the file and line."""
 
 
 @dataclass
@@ -88,33 +84,29 @@ class GeneSet:
         return out
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
-
-
 def _int(value: str, path: Path, lineno: int, what: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise GeneFileError(f"{path}:{lineno}: {what} is not an integer: {value!r}") from None
+        raise GeneFileError(path, f"{what} is not an integer: {value!r}", line=lineno) from None
 
 
 def _strand(value: str, path: Path, lineno: int) -> str:
     strand = {"1": "+", "-1": "-", "+": "+", "-": "-"}.get(value)
     if strand is None:
-        raise GeneFileError(f"{path}:{lineno}: strand must be +, -, 1 or -1, got {value!r}")
+        raise GeneFileError(path, f"strand must be +, -, 1 or -1, got {value!r}", line=lineno)
     return strand
 
 
 def _bed_records(path: Path) -> list[tuple]:
     records = []
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for lineno, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
             f = line.rstrip("\n\r").split("\t")
             if len(f) < 6:
-                raise GeneFileError(f"{path}:{lineno}: {len(f)} fields, a gene BED needs 6")
+                raise GeneFileError(path, f"{len(f)} fields, a gene BED needs 6", line=lineno)
             ensembl = f[4] if f[4].startswith("ENS") else ""
             biotype = f[6] if len(f) > 6 else ""
             start = _int(f[1], path, lineno, "start")
@@ -135,11 +127,11 @@ def _bed_records(path: Path) -> list[tuple]:
 
 def _table_records(path: Path) -> list[tuple]:
     records = []
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         need = {"ensgene", "symbol", "chr", "start", "end", "strand"}
         if not need <= set(reader.fieldnames or ()):
-            raise GeneFileError(f"{path}: gene table needs columns {sorted(need)}")
+            raise GeneFileError(path, f"gene table needs columns {sorted(need)}")
         for lineno, r in enumerate(reader, start=2):
             start = _int(r["start"], path, lineno, "start") - 1  # 1-based inclusive → 0-based
             records.append(
@@ -159,13 +151,13 @@ def _table_records(path: Path) -> list[tuple]:
 
 def _gtf_records(path: Path) -> list[tuple]:
     records = []
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for lineno, line in enumerate(handle, start=1):
             if line.startswith("#"):
                 continue
             f = line.rstrip("\n\r").split("\t")
             if len(f) < 9:
-                raise GeneFileError(f"{path}:{lineno}: {len(f)} fields, a GTF line needs 9")
+                raise GeneFileError(path, f"{len(f)} fields, a GTF line needs 9", line=lineno)
             if f[2] != "gene":
                 continue
             attrs = dict(_GTF_ATTR.findall(f[8]))
@@ -202,13 +194,13 @@ def read_genes(path: str | Path, assembly: str, *, fmt: str = "auto") -> GeneSet
     asm = get_assembly(assembly)
     fmt = _detect(path) if fmt == "auto" else fmt
     if fmt not in READERS:
-        raise ValueError(f"unknown gene file format {fmt!r}; choose from {sorted(READERS)}")
+        raise UsageError(f"unknown gene file format {fmt!r}; choose from {sorted(READERS)}")
     records = READERS[fmt](path)
     report = GeneReport(str(path), rows=len(records))
     kept = []
     for lineno, symbol, ensembl, raw_chrom, start, end, strand, biotype in records:
         if not 0 <= start < end:
-            raise GeneFileError(f"{path}:{lineno}: need 0 <= start < end, got {start}, {end}")
+            raise GeneFileError(path, f"need 0 <= start < end, got {start}, {end}", line=lineno)
         chrom = asm.normalise(raw_chrom)
         if chrom is None:
             report.skipped_contigs[raw_chrom] += 1
@@ -273,14 +265,14 @@ def read_orthologs(
     path = Path(path)
     col_a, col_b = f"{species_a}_symbol", f"{species_b}_symbol"
     rows, seen = [], set()
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         if not {col_a, col_b} <= set(reader.fieldnames or ()):
-            raise GeneFileError(f"{path}: ortholog table needs columns {col_a!r} and {col_b!r}")
+            raise GeneFileError(path, f"ortholog table needs columns {col_a!r} and {col_b!r}")
         for lineno, r in enumerate(reader, start=2):
             a, b = (r[col_a] or "").strip(), (r[col_b] or "").strip()
             if not a or not b:
-                raise GeneFileError(f"{path}:{lineno}: blank gene symbol")
+                raise GeneFileError(path, "blank gene symbol", line=lineno)
             key = (ids.gene_id(a, species_a), ids.gene_id(b, species_b))
             if key in seen:
                 continue
@@ -292,7 +284,7 @@ def read_orthologs(
 def check_orthologs(graph: Graph, rows: list[dict]) -> OrthologPairs:
     """Split pairs into those whose two genes are in the graph and those that are not."""
     wanted = sorted({r["start"] for r in rows} | {r["end"] for r in rows})
-    present = {r["id"] for r in queries.run(graph, "peaks_genes_existing", ids=wanted)}
+    present = {r["id"] for r in cypher.run(graph, "peaks_genes_existing", ids=wanted)}
     ok, missing = [], []
     for r in rows:
         if r["start"] in present and r["end"] in present:

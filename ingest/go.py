@@ -14,9 +14,10 @@ true-path ancestors (up ``IS_A`` and ``PART_OF``) with ``inferred = true``.
 
 Checks, all before the first write: malformed OBO stanzas, GAF lines with the wrong number of
 columns, malformed GO ids, annotations to unknown GO ids, annotations to obsolete terms without a
-``replaced_by``, empty files. Each is a :class:`Problem` naming file, line and problem; with
-``on_error="raise"`` the first one stops the run (:class:`GOIngestError`), with ``"skip"`` the
-offending stanza/line is left out and the problem listed in the :class:`IngestReport`.
+``replaced_by``, empty files. Each is a :class:`~priorgraph.core.errors.Problem` naming file,
+line and problem; with ``on_error="raise"`` the first one stops the run
+(:class:`~priorgraph.core.errors.GOFileError`), with ``"skip"`` the offending stanza/line is left
+out and the problem listed in the :class:`GOIngestReport`.
 Annotations to obsolete terms with a ``replaced_by`` (and to ``alt_id``s) are moved to the
 current term and listed as ``remapped``; NOT-qualified GAF lines are excluded and counted.
 Everything is written in one transaction, so a failed run leaves the graph as it was.
@@ -24,7 +25,7 @@ Everything is written in one transaction, so a failed run leaves the graph as it
 
 from __future__ import annotations
 
-import gzip
+import logging
 import pickle
 import re
 import tempfile
@@ -32,59 +33,29 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from goatools.obo_parser import GODag
 
-from priorgraph import queries
+from priorgraph.core.errors import GOFileError, OnError, Problem, Problems, UsageError
+from priorgraph.core.utils import open_text
 from priorgraph.ingest import sources
-from priorgraph.kg import ids
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance
 
-OnError = Literal["raise", "skip"]
 GAF_COLUMNS = 17
 _GO = re.compile(r"^GO:\d{7}$")
 _TAG_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*:(\s|$)")
 _STANZAS = ("[Term]", "[Typedef]", "[Instance]")
 _RELATIONS = ("IS_A", "PART_OF")
+logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One bad input item: ``file:line: problem`` (line 0 means the whole file)."""
-
-    file: str
-    line: int
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.problem}"
-
-
-class GOIngestError(ValueError):
-    """Bad GO input; the message names file, line and problem."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more}")
-
-
-class Problems:
-    """Collects problems; in ``raise`` mode the first one raises :class:`GOIngestError`."""
-
-    def __init__(self, on_error: OnError = "raise"):
-        if on_error not in ("raise", "skip"):
-            raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-        self.on_error = on_error
-        self.items: list[Problem] = []
-
-    def add(self, file: Path | str, line: int, problem: str) -> None:
-        item = Problem(str(file), line, problem)
-        if self.on_error == "raise":
-            raise GOIngestError([item])
-        self.items.append(item)
+def go_problems(on_error: OnError = "raise") -> Problems:
+    """The problem list of a GO ingest: in ``raise`` mode the first problem raises
+    :class:`~priorgraph.core.errors.GOFileError` (line 0 means the whole file)."""
+    return Problems(on_error, error=GOFileError)
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,10 +93,6 @@ class Ontology:
         return out
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
-
-
 def _stanzas(lines: list[str]) -> Iterator[tuple[str, int, list[tuple[int, str]]]]:
     """``(header, header line number, [(line number, line)])``; the file header has header ''."""
     header, start, body = "", 1, []
@@ -146,11 +113,10 @@ def _check_obo(path: Path, problems: Problems) -> Path | None:
     (for ``[Term]``) no single valid GO ``id`` or no ``name``; a duplicate id is malformed too.
     ``is_a``/``part_of`` lines must point to a term defined in the file.
     """
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         lines = handle.read().splitlines()
     if not any(line.strip() for line in lines):
-        problems.add(path, 0, "empty file")
-        raise GOIngestError(problems.items)
+        raise GOFileError(path, "empty file", line=0)
     keep = [True] * (len(lines) + 1)
     defined: set[str] = set()
     terms: list[tuple[int, list[tuple[int, str]]]] = []
@@ -202,7 +168,7 @@ def _check_obo(path: Path, problems: Problems) -> Path | None:
 def read_obo(path: str | Path, problems: Problems | None = None) -> Ontology:
     """Parse an OBO file with goatools (obsolete terms kept, ``part_of`` read), after checks."""
     path = Path(path)
-    problems = problems or Problems()
+    problems = problems or go_problems()
     cleaned = _check_obo(path, problems)
     try:
         dag = GODag(
@@ -263,7 +229,7 @@ class Annotations:
 def _lines(path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
     """Non-empty lines with their numbers; an empty file is a problem."""
     seen = False
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, 1):
             line = line.rstrip("\r\n")
             if line.strip():
@@ -276,7 +242,7 @@ def _lines(path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
 def read_gaf(path: str | Path, problems: Problems | None = None) -> Annotations:
     """GAF 2.x: 17 tab-separated columns; symbol (3), qualifier (4), GO id (5), evidence (7),
     aspect (9). Lines whose qualifier contains ``NOT`` are excluded and counted."""
-    path, problems = Path(path), problems or Problems()
+    path, problems = Path(path), problems or go_problems()
     out = Annotations(str(path), "gaf", [])
     for number, line in _lines(path, problems):
         if line.startswith("!"):
@@ -301,7 +267,7 @@ def read_gaf(path: str | Path, problems: Problems | None = None) -> Annotations:
 
 def read_table(path: str | Path, problems: Problems | None = None) -> Annotations:
     """A two-column ``gene<TAB>go_id`` table; a first line without a GO id is a header."""
-    path, problems = Path(path), problems or Problems()
+    path, problems = Path(path), problems or go_problems()
     out = Annotations(str(path), "table", [])
     for number, line in _lines(path, problems):
         cols = line.split("\t")
@@ -320,7 +286,7 @@ def read_table(path: str | Path, problems: Problems | None = None) -> Annotation
 
 def read_gears_pickle(path: str | Path, problems: Problems | None = None) -> Annotations:
     """GEARS's ``gene2go`` pickle: a dict symbol → set of GO ids. ``line`` is the entry number."""
-    path, problems = Path(path), problems or Problems()
+    path, problems = Path(path), problems or go_problems()
     out = Annotations(str(path), "gears-pickle", [])
     if path.stat().st_size == 0:
         problems.add(path, 0, "empty file")
@@ -375,7 +341,7 @@ class TermIndex:
 
     @classmethod
     def from_graph(cls, graph: Graph) -> TermIndex:
-        rows = queries.run(graph, "go_term_index")
+        rows = cypher.run(graph, "go_term_index")
         return cls(
             {r["id"]: bool(r["obsolete"]) for r in rows},
             {r["id"]: r["replaced_by"] for r in rows},
@@ -385,7 +351,7 @@ class TermIndex:
 
 
 @dataclass
-class IngestReport:
+class GOIngestReport:
     """What an ingest read, changed and left out."""
 
     files: list[str] = field(default_factory=list)
@@ -407,7 +373,7 @@ class IngestReport:
 
 
 def resolve(
-    annotations: Annotations, index: TermIndex, problems: Problems, report: IngestReport
+    annotations: Annotations, index: TermIndex, problems: Problems, report: GOIngestReport
 ) -> list[Annotation]:
     """Map each annotation to a current term: alt ids and ``replaced_by`` are applied (listed in
     ``report.remapped``); unknown terms and obsolete terms without replacement are problems."""
@@ -514,7 +480,7 @@ def ingest_go(
     propagate: bool = False,
     on_error: OnError = "raise",
     progress: bool = True,
-) -> IngestReport:
+) -> GOIngestReport:
     """Read and check an ontology and/or an annotation file, then write them in one transaction.
 
     Annotations are checked against the ontology given here, or else the ``GOTerm`` nodes
@@ -522,11 +488,11 @@ def ingest_go(
     ``go.<kind>`` and the file's sha256 prefix). Idempotent: a second run changes nothing.
     """
     if obo is None and annotations is None:
-        raise ValueError("nothing to ingest: give an OBO file and/or an annotation file")
+        raise UsageError("nothing to ingest: give an OBO file and/or an annotation file")
     if kind not in READERS:
-        raise ValueError(f"unknown annotation format {kind!r}; choose one of {sorted(READERS)}")
-    problems = Problems(on_error)
-    report = IngestReport()
+        raise UsageError(f"unknown annotation format {kind!r}; choose one of {sorted(READERS)}")
+    problems = go_problems(on_error)
+    report = GOIngestReport()
     ontology = read_obo(obo, problems) if obo is not None else None
     if ontology is not None:
         report.files.append(ontology.path)
@@ -542,7 +508,7 @@ def ingest_go(
         report.not_excluded = parsed.not_excluded
         index = TermIndex.from_ontology(ontology) if ontology else TermIndex.from_graph(graph)
         if not index.obsolete:
-            raise ValueError("no GO terms to check annotations against: load an OBO file first")
+            raise UsageError("no GO terms to check annotations against: load an OBO file first")
         kept = resolve(parsed, index, problems, report)
         parents = None
         if propagate:
@@ -554,6 +520,10 @@ def ingest_go(
         report.annotations = sum(not r["inferred"] for r in ann_rows)
         report.inferred = len(ann_rows) - report.annotations
     report.problems = problems.items
+    if report.problems:
+        logger.info(
+            "GO ingest: %d problem(s) skipped, first: %s", len(report.problems), report.problems[0]
+        )
 
     writer = BatchWriter(graph, Provenance(ontology_source, "unknown"), progress=progress)
     term = ("GOTerm", "id")
@@ -582,12 +552,16 @@ def ingest_go(
                 not_excluded=report.not_excluded, remapped=len(report.remapped),
                 problems=len(report.problems),
             )  # fmt: skip
+    logger.info(
+        "GO ingest: %d terms, %d genes, %d annotations (+%d inferred)",
+        report.terms, report.genes, report.annotations, report.inferred,
+    )  # fmt: skip
     return report
 
 
 def _graph_parents(graph: Graph) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
-    for row in queries.run(graph, "go_term_parents"):
+    for row in cypher.run(graph, "go_term_parents"):
         out[row["child"]].add(row["parent"])
     return out
 
@@ -600,7 +574,7 @@ def ingest_panel(
     obo: str = "go.basic.2024.isa_only",
     species: str = ids.DEFAULT_SPECIES,
     progress: bool = False,
-) -> IngestReport:
+) -> GOIngestReport:
     """The ontology and the annotations of a gene panel, from registered sources (mirror or
     download) through :func:`ingest_go`: the real GO prior of the demo and the benchmarks.
     Problems in the files are skipped and listed in the report."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,16 +31,17 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from rich.progress import Progress
 
-from priorgraph import queries
-from priorgraph.kg import ids
+from priorgraph.core.errors import GeneListError, UsageError
+from priorgraph.core.utils import progress as progress_bar
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import DEFAULT_BATCH_SIZE, BatchWriter, Provenance, batched
 
 DEFAULT_K = 20
 DEFAULT_THRESHOLD = 0.1
 EDGE_SOURCE = "priorgraph.go_graph"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,7 +88,7 @@ def go_similarity(
 ) -> SimilarityEdges:
     """GEARS's GO graph over ``genes`` (see the module docstring for rule and ties)."""
     if k < 0 or threshold < 0 or block < 1:
-        raise ValueError("need k >= 0, threshold >= 0 and block >= 1")
+        raise UsageError("need k >= 0, threshold >= 0 and block >= 1")
     genes = _dedupe(genes)
     annotated = [i for i, g in enumerate(genes) if gene_terms.get(g)]
     unannotated = [g for g in genes if not gene_terms.get(g)]
@@ -108,8 +110,7 @@ def go_similarity(
     sizes = np.diff(a.indptr).astype(np.float64)
     sizes32 = sizes.astype(np.float32)
     out_s, out_t, out_j, out_r = [], [], [], []
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("GO similarity", total=n)
+    with progress_bar(total=n, desc="GO similarity", enabled=progress, unit="gene") as bar:
         for lo in range(0, n, block):
             hi = min(lo + block, n)
             product = a[lo:hi] @ at  # I = |N_t ∩ N_s| where > 0, row t - lo, column s
@@ -134,7 +135,7 @@ def go_similarity(
             out_t.append(rows[top] + lo)
             out_j.append(jac[top])
             out_r.append(rank[top])
-            bar.advance(task, hi - lo)
+            bar.update(hi - lo)
     index = np.array(annotated)
     return SimilarityEdges(
         genes,
@@ -186,7 +187,7 @@ def read_gene_list(path: str | Path, species: str = ids.DEFAULT_SPECIES) -> list
             if token:
                 genes[token if ":" in token else ids.gene_id(token, species)] = None
     if not genes:
-        raise ValueError(f"{path}: no genes in the gene list")
+        raise GeneListError(path, "no genes in the gene list")
     return list(genes)
 
 
@@ -209,7 +210,7 @@ def gene_terms_from_graph(
     include_inferred: bool = False,
 ) -> tuple[dict[str, list[str]], list[str]]:
     """``gene id → GO ids`` from ``ANNOTATED_WITH``, and the annotation versions seen."""
-    rows = queries.run(
+    rows = cypher.run(
         graph,
         "go_gene_terms",
         genes=list(genes) if genes is not None else None,
@@ -233,7 +234,7 @@ def build_go_graph(
         graph, genes, source=spec.source, include_inferred=spec.include_inferred
     )
     if not gene_terms:
-        raise ValueError(
+        raise UsageError(
             f"no GO annotations found (source={spec.source!r}): ingest annotations first"
         )
     gene_list = list(genes) if genes is not None else sorted(gene_terms)
@@ -267,23 +268,24 @@ def store_go_graph(
         "unannotated": edges.unannotated, "tie_rule": "(-jaccard, source position in gene list)",
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }  # fmt: skip
-    current = {r["graph"]: r["build"] for r in queries.run(graph, "go_graphs")}
+    current = {r["graph"]: r["build"] for r in cypher.run(graph, "go_graphs")}
     if current.get(spec.name) == build:
         return {**record, "created": 0}
     params = {"go_graph": spec.name, "build": build, "limit": 10_000}
-    while graph.write(queries.load("go_graph_delete_build"), params)[0]["deleted"]:
+    while cypher.run(graph, "go_graph_delete_build", **params)[0]["deleted"]:
         pass
     rows = [{"start": s, "end": t, "jaccard": j, "rank": r} for s, t, j, r in edges.triples()]
-    query = queries.load("go_similar_create")
     created = 0
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("GO_SIMILAR edges", total=len(rows))
+    with progress_bar(total=len(rows), desc="GO_SIMILAR edges", enabled=progress) as bar:
         for batch in batched(rows, DEFAULT_BATCH_SIZE):
-            result = graph.write(query, {**params, "rows": batch, "source": EDGE_SOURCE})
+            result = cypher.run(graph, "go_similar_create", **params, rows=batch,
+                                source=EDGE_SOURCE)  # fmt: skip
             created += result[0]["created"]
-            bar.advance(task, len(batch))
+            bar.update(len(batch))
     writer = BatchWriter(graph, Provenance(EDGE_SOURCE, build), progress=False)
     writer.merge_nodes("GOGraph", [record])
-    while graph.write(queries.load("go_graph_delete_stale"), params)[0]["deleted"]:
+    while cypher.run(graph, "go_graph_delete_stale", **params)[0]["deleted"]:
         pass
+    logger.info("GO graph %r: build %s, %d edges over %d genes", spec.name, build, len(edges),
+                len(edges.genes))  # fmt: skip
     return {**record, "created": created}

@@ -25,6 +25,7 @@ and both peaks get ``conserved = true``. Overlaps are found with bioframe.
 from __future__ import annotations
 
 import gzip
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +34,11 @@ import bioframe
 import numpy as np
 import pandas as pd
 from pyliftover import LiftOver
-from rich.progress import track
 
-from priorgraph import queries
+from priorgraph.core.errors import ChainFileError, UsageError
+from priorgraph.core.utils import progress as progress_bar
 from priorgraph.ingest.peaks import PeakSet
+from priorgraph.kg import cypher
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
@@ -44,10 +46,7 @@ DEFAULT_TOLERANCE = 0.2
 DEFAULT_MIN_MAPPED = 0.5
 DEFAULT_MIN_OVERLAP = 0.5
 OUTCOMES = ("mapped", "unmapped", "split", "inverted", "length")
-
-
-class LiftoverError(ValueError):
-    """LiftOver input that cannot be right (a chain of another assembly, peaks off the end)."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,16 +68,16 @@ def load_chain(path: str | Path) -> Chain:
     """Read a ``.over.chain`` or ``.over.chain.gz`` file (format checked by pyliftover)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"chain file not found: {path}")
+        raise ChainFileError(path, "no such chain file")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
             lo = LiftOver(handle)
     except Exception as err:  # pyliftover raises bare Exceptions on malformed chains
-        raise LiftoverError(f"{path}: not a readable UCSC chain file ({err})") from err
+        raise ChainFileError(path, f"not a readable UCSC chain file ({err})") from err
     chains = lo.chain_file.chains
     if not chains:
-        raise LiftoverError(f"{path}: no chains in file")
+        raise ChainFileError(path, "no chains in file")
     return Chain(
         path,
         lo,
@@ -133,28 +132,29 @@ def lift_peaks(
 ) -> LiftResult:
     """Lift every peak (rule in the module docstring); raise when the chain fits the peaks badly.
 
-    Raises :class:`LiftoverError` when peaks lie beyond the end of their chromosome in the
-    chain's source assembly, or when fewer than ``min_mapped`` of the peaks map: both mean the
-    chain was made for another assembly than the peaks'.
+    Raises :class:`~priorgraph.core.errors.ChainFileError` when peaks lie beyond the end of their
+    chromosome in the chain's source assembly, or when fewer than ``min_mapped`` of the peaks
+    map: both mean the chain was made for another assembly than the peaks'.
     """
     df = peaks.df
     sizes = df["chrom"].map(chain.source_sizes)
     beyond = df[sizes.notna() & (df["end"] > sizes.fillna(0))]
     if len(beyond):
         first = beyond.iloc[0]
-        raise LiftoverError(
+        raise ChainFileError(
+            chain.path,
             f"{len(beyond):,} of {len(df):,} peaks end beyond their chromosome in the source "
             f"assembly of {chain.path.name} (e.g. {first.chrom}:{first.start}-{first.end}, "
             f"{first.chrom} is {chain.source_sizes[first.chrom]:,} bp there): the chain is not "
-            f"for {peaks.assembly.name}"
+            f"for {peaks.assembly.name}",
         )
     convert = chain.liftover.convert_coordinate
     source_ids = peaks.ids
     counts: Counter[str] = Counter()
     out: list[tuple[str, str, int, int]] = []
     rows = zip(source_ids, df["chrom"], df["start"], df["end"], strict=True)
-    for source_id, chrom, start, end in track(
-        rows, total=len(df), description="liftOver", disable=not progress
+    for source_id, chrom, start, end in progress_bar(
+        rows, total=len(df), desc="liftOver", enabled=progress, unit="peak"
     ):
         outcome, s, e, c = _pick(convert(chrom, start) or [], convert(chrom, end - 1) or [])
         length = end - start
@@ -167,12 +167,14 @@ def lift_peaks(
         chain, pd.DataFrame(out, columns=["source_id", "chrom", "start", "end"]), counts
     )
     if result.mapped_fraction < min_mapped:
-        raise LiftoverError(
+        raise ChainFileError(
+            chain.path,
             f"only {counts['mapped']:,} of {len(df):,} peaks ({result.mapped_fraction:.1%}) "
             f"mapped through {chain.path.name} ({result.summary()}); expected at least "
             f"{min_mapped:.0%}: is this chain for {peaks.assembly.name}? Its source chromosomes "
-            f"include {', '.join(sorted(chain.source_sizes)[:5])}"
+            f"include {', '.join(sorted(chain.source_sizes)[:5])}",
         )
+    logger.info("%s", result.summary())
     return result
 
 
@@ -182,7 +184,7 @@ def consensus(
     """Pairs (``source_id``, ``target_id``, ``overlap``) of lifted and target peaks that overlap by
     at least ``min_overlap`` of each: ``o / (e1 - s1) >= f`` and ``o / (e2 - s2) >= f``."""
     if not 0 < min_overlap <= 1:
-        raise ValueError("min_overlap must be in (0, 1]")
+        raise UsageError("min_overlap must be in (0, 1]")
     columns = ["source_id", "target_id", "overlap"]
     if lift.lifted.empty:
         return pd.DataFrame(columns=columns)
@@ -223,10 +225,10 @@ def write_consensus(
     """
     source_ids = pairs["source_id"].unique().tolist()
     target_ids = pairs["target_id"].unique().tolist()
-    found = {r["id"] for r in queries.run(graph, "peaks_existing", ids=source_ids + target_ids)}
+    found = {r["id"] for r in cypher.run(graph, "peaks_existing", ids=source_ids + target_ids)}
     missing = sorted(set(source_ids + target_ids) - found)
     if missing:
-        raise LiftoverError(
+        raise UsageError(
             f"{len(missing):,} peaks of the consensus are not in the graph (e.g. "
             f"{', '.join(missing[:3])}): ingest both peak sets first; nothing written"
         )
@@ -244,6 +246,6 @@ def write_consensus(
             keys=("chain",),
             total=len(pairs),
         )
-        writer.execute(queries.load("peaks_mark_conserved"), {"chain": chain.name})
+        writer.execute(cypher.load("peaks_mark_conserved"), {"chain": chain.name})
         writer.record_source(kind="liftover", chain=chain.name, pairs=len(pairs))
     return counts

@@ -25,6 +25,7 @@ zero scores are dropped and counted.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -34,9 +35,9 @@ import bioframe
 import numpy as np
 import pandas as pd
 
-from priorgraph import queries
-from priorgraph.ingest.peaks import MAX_LISTED_ERRORS, get_assembly
-from priorgraph.kg import ids
+from priorgraph.core.errors import LinkFileError, Problem, UsageError
+from priorgraph.ingest.peaks import get_assembly
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
@@ -44,11 +45,8 @@ REGIONS = ("promoter", "gene_body", "combined")
 DEFAULT_WINDOW = 150_000
 DEFAULT_PROMOTER_LEN = 2_000
 LINK_COLUMNS = ["peak_id", "gene_id", "distance", "weight", "sign", "method"]
+logger = logging.getLogger(__name__)
 _PEAK_NAME = re.compile(r"^(?P<chrom>[^:\s]+?)[:_-](?P<start>\d+)[_-](?P<end>\d+)$")
-
-
-class LinkFileError(ValueError):
-    """A link table failed validation; the message names the file, lines and problems."""
 
 
 def power_decay(distance: np.ndarray | float) -> np.ndarray | float:
@@ -68,9 +66,9 @@ def window_method(region: str, window: int) -> str:
 def gene_regions(genes: pd.DataFrame, region: str, promoter_len: int) -> pd.DataFrame:
     """``chrom, start, end, gene_id`` regions of genes (``id, chrom, start, end, strand, tss``)."""
     if region not in REGIONS:
-        raise ValueError(f"unknown region {region!r}; choose from {REGIONS}")
+        raise UsageError(f"unknown region {region!r}; choose from {REGIONS}")
     if promoter_len < 0:
-        raise ValueError("promoter_len must be >= 0")
+        raise UsageError("promoter_len must be >= 0")
     plus = (genes["strand"] == "+").to_numpy()
     tss = genes["tss"].to_numpy()
     if region == "promoter":
@@ -102,9 +100,9 @@ def window_links(
     """Links between ``peaks`` (``id, chrom, start, end[, conserved]``) and ``genes`` within
     ``window`` bp of the gene region; rule and weight in the module docstring."""
     if window < 0:
-        raise ValueError("window must be >= 0")
+        raise UsageError("window must be >= 0")
     if conserved_boost <= 0:
-        raise ValueError("conserved_boost must be > 0")
+        raise UsageError("conserved_boost must be > 0")
     regions = gene_regions(genes, region, promoter_len)
     padded = regions.assign(rstart=regions["start"], rend=regions["end"])
     padded = bioframe.expand(padded, pad=window)
@@ -139,11 +137,11 @@ def graph_features(graph: Graph, assembly: str) -> tuple[pd.DataFrame, pd.DataFr
     """Peaks of ``assembly`` and genes of its species with coordinates, read from the graph."""
     asm = get_assembly(assembly)
     peaks = pd.DataFrame(
-        queries.run(graph, "peaks_coordinates", assembly=asm.name),
+        cypher.run(graph, "peaks_coordinates", assembly=asm.name),
         columns=["id", "chrom", "start", "end", "conserved"],
     )
     genes = pd.DataFrame(
-        queries.run(graph, "peaks_gene_coordinates", species=asm.species, assembly=asm.name),
+        cypher.run(graph, "peaks_gene_coordinates", species=asm.species, assembly=asm.name),
         columns=["id", "symbol", "chrom", "start", "end", "strand", "tss"],
     )
     return peaks, genes
@@ -186,6 +184,7 @@ def write_links(
                 scope={"method": method},
             )  # fmt: skip
         writer.record_source(kind="links", methods=methods, links=len(links))
+        logger.info("LINKED_TO %s: %d links written", ", ".join(methods), counts.rows)
         return counts
 
     if atomic:
@@ -200,8 +199,9 @@ def _opt_int(value: object) -> int | None:
 
 @dataclass
 class LinkTable:
-    """A validated external link table and what was dropped from it."""
+    """A validated external link table (read from ``path``) and what was dropped from it."""
 
+    path: str
     links: pd.DataFrame
     zero_scores: int = 0
     missing_peaks: int = 0
@@ -215,25 +215,21 @@ def read_link_table(
     path = Path(path)
     asm = get_assembly(assembly)
     if not method or not re.match(r"^[A-Za-z0-9_.\-]+$", method):
-        raise ValueError(f"method must be a plain name such as 'cicero', got {method!r}")
+        raise UsageError(f"method must be a plain name such as 'cicero', got {method!r}")
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
-    errors: list[str] = []
-    n_errors = 0
+    errors: list[Problem] = []
     rows: list[tuple[str, str, float, int | None]] = []
 
     def error(lineno: int, problem: str) -> None:
-        nonlocal n_errors
-        n_errors += 1
-        if len(errors) < MAX_LISTED_ERRORS:
-            errors.append(f"{path}:{lineno}: {problem}")
+        errors.append(Problem(str(path), lineno, problem))
 
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
         if not {"peak", "gene", "score"} <= set(reader.fieldnames or ()):
             raise LinkFileError(
-                f"{path}: needs a header with columns peak, gene, score[, sign]; "
-                f"got {reader.fieldnames}"
-            )
+                path, f"needs a header with columns peak, gene, score[, sign]; "
+                f"got {reader.fieldnames}",
+            )  # fmt: skip
         has_sign = "sign" in reader.fieldnames
         for lineno, r in enumerate(reader, start=2):
             m = _PEAK_NAME.match((r["peak"] or "").strip())
@@ -270,16 +266,15 @@ def read_link_table(
     if scale and len(df):
         weight = weight / weight.max()
     too_big = df[weight > 1]
+    n_errors = len(errors) + len(too_big)
     if len(too_big):
-        n_errors += len(too_big)
-        errors.append(
+        errors.insert(0, Problem(
+            str(path), None,
             f"{len(too_big):,} scores with |score| > 1 (max {weight.max():g}); weights must be in "
-            "(0, 1]: pass scale=True (--scale) to divide by the largest |score|"
-        )
+            "(0, 1]: pass scale=True (--scale) to divide by the largest |score|",
+        ))  # fmt: skip
     if n_errors:
-        raise LinkFileError(
-            f"{path}: {n_errors:,} problem(s), nothing written:\n  " + "\n  ".join(errors)
-        )
+        raise LinkFileError(path, f"{n_errors:,} problem(s), nothing written:", problems=errors)
     sign = df["sign"] if has_sign else np.sign(df["score"]).astype(int)
     links = pd.DataFrame(
         {
@@ -291,7 +286,7 @@ def read_link_table(
             "method": method,
         }
     ).drop_duplicates(["peak_id", "gene_id"], keep="last")
-    return LinkTable(links.reset_index(drop=True), zero_scores=zero)
+    return LinkTable(str(path), links.reset_index(drop=True), zero_scores=zero)
 
 
 def check_endpoints(graph: Graph, table: LinkTable, *, skip_missing: bool = False) -> LinkTable:
@@ -303,8 +298,8 @@ def check_endpoints(graph: Graph, table: LinkTable, *, skip_missing: bool = Fals
     links = table.links
     peak_ids = links["peak_id"].unique().tolist()
     gene_ids = links["gene_id"].unique().tolist()
-    peaks = {r["id"] for r in queries.run(graph, "peaks_existing", ids=peak_ids)}
-    genes = {r["id"] for r in queries.run(graph, "peaks_genes_existing", ids=gene_ids)}
+    peaks = {r["id"] for r in cypher.run(graph, "peaks_existing", ids=peak_ids)}
+    genes = {r["id"] for r in cypher.run(graph, "peaks_genes_existing", ids=gene_ids)}
     no_peak = ~links["peak_id"].isin(peaks)
     no_gene = ~links["gene_id"].isin(genes)
     if (no_peak | no_gene).any() and not skip_missing:
@@ -313,11 +308,13 @@ def check_endpoints(graph: Graph, table: LinkTable, *, skip_missing: bool = Fals
             + sorted(set(links.loc[no_gene, "gene_id"]))[:3]
         )
         raise LinkFileError(
+            table.path,
             f"{int(no_peak.sum()):,} links name peaks and {int(no_gene.sum()):,} name genes that "
             f"are not in the graph (e.g. {', '.join(examples)}); ingest them first or pass "
-            "skip_missing (--skip-missing); nothing written"
+            "skip_missing (--skip-missing); nothing written",
         )
     return LinkTable(
+        table.path,
         links[~(no_peak | no_gene)].reset_index(drop=True),
         zero_scores=table.zero_scores,
         missing_peaks=int(no_peak.sum()),

@@ -13,7 +13,7 @@ Coordinates stay 0-based half-open as in BED; the node id is ``hg38:chr1:100-600
 
 from __future__ import annotations
 
-import gzip
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from priorgraph.core.errors import PeakFileError, Problem, UsageError
+from priorgraph.core.utils import open_text
 from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
-MAX_LISTED_ERRORS = 10
+logger = logging.getLogger(__name__)
 NARROWPEAK_FIELDS = ("name", "score", "strand", "signal", "p_value", "q_value", "summit")
 
 
@@ -63,14 +65,11 @@ ASSEMBLIES: dict[str, Assembly] = {
 
 
 def get_assembly(name: str) -> Assembly:
+    """The assembly ``name`` (a UsageError naming the known ones otherwise)."""
     try:
         return ASSEMBLIES[name]
     except KeyError:
-        raise ValueError(f"unknown assembly {name!r}; known: {', '.join(ASSEMBLIES)}") from None
-
-
-class PeakFileError(ValueError):
-    """A peak file failed validation; the message names the file, lines and problems."""
+        raise UsageError(f"unknown assembly {name!r}; known: {', '.join(ASSEMBLIES)}") from None
 
 
 @dataclass
@@ -140,10 +139,6 @@ class PeakSet:
             yield row
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
-
-
 def _narrowpeak_values(fields: list[str]) -> tuple[str, int, str, float, float, float, int]:
     name, score, strand, signal, p, q, summit = fields[3:10]
     return name, int(score), strand, float(signal), float(p), float(q), int(summit)
@@ -164,14 +159,14 @@ def read_peaks(
     :class:`PeakFileError` listing the first problems with their line numbers and the counts.
     """
     if unknown_contigs not in ("error", "skip"):
-        raise ValueError("unknown_contigs must be 'error' or 'skip'")
+        raise UsageError("unknown_contigs must be 'error' or 'skip'")
     path = Path(path)
     asm = get_assembly(assembly)
     narrow = fmt == "narrowpeak" or (
         fmt == "auto" and path.name.lower().removesuffix(".gz").endswith(".narrowpeak")
     )
     report = PeakReport(str(path))
-    errors: list[str] = []
+    errors: list[Problem] = []
     n_errors = 0
     unknown: Counter[str] = Counter()
     unknown_first: dict[str, int] = {}
@@ -183,10 +178,9 @@ def read_peaks(
     def error(lineno: int, problem: str) -> None:
         nonlocal n_errors
         n_errors += 1
-        if len(errors) < MAX_LISTED_ERRORS:
-            errors.append(f"{path}:{lineno}: {problem}")
+        errors.append(Problem(str(path), lineno, problem))
 
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for lineno, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
@@ -239,25 +233,27 @@ def read_peaks(
             f"{c} ({n}, first at line {unknown_first[c]})" for c, n in unknown.most_common(10)
         )
         n_errors += sum(unknown.values())
-        errors.append(
+        errors.insert(0, Problem(
+            str(path), None,
             f"{sum(unknown.values()):,} peaks on {len(unknown)} contig(s) that are not {asm.name} "
             f"chromosomes: {listed}; pass unknown_contigs='skip' (--unknown-contigs skip) to "
-            "drop them, or check the assembly"
-        )
+            "drop them, or check the assembly",
+        ))  # fmt: skip
     if n_errors:
         raise PeakFileError(
-            f"{path}: {n_errors:,} problem(s) in {report.lines:,} lines, nothing written:\n  "
-            + "\n  ".join(errors)
-        )
+            path, f"{n_errors:,} problem(s) in {report.lines:,} lines, nothing written:",
+            problems=errors,
+        )  # fmt: skip
     report.skipped_contigs = dict(unknown)
     columns = ["chrom", "start", "end", *(NARROWPEAK_FIELDS if narrow else ())]
     df = pd.DataFrame.from_records(records, columns=columns)
     if df.empty:
-        raise PeakFileError(f"{path}: no peaks on {asm.name} chromosomes")
+        raise PeakFileError(path, f"no peaks on {asm.name} chromosomes")
     before = len(df)
     df = df.drop_duplicates(["chrom", "start", "end"]).sort_values(["chrom", "start", "end"])
     report.duplicates = before - len(df)
     report.peaks = len(df)
+    logger.info("%s", report.summary())
     return PeakSet(asm, df.reset_index(drop=True), report)
 
 

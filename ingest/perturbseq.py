@@ -13,15 +13,16 @@ expression, the DE ranking against control the GEARS way (scanpy ``rank_genes_gr
 ``rankby_abs=True``, all genes ranked), its non-zero and non-dropout gene sets (GEARS:
 non-zero = mean ≠ 0 in the condition; non-dropout = non-zero ∪ genes zero in both condition and
 control) and the vs-rest t-scores that the DEG-weighted metrics of Mejia et al. 2025 use.
-The matrices go to ``pseudobulk.npz`` (content-hashed); the graph gets ``(:Dataset)``,
+The matrices (:class:`~priorgraph.core.pseudobulk.Pseudobulk`) go to ``pseudobulk.npz``
+(content-hashed); the graph gets ``(:Dataset)``,
 ``(:Perturbation)-[:TARGETS]->(:Gene)`` and ``(:Perturbation)-[:OBSERVED_EFFECT {delta, de_rank,
 non_dropout}]->(:Gene)`` for the union of the top-N DE and top-N non-dropout DE genes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,20 +35,19 @@ import pandas as pd
 import scanpy as sc
 from scipy import sparse
 
-from priorgraph import queries
-from priorgraph.config import home_dir
+from priorgraph.core.config import home_dir
+from priorgraph.core.errors import PerturbSeqError, UsageError
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.core.utils import dense
 from priorgraph.ingest.sources import sha256sum
-from priorgraph.kg import ids
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 TARGET_SUM = 1e4
 RAW = "raw_counts"
+logger = logging.getLogger(__name__)
 LOGNORM = "log_normalised"
-
-
-class PerturbSeqError(ValueError):
-    """Bad Perturb-seq input; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class PerturbSeqConfig:
 
 
 @dataclass
-class IngestReport:
+class PerturbSeqReport:
     """What reading found: kept/dropped conditions and targets that are not measured genes."""
 
     n_cells: int = 0
@@ -95,7 +95,7 @@ class IngestReport:
 
 
 @dataclass
-class PerturbData:
+class PerturbSeqCells:
     """Normalised cells of one data set, with parsed targets per condition."""
 
     config: PerturbSeqConfig
@@ -130,55 +130,62 @@ def perturbation_panel(
         adata.file.close()
 
 
-def detect_normalisation(x: Any, where: str) -> str:
-    """``raw_counts`` (non-negative integers) or ``log_normalised``; other values are refused."""
+def detect_normalisation(x: Any, path: str | Path, matrix: str = "X") -> str:
+    """``raw_counts`` (non-negative integers) or ``log_normalised``; other values are refused.
+
+    ``path`` and ``matrix`` (``X`` or ``layer NAME``) name the data in error messages.
+    """
     data = x.data if sparse.issparse(x) else np.asarray(x).ravel()
     if data.size == 0:
-        raise PerturbSeqError(f"{where}: the expression matrix is empty")
+        raise PerturbSeqError(path, f"the expression matrix ({matrix}) is empty")
     if not np.isfinite(data).all():
-        raise PerturbSeqError(f"{where}: the expression matrix has NaN or infinite values")
+        raise PerturbSeqError(path, f"the expression matrix ({matrix}) has NaN or infinite values")
     if (data < 0).any():
         raise PerturbSeqError(
-            f"{where}: negative values (scaled or centred data); give raw counts or log1p data"
+            path,
+            f"{matrix}: negative values (scaled or centred data); give raw counts or log1p data",
         )
     if np.array_equal(data, np.round(data)):
         return RAW
     if data.max() > 30:
         raise PerturbSeqError(
-            f"{where}: non-integer values up to {data.max():.1f} look normalised but not "
-            "log-transformed; give raw counts or log1p data"
-        )
+            path, f"{matrix}: non-integer values up to {data.max():.1f} look normalised but not "
+            "log-transformed; give raw counts or log1p data",
+        )  # fmt: skip
     return LOGNORM
 
 
-def read_perturbseq(path: str | Path, config: PerturbSeqConfig) -> tuple[PerturbData, IngestReport]:
+def read_perturbseq(
+    path: str | Path, config: PerturbSeqConfig
+) -> tuple[PerturbSeqCells, PerturbSeqReport]:
     """Read and validate an h5ad, normalise raw counts, parse the condition labels."""
     path = Path(path)
     if not path.is_file():
-        raise PerturbSeqError(f"{path}: no such file")
+        raise PerturbSeqError(path, "no such file")
     adata = ad.read_h5ad(path)
     obs = adata.obs
     if config.condition_col not in obs.columns:
         raise PerturbSeqError(
-            f"{path}: obs has no column {config.condition_col!r} "
-            f"(columns: {', '.join(map(str, obs.columns))})"
+            path,
+            f"obs has no column {config.condition_col!r} "
+            f"(columns: {', '.join(map(str, obs.columns))})",
         )
     if config.gene_col is not None and config.gene_col not in adata.var.columns:
-        raise PerturbSeqError(f"{path}: var has no column {config.gene_col!r}")
+        raise PerturbSeqError(path, f"var has no column {config.gene_col!r}")
     symbols = pd.Index(
         adata.var[config.gene_col].astype(str) if config.gene_col else adata.var_names.astype(str)
     )
     duplicated = sorted(set(symbols[symbols.duplicated()]))
     if duplicated:
         raise PerturbSeqError(
-            f"{path}: {len(duplicated)} duplicated gene symbols in var, e.g. {duplicated[:5]}"
+            path, f"{len(duplicated)} duplicated gene symbols in var, e.g. {duplicated[:5]}"
         )
     if config.layer is not None and config.layer not in adata.layers:
-        raise PerturbSeqError(f"{path}: no layer {config.layer!r} (layers: {list(adata.layers)})")
+        raise PerturbSeqError(path, f"no layer {config.layer!r} (layers: {list(adata.layers)})")
     x = adata.layers[config.layer] if config.layer else adata.X
     x = sparse.csr_matrix(x, dtype=np.float32)
-    where = f"{path} ({'layer ' + config.layer if config.layer else 'X'})"
-    normalisation = detect_normalisation(x, where)
+    matrix = f"layer {config.layer}" if config.layer else "X"
+    normalisation = detect_normalisation(x, path, matrix)
 
     labels = obs[config.condition_col].astype(str).to_numpy()
     targets: dict[str, tuple[str, ...]] = {}
@@ -187,13 +194,13 @@ def read_perturbseq(path: str | Path, config: PerturbSeqConfig) -> tuple[Perturb
             targets[label] = parse_condition(label, config.separator, config.control)
         except ValueError as err:
             raise PerturbSeqError(
-                f"{path}: obs[{config.condition_col!r}]: {err} "
-                f"({int((labels == label).sum())} cells)"
+                path, f"obs[{config.condition_col!r}]: {err} ({int((labels == label).sum())} cells)"
             ) from err
     if config.control not in targets:
         raise PerturbSeqError(
-            f"{path}: no control cells: no obs[{config.condition_col!r}] == {config.control!r} "
-            f"(labels seen: {', '.join(sorted(targets)[:10])})"
+            path,
+            f"no control cells: no obs[{config.condition_col!r}] == {config.control!r} "
+            f"(labels seen: {', '.join(sorted(targets)[:10])})",
         )
     cells = ad.AnnData(
         X=x,
@@ -202,10 +209,12 @@ def read_perturbseq(path: str | Path, config: PerturbSeqConfig) -> tuple[Perturb
     )
     if normalisation == RAW:
         if (np.asarray(x.sum(axis=1)).ravel() == 0).any():
-            raise PerturbSeqError(f"{where}: cells with zero total counts cannot be normalised")
+            raise PerturbSeqError(
+                path, f"{matrix}: cells with zero total counts cannot be normalised"
+            )
         sc.pp.normalize_total(cells, target_sum=TARGET_SUM)
         sc.pp.log1p(cells)
-    report = IngestReport(
+    report = PerturbSeqReport(
         n_cells=cells.n_obs,
         n_genes=cells.n_vars,
         normalisation=normalisation,
@@ -224,162 +233,17 @@ def read_perturbseq(path: str | Path, config: PerturbSeqConfig) -> tuple[Perturb
         if missing:
             report.unmeasured_targets[label] = missing
     if not report.conditions:
-        raise PerturbSeqError(f"{path}: no perturbed condition has ≥ {config.min_cells} cells")
-    data = PerturbData(config, path, sha256sum(path), cells, normalisation, targets)
+        raise PerturbSeqError(path, f"no perturbed condition has ≥ {config.min_cells} cells")
+    data = PerturbSeqCells(config, path, sha256sum(path), cells, normalisation, targets)
     return data, report
 
 
 # --- pseudobulk -----------------------------------------------------------------------------
 
 
-@dataclass
-class Pseudobulk:
-    """Per-condition means and DE sets of one data set; rows follow ``conditions``.
-
-    ``de_order[i]`` lists gene indices from most to least differentially expressed (|t| vs
-    control); ``de_scores``/``rest_scores`` are t-scores in gene order (vs control / vs all other
-    perturbed cells); ``perturbed_mean`` is the mean of all non-control cells.
-    """
-
-    dataset: str
-    genes: list[str]
-    conditions: list[str]
-    targets: list[tuple[str, ...]]
-    means: np.ndarray
-    n_cells: np.ndarray
-    control_mean: np.ndarray
-    perturbed_mean: np.ndarray
-    n_control: int
-    de_order: np.ndarray
-    de_scores: np.ndarray
-    rest_scores: np.ndarray
-    non_zero: np.ndarray
-    non_dropout: np.ndarray
-    normalisation: str
-    separator: str = "+"
-
-    def row(self, condition: str) -> int:
-        try:
-            return self.conditions.index(condition)
-        except ValueError:
-            raise KeyError(f"{self.dataset} has no condition {condition!r}") from None
-
-    @property
-    def deltas(self) -> np.ndarray:
-        """Observed delta: condition mean − control mean, per condition and gene."""
-        return self.means - self.control_mean
-
-    def de_rank(self) -> np.ndarray:
-        """1-based DE rank of every (condition, gene)."""
-        ranks = np.empty_like(self.de_order)
-        rows = np.arange(len(self.conditions))[:, None]
-        ranks[rows, self.de_order] = np.arange(1, len(self.genes) + 1)
-        return ranks
-
-    def top_de(self, condition: str, n: int = 20) -> np.ndarray:
-        """Indices of the top-n DE genes (GEARS ``rank_genes_groups_cov_all``)."""
-        return self.de_order[self.row(condition), :n]
-
-    def top_non_dropout_de(self, condition: str, n: int = 20) -> np.ndarray:
-        """The first n DE genes that are non-dropout (GEARS ``top_non_dropout_de_20``)."""
-        i = self.row(condition)
-        order = self.de_order[i]
-        return order[self.non_dropout[i, order]][:n]
-
-    def top_non_zero_de(self, condition: str, n: int = 20) -> np.ndarray:
-        """The first n DE genes with a non-zero mean (GEARS ``top_non_zero_de_20``)."""
-        i = self.row(condition)
-        order = self.de_order[i]
-        return order[self.non_zero[i, order]][:n]
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "genes": np.array(self.genes, dtype=str),
-            "conditions": np.array(self.conditions, dtype=str),
-            "targets": np.array([self.separator.join(t) for t in self.targets], dtype=str),
-            "means": self.means,
-            "n_cells": self.n_cells,
-            "control_mean": self.control_mean,
-            "perturbed_mean": self.perturbed_mean,
-            "de_order": self.de_order,
-            "de_scores": self.de_scores,
-            "rest_scores": self.rest_scores,
-            "non_zero": self.non_zero,
-            "non_dropout": self.non_dropout,
-            "meta": np.array(
-                json.dumps(
-                    {
-                        "dataset": self.dataset,
-                        "n_control": self.n_control,
-                        "normalisation": self.normalisation,
-                        "separator": self.separator,
-                    },
-                    sort_keys=True,
-                )
-            ),
-        }
-
-    def content_hash(self) -> str:
-        """sha256 over array names, dtypes, shapes and bytes (stable across re-ingests)."""
-        return array_hash(self._arrays())
-
-    def save(self, path: str | Path) -> str:
-        """Write ``path`` (.npz, no pickles) and return the content hash."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = self._arrays()
-        with open(path, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        return array_hash(arrays)
-
-    @classmethod
-    def load(cls, path: str | Path, expected_hash: str | None = None) -> Pseudobulk:
-        """Read a saved pseudobulk; with ``expected_hash``, refuse a file whose content changed."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no pseudobulk file (run `priorgraph ingest` first)")
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        if expected_hash is not None and array_hash(arrays) != expected_hash:
-            raise PerturbSeqError(f"{path}: content does not match its recorded hash")
-        meta = json.loads(str(arrays["meta"]))
-        sep = meta["separator"]
-        return cls(
-            dataset=meta["dataset"],
-            genes=arrays["genes"].tolist(),
-            conditions=arrays["conditions"].tolist(),
-            targets=[tuple(t.split(sep)) if t else () for t in arrays["targets"].tolist()],
-            means=arrays["means"],
-            n_cells=arrays["n_cells"],
-            control_mean=arrays["control_mean"],
-            perturbed_mean=arrays["perturbed_mean"],
-            n_control=int(meta["n_control"]),
-            de_order=arrays["de_order"],
-            de_scores=arrays["de_scores"],
-            rest_scores=arrays["rest_scores"],
-            non_zero=arrays["non_zero"],
-            non_dropout=arrays["non_dropout"],
-            normalisation=meta["normalisation"],
-            separator=sep,
-        )
-
-
-def array_hash(arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(arrays):
-        value = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}|{value.dtype.str}|{value.shape}|".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()
-
-
 def _obs(labels: np.ndarray) -> pd.DataFrame:
     index = pd.Index([str(i) for i in range(len(labels))])
     return pd.DataFrame({"condition": pd.Categorical(labels)}, index=index)
-
-
-def _dense(x: Any) -> np.ndarray:
-    return np.asarray(x.toarray() if sparse.issparse(x) else x, dtype=np.float64)
 
 
 def _ranked_scores(
@@ -404,7 +268,7 @@ def _ranked_scores(
     return names, scores
 
 
-def compute_pseudobulk(data: PerturbData, report: IngestReport) -> Pseudobulk:
+def compute_pseudobulk(data: PerturbSeqCells, report: PerturbSeqReport) -> Pseudobulk:
     """Means, GEARS DE sets and vs-rest scores of the kept conditions (see the module doc)."""
     cfg = data.config
     cells = data.adata
@@ -414,10 +278,10 @@ def compute_pseudobulk(data: PerturbData, report: IngestReport) -> Pseudobulk:
     gene_index = {g: i for i, g in enumerate(genes)}
     x = cells.X
 
-    means = np.vstack([_dense(x[labels == c].mean(axis=0)).ravel() for c in kept])
-    control_mean = _dense(x[labels == cfg.control].mean(axis=0)).ravel()
+    means = np.vstack([dense(x[labels == c].mean(axis=0)).ravel() for c in kept])
+    control_mean = dense(x[labels == cfg.control].mean(axis=0)).ravel()
     perturbed = labels != cfg.control
-    perturbed_mean = _dense(x[perturbed].mean(axis=0)).ravel()
+    perturbed_mean = dense(x[perturbed].mean(axis=0)).ravel()
 
     use = np.isin(labels, [*kept, cfg.control])
     subset = ad.AnnData(X=x[use], obs=_obs(labels[use]), var=cells.var)
@@ -465,7 +329,7 @@ def compute_pseudobulk(data: PerturbData, report: IngestReport) -> Pseudobulk:
 def dataset_dir(dataset: str, store: str | Path | None = None) -> Path:
     """Where a data set's files live: ``<store or PRIORGRAPH_HOME/perturbseq>/<dataset>``."""
     if not dataset or "/" in dataset or dataset.startswith("."):
-        raise ValueError(f"bad data set name {dataset!r}")
+        raise UsageError(f"bad data set name {dataset!r}")
     return (Path(store) if store is not None else home_dir() / "perturbseq") / dataset
 
 
@@ -492,8 +356,8 @@ class DatasetRecord:
     def load(cls, directory: Path) -> DatasetRecord:
         target = directory / "dataset.json"
         if not target.is_file():
-            raise FileNotFoundError(
-                f"{target}: data set not ingested (run `priorgraph ingest perturbseq`)"
+            raise PerturbSeqError(
+                target, "data set not ingested (run `priorgraph ingest perturbseq`)"
             )
         raw = json.loads(target.read_text())
         raw["config"] = PerturbSeqConfig(**raw["config"])
@@ -502,10 +366,10 @@ class DatasetRecord:
     def pseudobulk(self) -> Pseudobulk:
         return Pseudobulk.load(self.pseudobulk_path, self.pseudobulk_sha256)
 
-    def cells(self) -> PerturbData:
+    def cells(self) -> PerturbSeqCells:
         """Re-read the normalised cells (checked against the recorded source hash)."""
         if sha256sum(Path(self.path)) != self.sha256:
-            raise PerturbSeqError(f"{self.path}: source file changed since it was ingested")
+            raise PerturbSeqError(self.path, "source file changed since it was ingested")
         return read_perturbseq(self.path, self.config)[0]
 
 
@@ -594,7 +458,7 @@ def ingest(
     *,
     store: str | Path | None = None,
     progress: bool = True,
-) -> tuple[IngestReport, dict[str, WriteCounts]]:
+) -> tuple[PerturbSeqReport, dict[str, WriteCounts]]:
     """Read, compute and save a data set, then write it to the graph in one transaction.
 
     With ``graph=None`` only the files are written (no Neo4j needed). Genes already in the graph
@@ -617,11 +481,12 @@ def ingest(
     rows = graph_rows(pb, record)
     pb.save(pb_path)
     record.save(directory)
+    logger.info("%s: %s; files in %s", config.dataset, report.lines()[0], directory)
     if graph is None:
         return report, {}
     missing = {
         r["id"]
-        for r in queries.run(graph, "perturb_missing_genes", ids=[g["id"] for g in rows["Gene"]])
+        for r in cypher.run(graph, "perturb_missing_genes", ids=[g["id"] for g in rows["Gene"]])
     }
     new_genes = [g for g in rows["Gene"] if g["id"] in missing]
     report.new_genes = [g["symbol"] for g in new_genes]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -26,13 +27,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from priorgraph.core.config import data_dir, home_dir
+from priorgraph.core.errors import SourceError
+from priorgraph.core.utils import progress as progress_bar
+from priorgraph.kg.writer import Provenance
 
-from priorgraph.config import data_dir, home_dir
-
-
-class SourceError(RuntimeError):
-    """A source could not be found, downloaded or verified; the message says which and why."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -244,6 +244,36 @@ REGISTRY: dict[str, Source] = {
 }
 
 
+@dataclass(frozen=True)
+class LocalInput:
+    """A file argument made local: its path and, for a registered source, the registry entry."""
+
+    path: Path
+    source: Source | None = None
+
+    def provenance(self) -> Provenance:
+        """The registered name and version, or ``file:<name>`` and the file's sha256 prefix."""
+        if self.source is not None:
+            return Provenance(self.source.name, self.source.version)
+        return Provenance(f"file:{self.path.name}", sha256sum(self.path)[:12])
+
+
+def resolve(arg: str | Path, *, progress: bool = True) -> LocalInput:
+    """A path or the name of a registered source, as the CLI's file arguments take them.
+
+    An existing file is used as it is; otherwise a registered name is fetched (mirror, cache
+    or download, see :func:`fetch`). Anything else is a :class:`SourceError`.
+    """
+    path = Path(arg)
+    if path.is_file():
+        return LocalInput(path)
+    if str(arg) in REGISTRY:
+        return LocalInput(fetch(str(arg), progress=progress), get(str(arg)))
+    raise SourceError(
+        f"{arg}: neither a file nor a registered source (see `priorgraph sources list`)"
+    )
+
+
 def sha256sum(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -330,14 +360,11 @@ def _download(source: Source, target: Path, *, progress: bool, timeout: float) -
         ):
             content_type = response.headers.get("Content-Type", "")
             total = int(response.headers.get("Content-Length") or 0) or None
-            with Progress(
-                TextColumn(f"[bold]{source.name}"), BarColumn(), DownloadColumn(),
-                TransferSpeedColumn(), disable=not progress,
-            ) as bar:  # fmt: skip
-                task = bar.add_task("download", total=total)
+            logger.info("downloading %s from %s", source.name, source.url)
+            with progress_bar(total=total, desc=source.name, enabled=progress, unit="B") as bar:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
-                    bar.advance(task, len(chunk))
+                    bar.update(len(chunk))
         if "text/html" in content_type or looks_like_html(tmp):
             raise SourceError(
                 f"{source.url} returned an HTML page instead of {source.filename} "

@@ -16,72 +16,26 @@ The co-expression graph follows GEARS: Pearson r between genes over the cells of
 control and training single perturbations only, each gene keeps its top k+1 = 21 partners by |r|
 (itself included) with |r| > 0.4, stored as ``(:Gene)-[:COEXPRESSED {rho, rank, dataset,
 split}]->(:Gene)`` (source = partner, target = the gene). Test and val cells never enter it.
+The :class:`~priorgraph.core.splits.Split` itself is the shared data model; its co-expression
+graph is exported by :func:`priorgraph.queries.export_coexpression.coexpression_export`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch_geometric.data import Data
 
-from priorgraph import queries
-from priorgraph.ingest.perturbseq import DatasetRecord, PerturbData, dataset_dir
+from priorgraph.core.errors import UsageError
+from priorgraph.core.splits import Split
+from priorgraph.core.utils import dense
+from priorgraph.ingest.perturbseq import DatasetRecord, PerturbSeqCells, dataset_dir
 from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
-from priorgraph.queries.export import HOMOGENEOUS, Export
 
 KINDS = ("simulation", "double")
-
-
-@dataclass
-class Split:
-    """Condition lists of one split; ``subgroups`` name the test conditions by kind."""
-
-    name: str
-    dataset: str
-    kind: str
-    seed: int
-    train: list[str]
-    val: list[str]
-    test: list[str]
-    subgroups: dict[str, list[str]] = field(default_factory=dict)
-    val_subgroups: dict[str, list[str]] = field(default_factory=dict)
-    params: dict[str, float] = field(default_factory=dict)
-
-    def assignment(self) -> dict[str, str]:
-        """Condition → ``train`` / ``val`` / ``test``."""
-        out = {c: "train" for c in self.train}
-        out.update({c: "val" for c in self.val})
-        out.update({c: "test" for c in self.test})
-        return out
-
-    def subgroup_of(self) -> dict[str, str]:
-        """Test condition → its subgroup."""
-        return {c: g for g, conds in self.subgroups.items() for c in conds}
-
-    def save(self, directory: Path, *, overwrite: bool = False) -> Path:
-        """Write ``<directory>/<name>.json``; refuse to replace a different split of that name."""
-        directory.mkdir(parents=True, exist_ok=True)
-        target = directory / f"{self.name}.json"
-        text = json.dumps(asdict(self), indent=2, sort_keys=True)
-        if target.is_file() and not overwrite and target.read_text() != text:
-            raise ValueError(
-                f"{target}: a different split named {self.name!r} exists (choose another name)"
-            )
-        target.write_text(text)
-        return target
-
-    @classmethod
-    def load(cls, path: Path) -> Split:
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such split")
-        return cls(**json.loads(path.read_text()))
 
 
 def splits_dir(dataset: str, store: str | Path | None = None) -> Path:
@@ -159,7 +113,7 @@ def simulation_split(
     """GEARS ``simulation`` split of the perturbed ``conditions`` (see the module doc)."""
     perts = sorted(c for c in conditions if c != control)
     if len(_genes_of(perts, separator, control)) < 2:
-        raise ValueError(f"{dataset}: a simulation split needs at least two perturbed genes")
+        raise UsageError(f"{dataset}: a simulation split needs at least two perturbed genes")
     train, test, subgroups = _simulation(
         perts, train_gene_set_size, combo_seen2_train_frac, seed, separator, control
     )
@@ -189,7 +143,7 @@ def double_split(
     singles = [c for c in perts if _is_single(c, separator, control)]
     doubles = [c for c in perts if not _is_single(c, separator, control)]
     if len(doubles) < 2:
-        raise ValueError(
+        raise UsageError(
             f"{dataset}: a double split needs at least two double perturbations "
             f"(found {len(doubles)}); use --kind simulation"
         )
@@ -216,13 +170,13 @@ def make_split(kind: str, name: str, record: DatasetRecord, seed: int, **params:
         return simulation_split(name, cfg.dataset, conditions, **common, **params)
     if kind == "double":
         return double_split(name, cfg.dataset, conditions, **common, **params)
-    raise ValueError(f"unknown split kind {kind!r}; choose one of {KINDS}")
+    raise UsageError(f"unknown split kind {kind!r}; choose one of {KINDS}")
 
 
 # --- co-expression from training cells -----------------------------------------------------
 
 
-def coexpression_cells(data: PerturbData, split: Split) -> np.ndarray:
+def coexpression_cells(data: PerturbSeqCells, split: Split) -> np.ndarray:
     """Boolean mask of the cells GEARS builds co-expression from: train control + train singles."""
     cfg = data.config
     train = set(split.train)
@@ -263,13 +217,12 @@ def build_coexpression(
 
 
 def coexpression_from_data(
-    data: PerturbData, split: Split, *, k: int = 20, threshold: float = 0.4
+    data: PerturbSeqCells, split: Split, *, k: int = 20, threshold: float = 0.4
 ) -> list[tuple[str, str, float, int]]:
     """Co-expression edges from the cells that ``coexpression_cells`` selects, and no other."""
     mask = coexpression_cells(data, split)
-    x = data.adata.X[mask]
-    dense = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    return coexpression_edges(dense, list(data.adata.var_names), k=k, threshold=threshold)
+    x = dense(data.adata.X[mask])
+    return coexpression_edges(x, list(data.adata.var_names), k=k, threshold=threshold)
 
 
 def write_coexpression(
@@ -295,23 +248,3 @@ def write_coexpression(
             "COEXPRESSED", rows, start=("Gene", "id"), end=("Gene", "id"),
             scope={"dataset": split.dataset, "split": split.name},
         )  # fmt: skip
-
-
-def coexpression_export(graph: Graph, dataset: str, split: str) -> Export:
-    """The split's co-expression graph as a PyG ``Data`` (edge_index source→target, edge_weight
-    = |r|, edge_attr = signed r) with its node-id map and content hash."""
-    rows = queries.run(graph, "coexpression_edges", dataset=dataset, split=split)
-    if not rows:
-        raise ValueError(f"no COEXPRESSED edges for data set {dataset!r}, split {split!r}")
-    node_ids = sorted({r["source"] for r in rows} | {r["target"] for r in rows})
-    index = {n: i for i, n in enumerate(node_ids)}
-    edge_index = torch.tensor(
-        [[index[r["source"]] for r in rows], [index[r["target"]] for r in rows]], dtype=torch.long
-    )
-    rho = torch.tensor([r["rho"] for r in rows], dtype=torch.float32)
-    data = Data(
-        edge_index=edge_index, edge_weight=rho.abs(), edge_attr=rho, num_nodes=len(node_ids)
-    )
-    return Export(
-        data, {HOMOGENEOUS: node_ids}, {"graph": "coexpression", "dataset": dataset, "split": split}
-    )

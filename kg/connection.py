@@ -5,6 +5,7 @@ Every query takes user values as parameters (``$name``); nothing is formatted in
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,14 +22,28 @@ from neo4j import (
 )
 from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
 
-from priorgraph.config import Neo4jSettings
+from priorgraph.core.config import DEFAULT_USER, Neo4jSettings, database_name, external_settings
+from priorgraph.core.errors import GraphConnectionError
+from priorgraph.kg.server import LocalServer
 
 T = TypeVar("T")
 READ_ATTEMPTS = 3
 
 
-class GraphConnectionError(RuntimeError):
-    """Neo4j could not be reached or refused the credentials; the message says what to do."""
+def resolve_settings() -> Neo4jSettings:
+    """Where to connect: the Neo4j of ``NEO4J_URI`` when it is set, else the local server (its
+    URI, user ``neo4j`` and its generated password, unless ``NEO4J_PASSWORD`` says otherwise)."""
+    external = external_settings()
+    if external is not None:
+        return external
+    server = LocalServer.default()
+    return Neo4jSettings(
+        uri=server.uri,
+        user=DEFAULT_USER,
+        password=os.environ.get("NEO4J_PASSWORD") or server.read_password(),
+        database=database_name(),
+        local=True,
+    )
 
 
 class Graph:
@@ -41,7 +56,7 @@ class Graph:
     """
 
     def __init__(self, settings: Neo4jSettings | None = None, *, max_retry_time: float = 30.0):
-        self.settings = settings or Neo4jSettings.from_env()
+        self.settings = settings or resolve_settings()
         if self.settings.password is None:
             hint = (
                 "run `priorgraph server start` first"

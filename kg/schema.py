@@ -1,7 +1,10 @@
-"""Uniqueness constraints and indexes: named, idempotent (``IF NOT EXISTS``), applied together.
+"""Uniqueness constraints and indexes: named, idempotent (``IF NOT EXISTS``), applied together;
+and the gene embedding kinds, each a Gene property with its own vector index.
 
 The schema is a table, not scattered DDL: adding a label means adding one row here and one
-section in docs/schema.md.
+section in docs/schema.md. Embedding *kinds* (``genept``, ``musegnn``) differ only in the Gene
+property and the vector index that hold them: a new kind is one more :class:`EmbeddingKind` row
+in :data:`KINDS` (and its index DDL in ``kg/cypher``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from priorgraph.core.errors import UsageError
 from priorgraph.kg.connection import Graph
 
 # label -> unique key property
@@ -96,3 +100,45 @@ def apply_schema(graph: Graph) -> list[str]:
     names = {row["name"] for row in graph.read("SHOW CONSTRAINTS YIELD name")}
     names |= {row["name"] for row in graph.read("SHOW INDEXES YIELD name")}
     return sorted(names)
+
+
+@dataclass(frozen=True)
+class EmbeddingKind:
+    """Where one kind of gene embedding lives: a Gene property and its cosine vector index.
+
+    ``index_query`` names the ``kg/cypher`` DDL that creates the index for ``$dimension``.
+    """
+
+    name: str
+    property: str
+    index: str
+    index_query: str
+
+    @property
+    def model_property(self) -> str:
+        return f"{self.property}_model"
+
+    def meta(self, model: str | None, source: str | None, version: str | None) -> dict:
+        """Metadata properties stored beside each vector (all None clears them)."""
+        return {
+            f"{self.property}_model": model,
+            f"{self.property}_source": source,
+            f"{self.property}_source_version": version,
+        }
+
+    def params(self) -> dict[str, str]:
+        return {"property": self.property, "index": self.index}
+
+
+KINDS: dict[str, EmbeddingKind] = {
+    "genept": EmbeddingKind("genept", "genept", "gene_genept", "genept_vector_index"),
+    "musegnn": EmbeddingKind("musegnn", "musegnn", "gene_musegnn", "musegnn_vector_index"),
+}
+
+
+def get_kind(name: str) -> EmbeddingKind:
+    """The registered embedding kind ``name`` (a UsageError naming the known ones otherwise)."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UsageError(f"unknown embedding kind {name!r}; known: {', '.join(KINDS)}") from None

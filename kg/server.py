@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -31,12 +32,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from priorgraph.config import DEFAULT_BOLT_PORT, DEFAULT_USER, Neo4jSettings, home_dir
+from priorgraph.core.config import DEFAULT_BOLT_PORT, DEFAULT_USER, Neo4jSettings, home_dir
+from priorgraph.core.errors import ServerError
 
 NEO4J_VERSION = "5.26.30"
 LAUNCHER_DIR = Path(__file__).parent / "launcher"
 LAUNCHER_CLASS = "PriorgraphNeo4j"
 READY_MARKER = "PRIORGRAPH_NEO4J_READY"
+logger = logging.getLogger(__name__)
 # The JVM flags Neo4j's own server scripts pass (neo4j.conf, server.jvm.additional).
 JVM_FLAGS = (
     "-XX:+UseG1GC",
@@ -50,10 +53,6 @@ JVM_FLAGS = (
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
     "--add-opens=java.base/java.lang=ALL-UNNAMED",
 )
-
-
-class ServerError(RuntimeError):
-    """The local server could not be provisioned, started or stopped; the message says why."""
 
 
 def java_executable() -> str:
@@ -105,6 +104,7 @@ def provision(runtime_root: Path | None = None, version: str = NEO4J_VERSION) ->
             "provisioning the local Neo4j needs Maven (`mvn`) and a JDK (`javac`) the first time; "
             "install them (Debian: maven, openjdk-17-jdk-headless) or set NEO4J_URI"
         )
+    logger.info("provisioning Neo4j %s into %s (Maven, once)", version, runtime)
     staging = runtime_root / f".neo4j-{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "classes").mkdir(parents=True)
@@ -275,6 +275,8 @@ class LocalServer:
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )  # fmt: skip
+        logger.info("starting Neo4j %s on %s:%d (pid %d)", self.version, self.address, self.port,
+                    proc.pid)  # fmt: skip
         self._wait_ready(proc, password, timeout)
         marker.write_text(digest)
         self.state_file.write_text(
@@ -321,6 +323,7 @@ class LocalServer:
             self.state_file.unlink(missing_ok=True)
             return False
         pid = int(state["pid"])
+        logger.info("stopping Neo4j (pid %d)", pid)
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while _pid_alive(pid) and time.monotonic() < deadline:

@@ -15,6 +15,7 @@ leaves a half-written graph; an interrupted write (a server crash) is completed 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -22,12 +23,13 @@ from itertools import islice
 from typing import Any
 
 from neo4j import Transaction
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from priorgraph.core.utils import progress
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import ident
 
 DEFAULT_BATCH_SIZE = 10_000
+logger = logging.getLogger(__name__)
 
 NODE_MERGE = """
 UNWIND $rows AS row
@@ -304,25 +306,12 @@ class BatchWriter:
             )
 
         show = self.progress and (total is None or total > self.batch_size)
-        with _progress(show) as bar:
-            task = bar.add_task(what, total=total)
-            if self._tx is not None:
-                for batch in batched(rows, self.batch_size):
+        with progress(total=total, desc=what, enabled=show, unit="row") as bar:
+            for batch in batched(rows, self.batch_size):
+                if self._tx is not None:
                     counts += run_batch(self._tx, batch)
-                    bar.advance(task, len(batch))
-            else:
-                for batch in batched(rows, self.batch_size):
+                else:
                     counts += self.graph.write_tx(lambda tx, b=batch: run_batch(tx, b))
-                    bar.advance(task, len(batch))
+                bar.update(len(batch))
+        logger.debug("%s: %s", what, counts.as_dict())
         return counts
-
-
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=not enabled,
-        transient=False,
-    )

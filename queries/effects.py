@@ -10,9 +10,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from priorgraph import queries
-from priorgraph.ingest.perturbseq import Pseudobulk
-from priorgraph.kg import ids
+from priorgraph.core.errors import UsageError
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 
 
@@ -27,7 +27,7 @@ def gene_effects(
 ) -> list[dict[str, Any]]:
     """Perturbations predicted/observed to move ``gene`` (a symbol or a ``species:symbol`` id)."""
     gene_id = gene if ":" in gene else ids.gene_id(gene, species)
-    return queries.run(graph, "effects_gene", gene=gene_id, run=run, top=top, dataset=dataset)
+    return cypher.run(graph, "effects_gene", gene=gene_id, run=run, top=top, dataset=dataset)
 
 
 def perturbation_effects(
@@ -39,7 +39,7 @@ def perturbation_effects(
     dataset: str | None = None,
 ) -> list[dict[str, Any]]:
     """Genes predicted/observed to move under a perturbation given by its label (``A+B``)."""
-    return queries.run(
+    return cypher.run(
         graph, "effects_perturbation", condition=perturbation, run=run, top=top, dataset=dataset
     )
 
@@ -49,18 +49,15 @@ def plot_predicted_vs_observed(
 ) -> Path:
     """PNG scatter of a run's predicted deltas against the observed ones (all genes; the top
     DE genes highlighted and labelled), observed deltas from the data set's pseudobulk file."""
-    record = queries.run(graph, "effects_dataset", dataset=dataset)
+    record = cypher.run(graph, "effects_dataset", dataset=dataset)
     if not record:
-        raise ValueError(f"no data set {dataset!r} in the graph")
+        raise UsageError(f"no data set {dataset!r} in the graph")
     pb = Pseudobulk.load(record[0]["pseudobulk_path"], record[0]["pseudobulk_sha256"])
-    try:
-        i = pb.row(perturbation)
-    except KeyError as err:
-        raise ValueError(err.args[0]) from None
+    i = pb.row(perturbation)
     pid = ids.perturbation_id(dataset, perturbation)
-    rows = queries.run(graph, "effects_run_perturbation", perturbation=pid, run=run)
+    rows = cypher.run(graph, "effects_run_perturbation", perturbation=pid, run=run)
     if not rows:
-        raise ValueError(f"run {run!r} has no predictions for {pid}")
+        raise UsageError(f"run {run!r} has no predictions for {pid}")
     index = {g: j for j, g in enumerate(pb.genes)}
     genes = np.array([index[r["gene"]] for r in rows])
     predicted = np.array([r["predicted"] for r in rows])

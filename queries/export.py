@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from priorgraph.core.errors import ExportFileError
+
 HOMOGENEOUS = "node"  # the node type name used for homogeneous ``Data`` exports
 
 
@@ -83,7 +85,7 @@ class Export:
         bundle = torch.load(Path(path), weights_only=False)
         export = cls(bundle["data"], bundle["node_ids"], bundle["meta"])
         if export.content_hash != bundle["content_hash"]:
-            raise ValueError(f"{path}: content does not match its saved hash (file was modified)")
+            raise ExportFileError(path, "content does not match its saved hash (file was modified)")
         return export
 
     def describe(self) -> str:

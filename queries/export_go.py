@@ -23,14 +23,14 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
-from priorgraph import queries
+from priorgraph.core.errors import UsageError
 from priorgraph.ingest.go_graph import (
     DEFAULT_K,
     DEFAULT_THRESHOLD,
     gene_terms_from_graph,
     go_similarity,
 )
-from priorgraph.kg import ids
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.queries.export import HOMOGENEOUS, Export
 
@@ -68,15 +68,13 @@ def go_graph_export(
         triples = edges.triples()
         meta.update(threshold=threshold, graph=None)
     else:
-        stored = {r["graph"]: r for r in queries.run(graph, "go_graphs")}
+        stored = {r["graph"]: r for r in cypher.run(graph, "go_graphs")}
         if graph_name not in stored:
-            raise ValueError(f"no GO graph named {graph_name!r}; stored: {sorted(stored)}")
+            raise UsageError(f"no GO graph named {graph_name!r}; stored: {sorted(stored)}")
         spec = stored[graph_name]
         if k > spec["k"]:
-            raise ValueError(f"GO graph {graph_name!r} was built with k={spec['k']} < k={k}")
-        rows = queries.run(
-            graph, "go_graph_edges", go_graph=graph_name, genes=nodes, max_rank=k + 1
-        )
+            raise UsageError(f"GO graph {graph_name!r} was built with k={spec['k']} < k={k}")
+        rows = cypher.run(graph, "go_graph_edges", go_graph=graph_name, genes=nodes, max_rank=k + 1)
         triples = [(r["source"], r["target"], r["jaccard"], r["rank"]) for r in rows]
         meta.update(threshold=spec["threshold"], graph=graph_name, build=spec["build"])
     index = {g: i for i, g in enumerate(nodes)}
@@ -96,7 +94,7 @@ def perturbation_features(export: Export, perturbed: Sequence[str]) -> np.ndarra
     index = export.index()
     missing = [g for g in perturbed if g not in index]
     if missing:
-        raise ValueError(f"perturbed genes not in the GO export's gene list: {missing}")
+        raise UsageError(f"perturbed genes not in the GO export's gene list: {missing}")
     data = export.data
     n = int(data.num_nodes)
     source, target = data.edge_index.numpy()
@@ -126,7 +124,7 @@ def biolord_anndata(
     ``ordered_attributes_keys=[key]``; ``obs`` has condition, gene and n_cells. Conditions whose
     gene is not in the export are listed in ``uns[key + '_missing']`` and left out."""
     if condition_key not in adata.obs:
-        raise ValueError(f"AnnData has no obs column {condition_key!r}")
+        raise UsageError(f"AnnData has no obs column {condition_key!r}")
     conditions = adata.obs[condition_key].astype(str).to_numpy()
     index = export.index()
     kept, missing = [], []
@@ -137,7 +135,7 @@ def biolord_anndata(
         gid = gene if ":" in gene else ids.gene_id(gene, species)
         (kept if gid in index else missing).append((condition, gene, gid))
     if not kept:
-        raise ValueError(f"no single-perturbation condition of {condition_key!r} is in the export")
+        raise UsageError(f"no single-perturbation condition of {condition_key!r} is in the export")
     means, counts = [], []
     for condition, _, _ in kept:
         mask = conditions == condition

@@ -26,26 +26,15 @@ import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
-from priorgraph import queries
+from priorgraph.core.errors import GuidanceGraphError, UsageError
 from priorgraph.ingest.peaks import get_assembly
+from priorgraph.kg import cypher
 from priorgraph.kg.connection import Graph
 from priorgraph.queries.export import Export
 
 PEAK_NAME_FORMATS = {"colon": "{}:{}-{}", "dash": "{}-{}-{}", "underscore": "{}_{}_{}"}
 EDGE_TYPE = ("peak", "linked_to", "gene")
 REV_EDGE_TYPE = ("gene", "rev_linked_to", "peak")
-MAX_LISTED_VIOLATIONS = 20
-
-
-class GuidanceGraphError(ValueError):
-    """A guidance graph breaks GLUE's rules; ``violations`` lists every one."""
-
-    def __init__(self, violations: Sequence[str]):
-        self.violations = list(violations)
-        shown = "\n  ".join(self.violations[:MAX_LISTED_VIOLATIONS])
-        more = len(self.violations) - MAX_LISTED_VIOLATIONS
-        tail = f"\n  … and {more:,} more" if more > 0 else ""
-        super().__init__(f"{len(self.violations):,} guidance-graph violation(s):\n  {shown}{tail}")
 
 
 @dataclass
@@ -77,10 +66,10 @@ def fetch_guidance(
     """
     asm = get_assembly(assembly)
     if peak_names not in PEAK_NAME_FORMATS:
-        raise ValueError(f"peak_names must be one of {sorted(PEAK_NAME_FORMATS)}")
+        raise UsageError(f"peak_names must be one of {sorted(PEAK_NAME_FORMATS)}")
     fmt = PEAK_NAME_FORMATS[peak_names]
     params = {"assembly": asm.name, "species": asm.species}
-    (columns,) = queries.run(graph, "peaks_guidance_nodes", **params)
+    (columns,) = cypher.run(graph, "peaks_guidance_nodes", **params)
     nodes = pd.DataFrame(columns, columns=["type", "id", "chrom", "start", "end", "symbol"])
     is_peak = nodes["type"] == "peak"
     nodes["name"] = nodes["symbol"]
@@ -98,7 +87,7 @@ def fetch_guidance(
         wanted = pd.Index(list(features))
         missing = wanted.difference(pd.Index(nodes["name"])).tolist()
         nodes = nodes[nodes["name"].isin(wanted)]
-    (columns,) = queries.run(
+    (columns,) = cypher.run(
         graph, "peaks_guidance_edges", **params, methods=list(methods) if methods else None
     )
     edges = pd.DataFrame(columns)
@@ -212,16 +201,24 @@ def validate_guidance(g: nx.MultiDiGraph, features: Iterable[str] | None = None)
     return out
 
 
-def check_guidance(g: nx.MultiDiGraph, features: Iterable[str] | None = None) -> None:
-    """Raise :class:`GuidanceGraphError` listing the violations, if there are any."""
+def check_guidance(
+    g: nx.MultiDiGraph,
+    features: Iterable[str] | None = None,
+    *,
+    path: str | Path = "guidance graph",
+) -> None:
+    """Raise :class:`~priorgraph.core.errors.GuidanceGraphError` listing the violations, if
+    there are any; ``path`` names the graph (its GraphML file) in the message."""
     violations = validate_guidance(g, features)
     if violations:
-        raise GuidanceGraphError(violations)
+        raise GuidanceGraphError(
+            path, f"{len(violations):,} guidance-graph violation(s):", problems=violations
+        )
 
 
 def write_graphml(g: nx.MultiDiGraph, path: str | Path) -> Path:
     """Validate, then write GraphML (gzip-compressed when the name ends in ``.gz``)."""
-    check_guidance(g)
+    check_guidance(g, path=path)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     nx.write_graphml(g, path)

@@ -6,8 +6,8 @@ rows of an export's node-id map: row ``i`` of the matrix is the embedding of gen
 mean of the present rows only when asked (``fill="zero"|"mean"``), so a gene with no GO
 annotation but a text summary is still embedded, and nothing is silently invented.
 
-Embedding *kinds* (``genept`` now; ``musegnn`` later) differ only in the Gene property and the
-vector index that hold them: add one :class:`EmbeddingKind` row to ``KINDS``.
+Embedding *kinds* (``genept``, ``musegnn``) differ only in the Gene property and the vector index
+that hold them: :data:`priorgraph.kg.schema.KINDS`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from typing import Literal
 import numpy as np
 import torch
 
-from priorgraph import queries
+from priorgraph.core.errors import GeneListError, MissingFeaturesError, UsageError
+from priorgraph.kg import cypher
 from priorgraph.kg import ids as kg_ids
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.schema import get_kind
 from priorgraph.kg.writer import batched
 from priorgraph.queries.export import HOMOGENEOUS, Export
 
@@ -31,57 +33,11 @@ Fill = Literal["zero", "mean"]
 FILLS: tuple[str, ...] = ("zero", "mean")
 
 
-@dataclass(frozen=True)
-class EmbeddingKind:
-    """Where one kind of gene embedding lives: a Gene property and its cosine vector index.
-
-    ``index_query`` names the ``.cypher`` DDL that creates the index for ``$dimension``.
-    """
-
-    name: str
-    property: str
-    index: str
-    index_query: str
-
-    @property
-    def model_property(self) -> str:
-        return f"{self.property}_model"
-
-    def meta(self, model: str | None, source: str | None, version: str | None) -> dict:
-        """Metadata properties stored beside each vector (all None clears them)."""
-        return {
-            f"{self.property}_model": model,
-            f"{self.property}_source": source,
-            f"{self.property}_source_version": version,
-        }
-
-    def params(self) -> dict[str, str]:
-        return {"property": self.property, "index": self.index}
-
-
-KINDS: dict[str, EmbeddingKind] = {
-    "genept": EmbeddingKind("genept", "genept", "gene_genept", "genept_vector_index"),
-    "musegnn": EmbeddingKind("musegnn", "musegnn", "gene_musegnn", "musegnn_vector_index"),
-}
-
-
 def search_width(k: int, *, filtered: bool = False) -> int:
     """Candidates the vector index searches for a top-``k`` query: ``k`` itself, or 200 when a
     filter (e.g. "shares no GO term") drops most of them. A wider search raises HNSW recall and
     latency together (docs/genept.md, "Benchmarks"); ``--candidates`` widens it."""
     return 200 if filtered else k
-
-
-def get_kind(name: str) -> EmbeddingKind:
-    """The registered embedding kind ``name`` (ValueError naming the known ones otherwise)."""
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown embedding kind {name!r}; known: {', '.join(KINDS)}") from None
-
-
-class MissingFeaturesError(ValueError):
-    """Some requested genes have no embedding and no fill was asked for."""
 
 
 @dataclass
@@ -114,7 +70,7 @@ class GeneFeatures:
         elif path.suffix == ".npz":
             np.savez(path, matrix=self.matrix, ids=np.array(self.ids), present=self.present)
         else:
-            raise ValueError(f"{path}: write features as .npz or .pt")
+            raise UsageError(f"{path}: write features as .npz or .pt")
         return path
 
 
@@ -123,7 +79,7 @@ def fetch_vectors(graph: Graph, ids: Sequence[str], kind: str = "genept") -> dic
     spec = get_kind(kind)
     out: dict[str, np.ndarray] = {}
     for chunk in batched(dict.fromkeys(ids), 5_000):
-        for row in queries.run(graph, "genept_features", ids=chunk, property=spec.property):
+        for row in cypher.run(graph, "genept_features", ids=chunk, property=spec.property):
             out[row["id"]] = np.asarray(row["vector"], dtype=np.float32)
     return out
 
@@ -136,7 +92,7 @@ def gene_features(
     mean fill: every missing row is μ = (1/|P|) Σ_{i∈P} x_i over the present rows P.
     """
     if fill is not None and fill not in FILLS:
-        raise ValueError(f"fill must be one of {FILLS} or None, got {fill!r}")
+        raise UsageError(f"fill must be one of {FILLS} or None, got {fill!r}")
     vectors = fetch_vectors(graph, ids, kind)
     present = np.array([node_id in vectors for node_id in ids], dtype=bool)
     missing = [node_id for node_id, ok in zip(ids, present, strict=True) if not ok]
@@ -150,7 +106,7 @@ def gene_features(
         )
     dims = {v.shape[0] for v in vectors.values()}
     if len(dims) != 1:
-        raise ValueError(f"{kind} embeddings of mixed dimensions {sorted(dims)} in the graph")
+        raise UsageError(f"{kind} embeddings of mixed dimensions {sorted(dims)} in the graph")
     dim = dims.pop()
     matrix = np.zeros((len(ids), dim), dtype=np.float32)
     for i, node_id in enumerate(ids):
@@ -184,7 +140,7 @@ def read_ids(path: str | Path, node_type: str = HOMOGENEOUS, species: str = "hum
             reader = csv.DictReader(handle, fieldnames=["node_type", "row", "id"], delimiter="\t")
             rows = [r for r in reader if r["node_type"] == node_type]
             if not rows:
-                raise ValueError(f"{path}: no rows of node type {node_type!r}")
+                raise GeneListError(path, f"no rows of node type {node_type!r}")
             return [r["id"] for r in sorted(rows, key=lambda r: int(r["row"]))]
         lines = [first, *handle]
     out = []

@@ -4,19 +4,23 @@ By default the session provisions a throw-away local server (own data directory 
 tmp dir, a free port, generated password), so test runs never touch a user's graph and parallel
 runs do not collide. ``PRIORGRAPH_TEST_NEO4J_URI`` / ``..._USER`` / ``..._PASSWORD`` use an
 existing server instead (its database is wiped before every test).
+
+Clean per test (:func:`reset_graph`): every node and relationship is deleted, and so is every
+constraint and index a test created (vector indexes, a retired index); the schema of
+``kg.schema`` is then what the graph has, re-applied when a test dropped part of it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from priorgraph.config import Neo4jSettings
+from priorgraph.core.config import Neo4jSettings
+from priorgraph.kg import schema
 from priorgraph.kg.connection import Graph
-from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import LocalServer, free_port
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -57,17 +61,49 @@ def neo4j_settings(request: pytest.FixtureRequest) -> Neo4jSettings:
     return Neo4jSettings(server.uri, "neo4j", server.read_password(), "neo4j", local=True)
 
 
+def _schema_names(graph: Graph) -> tuple[set[str], set[str]]:
+    """Names of the constraints and of the indexes (token-lookup indexes left out)."""
+    constraints = {r["name"] for r in graph.read("SHOW CONSTRAINTS YIELD name")}
+    indexes = {
+        r["name"] for r in graph.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'")
+    }
+    return constraints, indexes
+
+
 @pytest.fixture(scope="session")
-def _schema(neo4j_settings: Neo4jSettings) -> None:
+def schema_names(neo4j_settings: Neo4jSettings) -> frozenset[str]:
+    """The constraints and indexes of ``kg.schema`` (their backing indexes included)."""
     with Graph(neo4j_settings) as graph:
-        apply_schema(graph)
+        schema.apply_schema(graph)
+        constraints, indexes = _schema_names(graph)
+    return frozenset(constraints | indexes)
+
+
+def reset_graph(graph: Graph, expected: frozenset[str]) -> None:
+    """Delete every node and relationship and every constraint or index outside ``expected``
+    (the schema), then re-apply the schema if a test had dropped part of it."""
+    graph.write("MATCH (n) DETACH DELETE n")
+    constraints, indexes = _schema_names(graph)
+    for name in sorted(constraints - expected):
+        graph.write(f"DROP CONSTRAINT {schema.ident(name)} IF EXISTS")
+    for name in sorted(indexes - constraints - expected):
+        graph.write(f"DROP INDEX {schema.ident(name)} IF EXISTS")
+    if not expected <= constraints | indexes:
+        schema.apply_schema(graph)
+
+
+@pytest.fixture(scope="session")
+def clean_graph(schema_names: frozenset[str]) -> Callable[[Graph], None]:
+    """:func:`reset_graph` with the schema, for fixtures that prepare a graph once per module."""
+    return lambda graph: reset_graph(graph, schema_names)
 
 
 @pytest.fixture
-def graph(neo4j_settings: Neo4jSettings, _schema: None) -> Iterator[Graph]:
-    """A connection to an empty graph (schema applied); everything is deleted before each test."""
+def graph(neo4j_settings: Neo4jSettings, schema_names: frozenset[str]) -> Iterator[Graph]:
+    """A connection to an empty graph with exactly the schema of ``kg.schema``; see the module
+    docstring."""
     with Graph(neo4j_settings) as g:
-        g.write("MATCH (n) DETACH DELETE n")
+        reset_graph(g, schema_names)
         yield g
 
 

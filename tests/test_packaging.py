@@ -22,7 +22,9 @@ def test_wheel_has_one_namespace_and_imports(tmp_path):
         "priorgraph/kg/server.py",
         "priorgraph/kg/launcher/pom.xml",
         "priorgraph/kg/launcher/PriorgraphNeo4j.java",
-        "priorgraph/queries/graph_labels.cypher",
+        "priorgraph/kg/cypher/graph_labels.cypher",
+        "priorgraph/core/errors.py",
+        "priorgraph/queries/export.py",
         "priorgraph/ingest/sources.py",
         "priorgraph/models/__init__.py",
     ):
@@ -31,7 +33,7 @@ def test_wheel_has_one_namespace_and_imports(tmp_path):
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
     probe = (
-        "import priorgraph.kg.server as s, priorgraph.queries as q;"
+        "import priorgraph.kg.server as s, priorgraph.kg.cypher as q;"
         "print(s.__file__); print(len(q.names()))"
     )
     out = subprocess.run(
@@ -43,4 +45,4 @@ def test_wheel_has_one_namespace_and_imports(tmp_path):
         check=True,
     ).stdout.split()
     assert out[0].startswith(str(unpacked))
-    assert int(out[1]) >= 2
+    assert int(out[1]) == len(list((ROOT / "kg" / "cypher").glob("*.cypher")))

@@ -1,11 +1,8 @@
 import anndata
 import numpy as np
 import pytest
-import torch
 
 from priorgraph.ingest import coexpression
-from priorgraph.ingest.splits import coexpression_export
-from priorgraph.queries.export import Export
 
 
 def modules_adata(n_cells: int = 300, seed: int = 0) -> anndata.AnnData:
@@ -44,28 +41,7 @@ def test_dataset_edges_link_modules_and_not_across():
     assert not any(s[:2] != t[:2] for s, t in pairs)  # no M1–M2 or noise links
 
 
-def test_multigraph_shares_one_gene_index():
-    export = coexpression.build_multigraph(
-        {"A": [("g:b", "g:a", 0.9), ("g:c", "g:a", -0.5)], "B": [("g:d", "g:b", 0.7)]}
-    )
-    assert export.node_ids["node"] == ["g:a", "g:b", "g:c", "g:d"]
-    a, b = coexpression.graphs(export)
-    assert a.gene.tolist() == [0, 1, 2] and b.gene.tolist() == [1, 3]
-    assert b.edge_index.tolist() == [[1], [0]]  # local: g:d → g:b
-    assert a.edge_attr.tolist() == pytest.approx([0.9, -0.5])
-    assert a.edge_weight.tolist() == pytest.approx([0.9, 0.5])
-    assert export.meta["datasets"] == ["A", "B"]
-
-
-def test_multigraph_save_load_keeps_hash(tmp_path):
-    export = coexpression.build_multigraph({"A": [("g:b", "g:a", 0.9)], "B": [("g:a", "g:c", 0.4)]})
-    loaded = Export.load(export.save(tmp_path / "m.pt"))
-    assert loaded.content_hash == export.content_hash
-    pairs = zip(coexpression.graphs(loaded), coexpression.graphs(export), strict=True)
-    assert [torch.equal(x.gene, y.gene) for x, y in pairs] == [True, True]
-
-
-def test_store_and_export_from_the_graph(graph):
+def test_store_replaces_a_data_set_graph(graph):
     adata = modules_adata()
     for part in ("a", "b"):
         cells = (adata.obs["part"] == part).to_numpy()
@@ -76,10 +52,3 @@ def test_store_and_export_from_the_graph(graph):
     assert again["Gene"].nodes_created == 0
     n = graph.read("MATCH ()-[r:COEXPRESSED {dataset: 'toy_b'}]->() RETURN count(r) AS n")
     assert n[0]["n"] == len(edges)
-    export = coexpression.multigraph_export(graph, ["toy_a", "toy_b"])
-    assert len(coexpression.graphs(export)) == 2
-    assert set(export.node_ids["node"]) <= {f"human:{g}" for g in adata.var_names}
-    single = coexpression_export(graph, "toy_a", coexpression.ALL_CELLS)
-    assert single.data.edge_index.shape[1] == coexpression.graphs(export)[0].edge_index.shape[1]
-    with pytest.raises(ValueError, match="no COEXPRESSED edges for data set 'nope'"):
-        coexpression.multigraph_export(graph, ["nope"])

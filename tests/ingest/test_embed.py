@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from priorgraph.core.errors import EmbeddingServiceError
 from priorgraph.ingest import embed
 
 _spec = importlib.util.spec_from_file_location(
@@ -68,7 +69,7 @@ def test_retries_exhausted_is_a_clear_error_and_earlier_batches_stay_cached(tmp_
         embedder = openai_embedder(server.base_url, batch_size=1, max_retries=2)
         embed.embed_texts(["alpha"], embedder, cache)
         server.failures = [500, 500, 500]
-        with pytest.raises(embed.EmbeddingError, match=r"gave up after 3 attempts: HTTP 500"):
+        with pytest.raises(EmbeddingServiceError, match=r"gave up after 3 attempts: HTTP 500"):
             embed.embed_texts(["alpha", "kinase"], embedder, cache)
     assert embed.plan(["alpha", "kinase"], "text-embedding-ada-002", cache).cached == 1
 
@@ -76,7 +77,7 @@ def test_retries_exhausted_is_a_clear_error_and_earlier_batches_stay_cached(tmp_
 def test_client_errors_are_not_retried():
     with (
         FakeOpenAI([401]) as server,
-        pytest.raises(embed.EmbeddingError, match="HTTP 401.*not retried"),
+        pytest.raises(EmbeddingServiceError, match="HTTP 401.*not retried"),
     ):
         embed.embed_texts(["alpha"], openai_embedder(server.base_url))
     assert len(server.embedding_requests) == 1
@@ -105,7 +106,7 @@ def test_load_summaries_json_and_ensembl_table(tmp_path):
 def test_default_embedder_is_offline_without_a_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert isinstance(embed.default_embedder(), embed.LocalEmbedder)
-    with pytest.raises(embed.EmbeddingError, match="needs OPENAI_API_KEY"):
+    with pytest.raises(EmbeddingServiceError, match="needs OPENAI_API_KEY"):
         embed.default_embedder("text-embedding-3-small")
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     assert embed.default_embedder().model == "text-embedding-ada-002"

@@ -3,8 +3,9 @@ import pickle
 
 import pytest
 
+from priorgraph.core.errors import GOFileError
 from priorgraph.ingest import go
-from priorgraph.ingest.go import GOIngestError, Problems
+from priorgraph.ingest.go import go_problems
 
 OBO = """format-version: 1.2
 data-version: test/2024-01
@@ -95,7 +96,7 @@ def test_read_obo_terms_edges_obsolete_and_alt_ids(obo):
 def test_bad_obo_names_file_line_and_problem(tmp_path, text, line, message):
     path = tmp_path / "bad.obo"
     path.write_text(text)
-    with pytest.raises(GOIngestError) as err:
+    with pytest.raises(GOFileError) as err:
         go.read_obo(path)
     assert str(err.value).startswith(f"{path}:{line}: ")
     assert message in str(err.value)
@@ -104,7 +105,7 @@ def test_bad_obo_names_file_line_and_problem(tmp_path, text, line, message):
 def test_bad_obo_stanza_skipped_and_reported(tmp_path):
     path = tmp_path / "bad.obo"
     path.write_text(OBO.replace("id: GO:0000004", "id: GO:4"))
-    problems = Problems("skip")
+    problems = go_problems("skip")
     onto = go.read_obo(path, problems)
     # the bad stanza is gone, and so is the part_of reference to it
     assert "GO:0000004" not in onto.terms and onto.edges["PART_OF"] == []
@@ -132,13 +133,13 @@ def test_gaf_reads_columns_excludes_not_and_reads_gzip(tmp_path):
 def test_gaf_wrong_column_count_and_empty_file(tmp_path):
     path = tmp_path / "a.gaf"
     path.write_text("!gaf-version: 2.2\n" + gaf_line("KLF1", "GO:0000002") + "\nKLF1\tGO:1\n")
-    with pytest.raises(GOIngestError, match=r"a\.gaf:3: expected 17 columns, found 2"):
+    with pytest.raises(GOFileError, match=r"a\.gaf:3: expected 17 columns, found 2"):
         go.read_gaf(path)
     empty = tmp_path / "empty.gaf"
     empty.write_text("")
-    with pytest.raises(GOIngestError, match=r"empty\.gaf:0: empty file"):
+    with pytest.raises(GOFileError, match=r"empty\.gaf:0: empty file"):
         go.read_gaf(empty)
-    problems = Problems("skip")
+    problems = go_problems("skip")
     assert len(go.read_gaf(path, problems).rows) == 1
     assert [str(p) for p in problems.items] == [f"{path}:3: expected 17 columns, found 2"]
 
@@ -146,7 +147,7 @@ def test_gaf_wrong_column_count_and_empty_file(tmp_path):
 def test_gaf_1_is_refused(tmp_path):
     path = tmp_path / "old.gaf"
     path.write_text("!gaf-version: 1.0\n")
-    with pytest.raises(GOIngestError, match=r"old\.gaf:1: unsupported GAF version '1.0'"):
+    with pytest.raises(GOFileError, match=r"old\.gaf:1: unsupported GAF version '1.0'"):
         go.read_gaf(path)
 
 
@@ -159,7 +160,7 @@ def test_table_with_header_and_gears_pickle(tmp_path):
     ]
     bad = tmp_path / "bad.tsv"
     bad.write_text("KLF1\tGO:0000002\textra\n")
-    with pytest.raises(GOIngestError, match=r"bad\.tsv:1: expected 2 columns"):
+    with pytest.raises(GOFileError, match=r"bad\.tsv:1: expected 2 columns"):
         go.read_table(bad)
     pkl = tmp_path / "gene2go.pkl"
     pkl.write_bytes(pickle.dumps({"KLF1": {"GO:0000003", "GO:0000002"}, "GATA1": set()}))
@@ -168,7 +169,7 @@ def test_table_with_header_and_gears_pickle(tmp_path):
         ("KLF1", "GO:0000003", 1),
     ]
     pkl.write_bytes(pickle.dumps({"KLF1": {"GO:12"}}))
-    with pytest.raises(GOIngestError, match=r"gene2go\.pkl:1: bad gene symbol or GO id"):
+    with pytest.raises(GOFileError, match=r"gene2go\.pkl:1: bad gene symbol or GO id"):
         go.read_gears_pickle(pkl)
 
 
@@ -179,10 +180,10 @@ def test_resolve_applies_replacements_and_reports_unknown_and_obsolete(obo, tmp_
         "KLF1\tGO:0000005\nKLF1\tGO:0000012\nKLF1\tGO:0000006\nKLF1\tGO:0009999\nKLF1\tGO:0000004\n"
     )
     parsed = go.read_table(table)
-    with pytest.raises(GOIngestError, match=r"t\.tsv:3: annotation of KLF1 to obsolete term "
+    with pytest.raises(GOFileError, match=r"t\.tsv:3: annotation of KLF1 to obsolete term "
                        r"GO:0000006 without replaced_by \(consider: GO:0000004\)"):  # fmt: skip
-        go.resolve(parsed, index, Problems(), go.IngestReport())
-    problems, report = Problems("skip"), go.IngestReport()
+        go.resolve(parsed, index, go_problems(), go.GOIngestReport())
+    problems, report = go_problems("skip"), go.GOIngestReport()
     kept = go.resolve(parsed, index, problems, report)
     assert [(a.go_id, a.line) for a in kept] == [
         ("GO:0000003", 1),
@@ -275,7 +276,7 @@ def test_failed_ingest_leaves_graph_as_it_was(graph, obo, tmp_path, monkeypatch)
     before = counts(graph)
     bad = tmp_path / "bad.tsv"
     bad.write_text("GATA1\tGO:0000002\nGATA1\tGO:0000999\n")
-    with pytest.raises(GOIngestError, match=r"bad\.tsv:2: unknown GO id GO:0000999"):
+    with pytest.raises(GOFileError, match=r"bad\.tsv:2: unknown GO id GO:0000999"):
         go.ingest_go(graph, obo=obo, annotations=bad, kind="table", progress=False)
     assert counts(graph) == before
     # a failure inside the write transaction (after every merge) rolls all of it back
@@ -290,6 +291,7 @@ def test_failed_ingest_leaves_graph_as_it_was(graph, obo, tmp_path, monkeypatch)
     assert counts(graph) == before
 
 
+@pytest.mark.slow
 def test_real_go_release_and_human_table_for_a_gene_panel(graph, shared_data, monkeypatch):
     """The 2024-02 go-basic OBO and the real human gene→GO table (from the mirror through the
     source registry), for a small gene panel."""

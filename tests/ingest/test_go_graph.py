@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from priorgraph.core.errors import GeneListError, UsageError
 from priorgraph.ingest import go_graph
 from priorgraph.ingest.go_graph import GOGraphSpec, all_pairs_go_similarity, go_similarity
 
@@ -87,7 +88,7 @@ def test_read_gene_list(tmp_path):
     path.write_text("# perturbed\nKLF1\nGATA1\tx\nKLF1\n\nmouse:Klf1\n")
     assert go_graph.read_gene_list(path) == ["human:KLF1", "human:GATA1", "mouse:Klf1"]
     path.write_text("# nothing\n")
-    with pytest.raises(ValueError, match="no genes"):
+    with pytest.raises(GeneListError, match="no genes"):
         go_graph.read_gene_list(path)
 
 
@@ -138,5 +139,5 @@ def test_build_for_a_gene_list_lists_unannotated(graph):
         graph, GOGraphSpec("sub", k=5), ["human:B", "human:Z", "human:A"], progress=False
     )
     assert record["unannotated"] == ["human:Z"] and record["n_edges"] == 4
-    with pytest.raises(ValueError, match="no GO annotations found"):
+    with pytest.raises(UsageError, match="no GO annotations found"):
         go_graph.build_go_graph(graph, GOGraphSpec("x", source="nope"), progress=False)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from priorgraph.core.errors import ChainFileError, UsageError
 from priorgraph.ingest.liftover import (
-    LiftoverError,
     consensus,
     lift_peaks,
     load_chain,
@@ -100,7 +100,7 @@ def test_mostly_unmapped_peaks_mean_a_wrong_chain(tmp_path, chain):
         ),
         "hg38",
     )
-    with pytest.raises(LiftoverError) as err:
+    with pytest.raises(ChainFileError) as err:
         lift_peaks(peaks, chain, progress=False)
     assert "only 1 of 4 peaks (25.0%) mapped through hg38ToHg19.over.chain" in str(err.value)
     assert "unmapped 3" in str(err.value) and "is this chain for hg38?" in str(err.value)
@@ -108,12 +108,12 @@ def test_mostly_unmapped_peaks_mean_a_wrong_chain(tmp_path, chain):
 
 def test_peaks_beyond_the_chain_chromosome_mean_another_assembly(tmp_path, chain):
     peaks = read_peaks(write(tmp_path, "x.bed", "chr1\t100\t600\nchr1\t150000\t150500\n"), "hg38")
-    with pytest.raises(LiftoverError, match=r"1 of 2 peaks end beyond .* chr1 is 100,000 bp"):
+    with pytest.raises(ChainFileError, match=r"1 of 2 peaks end beyond .* chr1 is 100,000 bp"):
         lift_peaks(peaks, chain, progress=False)
 
 
 def test_malformed_chain_is_a_clear_error(tmp_path):
-    with pytest.raises(LiftoverError, match="not a readable UCSC chain file"):
+    with pytest.raises(ChainFileError, match="not a readable UCSC chain file"):
         load_chain(write(tmp_path, "bad.chain", "chain 1 chr1 100 + 0 10\n5\n"))
 
 
@@ -141,7 +141,7 @@ def test_lifted_bed_is_written(tmp_path, chain, source):
 def test_write_consensus_flags_conserved_and_is_idempotent(graph, tmp_path, chain, source):
     target = read_peaks(write(tmp_path, "t.bed", "chr1\t1200\t1700\nchr1\t9000\t9100\n"), "hg19")
     pairs = consensus(lift_peaks(source, chain, progress=False, min_mapped=0.1), target)
-    with pytest.raises(LiftoverError, match="2 peaks of the consensus are not in the graph"):
+    with pytest.raises(UsageError, match="2 peaks of the consensus are not in the graph"):
         write_consensus(graph, pairs, chain, PROV, progress=False)
     assert graph.read("MATCH ()-[r:LIFTS_TO]->() RETURN count(r) AS n") == [{"n": 0}]
     write_peaks(graph, source, PROV, progress=False)
@@ -164,6 +164,7 @@ def test_write_consensus_flags_conserved_and_is_idempotent(graph, tmp_path, chai
     assert [r["id"] for r in flagged] == ["hg19:chr1:1200-1700", "hg38:chr1:100-600"]
 
 
+@pytest.mark.slow
 def test_tp53_lifts_from_hg38_to_hg19(tmp_path, shared_data):
     chain = load_chain(shared_data / "genome" / "hg38ToHg19.over.chain.gz")
     # TP53 gene body, Ensembl 109: hg38 chr17:7,661,779-7,687,538 -> hg19 chr17:7,565,097-7,590,856
@@ -172,6 +173,7 @@ def test_tp53_lifts_from_hg38_to_hg19(tmp_path, shared_data):
     assert lift.lifted[["chrom", "start", "end"]].values.tolist() == [["chr17", 7565096, 7590856]]
 
 
+@pytest.mark.slow
 def test_real_pbmc_peaks_lift_to_hg19(shared_data):
     chain = load_chain(shared_data / "genome" / "hg38ToHg19.over.chain.gz")
     peaks = read_peaks(

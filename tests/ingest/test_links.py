@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from priorgraph.core.errors import LinkFileError, UsageError
 from priorgraph.ingest.genes import read_genes, write_genes
 from priorgraph.ingest.links import (
-    LinkFileError,
     check_endpoints,
     gene_regions,
     graph_features,
@@ -56,7 +56,7 @@ def test_gene_regions_are_strand_aware():
     assert combined[["start", "end"]].values.tolist() == [[8000, 20000], [50000, 62000]]
     body = gene_regions(GENES, "gene_body", 2000)
     assert body[["start", "end"]].values.tolist() == [[10000, 20000], [50000, 60000]]
-    with pytest.raises(ValueError, match="unknown region"):
+    with pytest.raises(UsageError, match="unknown region"):
         gene_regions(GENES, "enhancer", 2000)
 
 
@@ -204,6 +204,7 @@ def test_external_links_check_endpoints_before_writing(graph, tmp_path):
     assert rows == [{"w": 0.3, "d": None, "m": "cicero"}]
 
 
+@pytest.mark.slow
 def test_real_tss_peak_proximity(shared_data):
     """Data README: 68 % of protein-coding TSSs lie within 1 kb of a peak."""
     genes = read_genes(shared_data / "genome" / "hg38_genes_ensembl109.bed", "hg38").df

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from priorgraph.core.errors import GeneFileError
 from priorgraph.ingest.genes import (
-    GeneFileError,
     apply_tss_bed,
     check_orthologs,
     read_genes,
@@ -120,6 +120,7 @@ def test_genes_and_orthologs_in_graph(graph, tmp_path):
     assert rows == [{"a": "human:GENEA", "b": "macaque:GENEA", "hid": "1", "asm": "rheMac10"}]
 
 
+@pytest.mark.slow
 def test_real_ensembl_genes(shared_data):
     genes = read_genes(shared_data / "genome" / "hg38_genes_ensembl109.bed", "hg38")
     gapdh = genes.df.set_index("symbol").loc["GAPDH"]

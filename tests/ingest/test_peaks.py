@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from priorgraph.ingest.peaks import PeakFileError, read_peaks, write_peaks
+from priorgraph.core.errors import PeakFileError, UsageError
+from priorgraph.ingest.peaks import read_peaks, write_peaks
 from priorgraph.kg.writer import Provenance
 
 PROV = Provenance("test.peaks", "v1")
@@ -85,7 +86,7 @@ def test_narrowpeak_fields_become_properties(tmp_path):
 
 
 def test_unknown_assembly_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown assembly 'hg37'"):
+    with pytest.raises(UsageError, match="unknown assembly 'hg37'"):
         read_peaks(bed(tmp_path, "chr1\t1\t9\n"), "hg37")
 
 
@@ -103,6 +104,7 @@ def test_write_peaks_is_idempotent_with_provenance(graph, tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_real_pbmc_peaks(shared_data):
     path = shared_data / "peaks" / "pbmc10k_multiome_atac_peaks_hg38.bed"
     with pytest.raises(PeakFileError, match="28 peaks on 8 contig"):

@@ -4,12 +4,12 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from priorgraph.core.errors import PerturbSeqError
+from priorgraph.core.pseudobulk import Pseudobulk
 from priorgraph.ingest.perturbseq import (
     LOGNORM,
     RAW,
     PerturbSeqConfig,
-    PerturbSeqError,
-    Pseudobulk,
     compute_pseudobulk,
     detect_normalisation,
     ingest,

@@ -6,8 +6,9 @@ from typing import ClassVar
 
 import pytest
 
+from priorgraph.core.errors import SourceError
 from priorgraph.ingest import sources
-from priorgraph.ingest.sources import Source, SourceError
+from priorgraph.ingest.sources import Source
 
 PAYLOAD = b"GO:0000001\tGO:0048308\n" * 100
 HTML = b"<!DOCTYPE html>\n<html><body>403 Forbidden</body></html>"
@@ -117,6 +118,7 @@ def test_unknown_source_lists_known_ones():
         sources.get("nope")
 
 
+@pytest.mark.slow
 def test_registered_mirror_files_match_their_checksums(shared_data, monkeypatch):
     monkeypatch.setenv("PRIORGRAPH_DATA_DIR", str(shared_data))
     pinned = [

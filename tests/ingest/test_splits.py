@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from priorgraph.core.errors import SplitFileError, UsageError
+from priorgraph.core.splits import Split
 from priorgraph.ingest.perturbseq import (
     PerturbSeqConfig,
     ingest,
@@ -8,10 +10,8 @@ from priorgraph.ingest.perturbseq import (
     synthetic_perturbseq,
 )
 from priorgraph.ingest.splits import (
-    Split,
     coexpression_cells,
     coexpression_edges,
-    coexpression_export,
     coexpression_from_data,
     double_split,
     load_split,
@@ -21,6 +21,7 @@ from priorgraph.ingest.splits import (
     splits_dir,
     write_coexpression,
 )
+from priorgraph.queries.export_coexpression import coexpression_export
 
 GENES = [f"g{i}" for i in range(8)]
 CONDITIONS = ["ctrl", *[f"{g}+ctrl" for g in GENES]] + [
@@ -54,7 +55,7 @@ def test_double_split_keeps_all_singles_and_half_the_doubles_in_train():
     assert len([c for c in split.train if c in doubles]) == round(len(doubles) / 2)
     held = len(doubles) - round(len(doubles) / 2)
     assert len(split.val) == int(held * 0.25) and len(split.test) == held - len(split.val)
-    with pytest.raises(ValueError, match="needs at least two double perturbations"):
+    with pytest.raises(UsageError, match="needs at least two double perturbations"):
         double_split("d", "d", ["ctrl", "a+ctrl", "b+ctrl"])
 
 
@@ -64,7 +65,7 @@ def test_saved_split_is_reused_by_name_and_not_silently_replaced(tmp_path):
     assert Split.load(tmp_path / "s1.json") == split
     split.save(tmp_path)  # same content: fine
     other = simulation_split("s1", "d", CONDITIONS, seed=2)
-    with pytest.raises(ValueError, match="a different split named 's1' exists"):
+    with pytest.raises(SplitFileError, match="a different split named 's1' exists"):
         other.save(tmp_path)
 
 

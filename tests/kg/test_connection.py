@@ -1,10 +1,31 @@
 import dataclasses
 
 import pytest
+from neo4j.exceptions import ClientError
 
-from priorgraph.config import Neo4jSettings
-from priorgraph.kg.connection import Graph, GraphConnectionError
-from priorgraph.kg.server import free_port
+from priorgraph.core.config import Neo4jSettings
+from priorgraph.core.errors import GraphConnectionError
+from priorgraph.kg.connection import Graph, resolve_settings
+from priorgraph.kg.server import LocalServer, free_port
+
+
+def test_settings_come_from_neo4j_variables_or_the_local_server(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEO4J_URI", "neo4j+s://example.org")
+    monkeypatch.setenv("NEO4J_USER", "alice")
+    monkeypatch.setenv("NEO4J_PASSWORD", "pw")
+    monkeypatch.setenv("NEO4J_DATABASE", "priors")
+    assert resolve_settings() == Neo4jSettings("neo4j+s://example.org", "alice", "pw", "priors",
+                                               local=False)  # fmt: skip
+    monkeypatch.delenv("NEO4J_URI")
+    monkeypatch.delenv("NEO4J_PASSWORD")
+    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("PRIORGRAPH_BOLT_PORT", "7999")
+    local = resolve_settings()
+    assert (local.uri, local.user, local.password, local.local) == (
+        "bolt://127.0.0.1:7999", "neo4j", None, True)  # fmt: skip
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "password").write_text("generated\n")
+    assert resolve_settings().password == LocalServer.default().read_password() == "generated"
 
 
 def test_wrong_password_gives_a_clear_authentication_error(neo4j_settings):
@@ -29,7 +50,7 @@ def test_missing_password_is_reported_before_connecting():
 
 
 def test_read_transactions_refuse_writes(graph):
-    with pytest.raises(Exception, match="Writing in read access mode not allowed"):
+    with pytest.raises(ClientError, match="Writing in read access mode not allowed"):
         graph.read("CREATE (:Gene {id: 'human:X'})")
     assert graph.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
 

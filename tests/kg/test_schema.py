@@ -1,18 +1,31 @@
-from priorgraph.kg.schema import INDEXES, UNIQUE_KEYS, apply_schema, statements
+import re
+
+from priorgraph.kg.schema import INDEXES, UNIQUE_KEYS, Index, apply_schema, statements
+
+CONSTRAINT = re.compile(
+    r"^CREATE CONSTRAINT (\w+) IF NOT EXISTS FOR \(n:(\w+)\) REQUIRE n\.(\w+) IS UNIQUE$"
+)
+INDEX = re.compile(r"^CREATE INDEX (\w+) IF NOT EXISTS FOR \(x:(\w+)\) ON \(([\w., ]+)\)$")
 
 
-def test_statements_are_named_and_idempotent():
-    ddl = statements()
-    assert len(ddl) == len(UNIQUE_KEYS) + len(INDEXES)
-    assert all(" IF NOT EXISTS " in s for s in ddl)
-    assert (
-        ddl[0]
-        == "CREATE CONSTRAINT gene_id_unique IF NOT EXISTS FOR (n:Gene) REQUIRE n.id IS UNIQUE"
-    )
-    assert (
-        "CREATE INDEX gene_species_symbol IF NOT EXISTS FOR (x:Gene) ON (x.species, x.symbol)"
-        in ddl
-    )
+def test_statements_name_every_row_of_the_schema_table_once():
+    """One named, create-if-missing statement per unique key and per index, constraints first
+    (their own index must exist before a range index on the same label), and nothing else."""
+    constraints, indexes = [], []
+    for statement in statements():
+        if m := CONSTRAINT.match(statement):
+            assert not indexes, f"constraint after an index: {statement}"
+            constraints.append((m[1], m[2], m[3]))
+        elif m := INDEX.match(statement):
+            props = tuple(p.strip().removeprefix("x.") for p in m[3].split(","))
+            indexes.append(Index(m[1], m[2], props))
+        else:
+            raise AssertionError(f"not a named IF NOT EXISTS statement: {statement}")
+    assert [(label, key) for _, label, key in constraints] == list(UNIQUE_KEYS.items())
+    assert indexes == list(INDEXES)
+    names = [name for name, *_ in constraints] + [index.name for index in indexes]
+    assert len(set(names)) == len(names)
+    assert "gene_id_unique" in names and "gene_species_symbol" in names
 
 
 def test_apply_twice_gives_the_same_schema_and_enforces_uniqueness(graph):

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from priorgraph.core.errors import ServerError
 from priorgraph.kg.connection import Graph
-from priorgraph.kg.server import LocalServer, ServerError, free_port, java_executable
+from priorgraph.kg.server import LocalServer, free_port, java_executable
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from priorgraph import queries
+from priorgraph.core.errors import UsageError
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, synthetic_perturbseq
+from priorgraph.kg import cypher
 from priorgraph.models.writeback import ModelRun, write_run
 from priorgraph.queries.effects import (
     gene_effects,
@@ -25,9 +26,14 @@ def with_run(graph, tmp_path):
     return graph
 
 
-def test_effects_queries_are_named_and_parameterised():
-    for name in ("effects_gene", "effects_perturbation"):
-        assert "$" in queries.load(name)
+def test_effects_queries_take_every_value_as_a_parameter(with_run):
+    assert cypher.get("effects_gene").parameters == ("dataset", "gene", "run", "top")
+    assert cypher.get("effects_perturbation").parameters == ("condition", "dataset", "run", "top")
+    injected = "G6'}) DETACH DELETE g //"
+    assert gene_effects(with_run, injected, run="run1") == []
+    assert perturbation_effects(with_run, injected, dataset="toy") == []
+    assert len(gene_effects(with_run, "G6", run="run1", top=50)) > 1  # the graph is intact
+    assert with_run.read("MATCH (g:Gene) RETURN count(g) AS n") == [{"n": 12}]
 
 
 def test_gene_effects_lists_predicted_and_observed_with_ranks(with_run):
@@ -55,5 +61,5 @@ def test_perturbation_effects_lists_genes(with_run):
 def test_plot_predicted_vs_observed_writes_a_png(with_run, tmp_path):
     path = plot_predicted_vs_observed(with_run, "toy", "G0+ctrl", "run1", tmp_path / "p.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(ValueError, match="no condition 'ZZ\\+ctrl'"):
+    with pytest.raises(UsageError, match="no condition 'ZZ\\+ctrl'"):
         plot_predicted_vs_observed(with_run, "toy", "ZZ+ctrl", "run1", tmp_path / "q.png")

@@ -2,13 +2,15 @@ import numpy as np
 import pytest
 from torch_geometric.data import Data
 
-from priorgraph import queries
+from priorgraph.core.errors import MissingFeaturesError, UsageError
 from priorgraph.ingest import genept
+from priorgraph.kg import cypher
+from priorgraph.kg.schema import get_kind
 from priorgraph.kg.writer import Provenance
 from priorgraph.queries import features
 from priorgraph.queries.export import Export
 
-KIND = features.get_kind("genept").params()
+KIND = get_kind("genept").params()
 VECTORS = {"KLF1": [1.0, 0.0, 0.0], "GATA1": [0.8, 0.6, 0.0], "TAL1": [0.6, 0.8, 0.0],
            "CD3E": [0.0, 0.0, 1.0], "NOGO": [0.99, 0.141, 0.0]}  # fmt: skip
 
@@ -29,7 +31,7 @@ def loaded(graph):
 
 
 def test_similar_genes_by_cosine_through_the_index(loaded):
-    rows = queries.run(loaded, "genept_similar", gene_id="human:KLF1", k=3, candidates=3, **KIND)
+    rows = cypher.run(loaded, "genept_similar", gene_id="human:KLF1", k=3, candidates=3, **KIND)
     assert [(r["symbol"], r["cosine"]) for r in rows] == [
         ("NOGO", pytest.approx(0.9901, abs=2e-4)), ("GATA1", pytest.approx(0.8, abs=2e-4)),
         ("TAL1", pytest.approx(0.6, abs=2e-4)),
@@ -37,14 +39,14 @@ def test_similar_genes_by_cosine_through_the_index(loaded):
 
 
 def test_similar_in_text_but_sharing_no_go_term(loaded):
-    rows = queries.run(loaded, "genept_similar_no_shared_go", gene_id="human:KLF1", k=5,
+    rows = cypher.run(loaded, "genept_similar_no_shared_go", gene_id="human:KLF1", k=5,
                        candidates=10, **KIND)  # fmt: skip
     # NOGO is unannotated (not evidence of anything), GATA1 shares GO:1: only TAL1 and CD3E left
     assert [(r["symbol"], r["go_terms"]) for r in rows] == [("TAL1", 1), ("CD3E", 1)]
 
 
 def test_go_overlap_of_text_neighbours(loaded):
-    rows = queries.run(
+    rows = cypher.run(
         loaded, "genept_similar_go_overlap", gene_id="human:GATA1", k=3, candidates=40, **KIND
     )
     # GATA1 {GO:1, GO:3}; TAL1 {GO:2}: Jaccard 0; NOGO {}: 0; KLF1 {GO:1}: 1 / 2
@@ -56,14 +58,14 @@ def test_go_overlap_of_text_neighbours(loaded):
 
 
 def test_text_not_go_pairs_over_the_whole_graph(loaded):
-    rows = queries.run(loaded, "genept_text_not_go_pairs", candidates=5, min_cosine=0.55,
+    rows = cypher.run(loaded, "genept_text_not_go_pairs", candidates=5, min_cosine=0.55,
                        limit=10, **KIND)  # fmt: skip
     assert [(r["gene_a"], r["gene_b"]) for r in rows] == [("GATA1", "TAL1"), ("KLF1", "TAL1")]
 
 
 def test_features_align_with_an_export_and_report_missing(loaded):
     ids = ["human:TAL1", "human:NOTHERE", "human:KLF1"]
-    with pytest.raises(features.MissingFeaturesError, match="1 of 3 genes .*human:NOTHERE"):
+    with pytest.raises(MissingFeaturesError, match="1 of 3 genes .*human:NOTHERE"):
         features.gene_features(loaded, ids)
     zero = features.gene_features(loaded, ids, fill="zero")
     assert zero.matrix.tolist() == [
@@ -86,5 +88,5 @@ def test_read_ids_from_export_map_and_plain_list(tmp_path):
     plain = tmp_path / "ids.txt"
     plain.write_text("# genes\nKLF1\nhuman:GATA1\n\n")
     assert features.read_ids(plain) == ["human:KLF1", "human:GATA1"]
-    with pytest.raises(ValueError, match="unknown embedding kind 'x'; known: genept"):
-        features.get_kind("x")
+    with pytest.raises(UsageError, match="unknown embedding kind 'x'; known: genept"):
+        get_kind("x")

@@ -4,9 +4,10 @@ import pandas as pd
 import pytest
 import torch
 
-from priorgraph import queries
+from priorgraph.core.errors import UsageError
 from priorgraph.ingest import go
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
+from priorgraph.kg import cypher
 from priorgraph.queries.export import Export
 from priorgraph.queries.export_go import (
     biolord_anndata,
@@ -72,14 +73,30 @@ def go_graph(graph, tmp_path):
 
 
 def q(graph, name, **params):
-    return queries.run(graph, name, **params)
+    return cypher.run(graph, name, **params)
 
 
-def test_go_queries_are_named_and_at_least_eight():
-    exploration = {"go_shared_terms", "go_neighbours", "go_genes_under_term", "go_term_path",
-                   "go_top_genes", "go_term_ancestors", "go_gene_annotations", "go_term_search",
-                   "go_graphs", "go_graph_edges"}  # fmt: skip
-    assert exploration <= set(queries.names())
+EXPLORATION = {
+    "go_shared_terms": {"gene": "human:A", "min_shared": 1, "limit": 10},
+    "go_neighbours": {"gene": "human:A", "go_graph": "g"},
+    "go_genes_under_term": {"term": "GO:0000002"},
+    "go_term_path": {"from": "GO:0000002", "to": "GO:0000004"},
+    "go_top_genes": {"namespace": "biological_process", "limit": 2},
+    "go_term_ancestors": {"term": "GO:0000003"},
+    "go_gene_annotations": {"gene": "human:C", "include_inferred": False},
+    "go_term_search": {"text": "child", "limit": 5},
+    "go_graphs": {},
+    "go_graph_edges": {"go_graph": "g", "genes": ["human:A", "human:B"], "max_rank": 3},
+}
+
+
+def test_the_go_exploration_queries_are_read_queries_that_answer(go_graph):
+    """Ten GO exploration queries, each a read query (``priorgraph query`` lists and runs it)
+    that takes exactly the parameters given here and finds rows in the small GO graph."""
+    assert set(EXPLORATION) <= set(cypher.names(mode="read"))
+    for name, params in EXPLORATION.items():
+        assert cypher.get(name).parameters == tuple(sorted(params)), name
+        assert q(go_graph, name, **params), f"{name} found nothing"
 
 
 def test_exploration_queries(go_graph):
@@ -153,9 +170,9 @@ def test_export_from_stored_graph_and_saved_bundle(go_graph, tmp_path):
     computed = go_graph_export(go_graph, genes, k=1)
     assert torch.equal(stored.data.edge_index, computed.data.edge_index)
     assert stored.meta["graph"] == "g" and stored.meta["build"]
-    with pytest.raises(ValueError, match="built with k=2 < k=5"):
+    with pytest.raises(UsageError, match="built with k=2 < k=5"):
         go_graph_export(go_graph, genes, k=5, graph_name="g")
-    with pytest.raises(ValueError, match="no GO graph named 'nope'"):
+    with pytest.raises(UsageError, match="no GO graph named 'nope'"):
         go_graph_export(go_graph, genes, graph_name="nope")
     path = stored.save(tmp_path / "go.pt")
     loaded = Export.load(path)
@@ -168,7 +185,7 @@ def test_perturbation_features_and_biolord_layout(go_graph):
     export = go_graph_export(go_graph, genes, k=1)
     features = perturbation_features(export, ["human:A", "human:Z"])
     np.testing.assert_allclose(features, [[1.0, 2 / 3, 0, 0], [0, 0, 0, 0]], rtol=1e-6)
-    with pytest.raises(ValueError, match="not in the GO export"):
+    with pytest.raises(UsageError, match="not in the GO export"):
         perturbation_features(export, ["human:Q"])
     assert single_perturbation_gene("ctrl+A") == "A"
     assert single_perturbation_gene("A+B") is None and single_perturbation_gene("ctrl") is None

@@ -6,14 +6,14 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from priorgraph import queries
+from priorgraph.core.errors import GuidanceGraphError
 from priorgraph.ingest.genes import read_genes, write_genes
 from priorgraph.ingest.links import graph_features, window_links, write_links
 from priorgraph.ingest.peaks import read_peaks, write_peaks
+from priorgraph.kg import cypher
 from priorgraph.kg.writer import Provenance
 from priorgraph.queries.export import Export
 from priorgraph.queries.export_guidance import (
-    GuidanceGraphError,
     GuidanceTables,
     check_guidance,
     fetch_guidance,
@@ -143,18 +143,18 @@ def test_fetch_guidance_from_graph(graph, tmp_path):
 
 def test_named_peak_queries(graph, tmp_path):
     load(graph, tmp_path)
-    rows = queries.run(graph, "peaks_conserved_for_gene", species="human", symbol="G", methods=None)
+    rows = cypher.run(graph, "peaks_conserved_for_gene", species="human", symbol="G", methods=None)
     assert [(r["peak"], r["distance"]) for r in rows] == [
         ("hg38:chr1:9000-9500", 0),
         ("hg38:chr1:25000-25500", 5001),
     ]
-    top = queries.run(graph, "peaks_top_conserved_genes", species="human", methods=None, limit=5)
+    top = cypher.run(graph, "peaks_top_conserved_genes", species="human", methods=None, limit=5)
     assert [(r["gene"], r["conserved_peaks"], r["linked_peaks"]) for r in top] == [
         ("G", 2, 2),
         ("H", 2, 3),
     ]
     assert top[0]["conserved_weight"] == pytest.approx(1 + 6.001**-0.75)
-    shared = queries.run(
+    shared = cypher.run(
         graph, "peaks_shared_by_genes", species="human", gene_a="G", gene_b="H", methods=None
     )
     assert [r["peak"] for r in shared] == ["hg38:chr1:9000-9500", "hg38:chr1:25000-25500"]
