@@ -5,8 +5,10 @@ by the perturbation, and its effect is propagated from the targets over that sub
 
 **Candidate edges.** The pool ``E`` is the union of the GO_SIMILAR export (mapped from the
 perturbation index to expression genes), the COEXPRESSED export and, when given, GenePT k-NN
-edges (:func:`knn_edges`), symmetrised, without self-loops; each edge carries the weights it has
-in each source, ``a_e = (w_go, w_coexp, w_knn)`` (0 where absent). The candidates of ``S`` are
+edges (:func:`knn_edges`, over the genes that have a vector), symmetrised, without self-loops;
+each edge carries the weights it has in each source, ``a_e = (w_go, r_coexp, cos_knn)`` (0
+where absent), signs kept: a negative co-expression r (or cosine) tells the gate MLP that the
+genes move in opposite directions. The candidates of ``S`` are
 the pool edges leaving genes within ``hops - 1`` hops of its seeds (the targets, or for a target
 that is not measured, its GO neighbours), i.e. everything a ``hops``-step propagation can use.
 
@@ -31,10 +33,14 @@ perturbation-gene embeddings, ``g`` the gene embeddings (+ projected GenePT feat
 A gene outside the perturbation's subgraph keeps ``h = 0`` and is predicted unchanged: the model
 has no path to a shared average response.
 
-**DEG-aware loss** (:func:`deg_aware_loss`), with ``μ`` the mean training delta::
+**DEG-aware loss** (:func:`deg_aware_loss`), with ``μ`` the mean training delta and ``M`` the
+scored genes (all, or those non-zero in the condition)::
 
-    w_g = 1 + κ |Δ_g| / mean_g |Δ_g|                       (weights the DE genes up)
-    L = Σ_g w_g (Δ̂_g - Δ_g)² / Σ_g w_g + λ_c (1 - corr(Δ̂ - μ, Δ - μ)) + λ_0 E[L0]
+    w_g = 1 + κ |Δ_g| / mean_{g∈M} |Δ_g|                   (weights the DE genes up)
+    L = Σ_{g∈M} w_g (Δ̂_g - Δ_g)² / Σ_{g∈M} w_g + λ_c (1 - corr_M(Δ̂ - μ, Δ - μ)) + λ_0 E[L0]
+
+``corr_M`` is the Pearson correlation over the genes of ``M`` only. The three parts are the loss
+terms ``mse``, ``centered`` and ``l0`` (:meth:`AdaPert.loss_terms`).
 
 **Learned edges.** Edges are ranked by their *flow* (:meth:`AdaPert.edge_flows`), the size of
 the message routed over them, not by the gate alone; the gate parameters train at their own
@@ -49,18 +55,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import SGConv
 from torch_geometric.utils import scatter
 
-from priorgraph.models.gears import mlp, pool_perturbations
-
-if TYPE_CHECKING:
-    from priorgraph.models.train import Batch
+from priorgraph.models.base import Batch, PerturbationModel
+from priorgraph.models.layers import PerturbationEncoder, mlp, pool_perturbations
+from priorgraph.models.runtime import evaluating
 
 GATE_LOW = -0.1  # γ
 GATE_HIGH = 1.1  # ζ
@@ -92,43 +96,77 @@ def expected_l0(
     return torch.sigmoid(log_alpha - beta * math.log(-low / high))
 
 
-def _pearson_rows(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
-    a = a - a.mean(1, keepdim=True)
-    b = b - b.mean(1, keepdim=True)
+def _pearson_rows(a: Tensor, b: Tensor, weight: Tensor, eps: float = 1e-8) -> Tensor:
+    """Pearson correlation of each row of ``a`` and ``b`` over the columns where ``weight`` is 1
+    (``weight`` 0/1: the other columns take no part, not even in the means)."""
+    n = weight.sum(1, keepdim=True).clamp(min=1.0)
+    a = (a - (a * weight).sum(1, keepdim=True) / n) * weight
+    b = (b - (b * weight).sum(1, keepdim=True) / n) * weight
     return (a * b).sum(1) / ((a.square().sum(1) * b.square().sum(1)).sqrt() + eps)
 
 
-def deg_aware_loss(
+def deg_aware_loss_terms(
     pred: Tensor,
     target: Tensor,
+    *,
     reference: Tensor,
     mask: Tensor | None = None,
     kappa: float = 1.0,
     centered_lambda: float = 0.5,
-) -> Tensor:
-    """DEG-weighted squared error + ``λ_c (1 - corr(pred - μ, target - μ))``, batch mean.
+) -> dict[str, Tensor]:
+    """The DEG-weighted squared error and the centred-correlation penalty, batch means.
 
-    ``pred``/``target`` ``(B, G)`` deltas, ``reference`` ``(G,)`` the training-mean delta ``μ``,
-    ``mask`` ``(B, G)`` scored genes (None = all). See the module docstring.
+    Parameters
+    ----------
+    pred, target
+        ``(B, G)`` predicted and true deltas.
+    reference
+        ``(G,)`` the training-mean delta ``μ``.
+    mask
+        ``(B, G)`` the scored genes (None: all); both terms use only these.
+    kappa
+        κ, how much the DE genes are weighted up.
+    centered_lambda
+        λ_c, the weight of the centred term (included in its value).
+
+    Returns
+    -------
+    ``{"mse": …, "centered": λ_c mean(1 - corr_M(pred - μ, target - μ))}``; see the module
+    docstring.
     """
     keep = torch.ones_like(pred) if mask is None else mask.to(pred.dtype)
     size = target.abs() * keep
     scale = size.sum(1, keepdim=True) / keep.sum(1, keepdim=True).clamp(min=1.0)
     weight = (1.0 + kappa * size / (scale + 1e-8)) * keep
     mse = (weight * (pred - target).square()).sum(1) / weight.sum(1).clamp(min=1e-8)
-    centered = 1.0 - _pearson_rows(pred - reference, target - reference)
-    return (mse + centered_lambda * centered).mean()
+    centered = 1.0 - _pearson_rows(pred - reference, target - reference, keep)
+    return {"mse": mse.mean(), "centered": centered_lambda * centered.mean()}
 
 
-def knn_edges(features: Tensor, k: int) -> tuple[Tensor, Tensor]:
-    """Cosine k-nearest-neighbour graph of gene features: ``(2, G k)`` edges and similarities."""
-    unit = nn.functional.normalize(features.float(), dim=1)
+def deg_aware_loss(pred: Tensor, target: Tensor, **options: object) -> Tensor:
+    """The DEG-aware loss: the sum of :func:`deg_aware_loss_terms` (same keyword options)."""
+    terms = deg_aware_loss_terms(pred, target, **options)
+    return terms["mse"] + terms["centered"]
+
+
+def knn_edges(features: Tensor, k: int, *, present: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Cosine k-nearest-neighbour graph of gene features: ``(2, E)`` edges and similarities.
+
+    Each gene gets its ``k`` most similar other genes as sources (``src → gene``). ``present``
+    ``(G,)`` bool marks the genes that have a feature vector; the others (rows filled with zeros
+    or a mean) take no part: they get no neighbours and are nobody's neighbour.
+    """
+    keep = torch.ones(len(features), dtype=torch.bool) if present is None else present.bool().cpu()
+    rows = torch.nonzero(keep).flatten()
+    unit = nn.functional.normalize(features.float()[rows], dim=1)
     sim = unit @ unit.T
     sim.fill_diagonal_(-float("inf"))
-    k = min(k, len(features) - 1)
+    k = min(k, len(rows) - 1)
+    if k < 1:
+        return torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)
     weight, nbr = sim.topk(k, dim=1)
-    src = nbr.reshape(-1)
-    dst = torch.arange(len(features)).repeat_interleave(k)
+    src = rows[nbr.reshape(-1)]
+    dst = rows.repeat_interleave(k)
     return torch.stack([src, dst]), weight.reshape(-1)
 
 
@@ -138,7 +176,8 @@ def candidate_pool(
     """Union of edge sets over the genes, symmetrised, self-loops dropped.
 
     Returns ``(2, E)`` edges sorted by ``(src, dst)`` and ``(E, len(sources))`` attributes: the
-    (absolute) weight of the edge in each source, 0 where absent (max over duplicates).
+    signed weight of the edge in each source, 0 where absent. An edge listed more than once in a
+    source keeps the weight of largest magnitude, with its sign.
     """
     keys, cols, weights = [], [], []
     for column, edges in enumerate(sources):
@@ -147,16 +186,19 @@ def candidate_pool(
         index, weight = edges
         u, v = index.long()
         keep = u != v
-        u, v, w = u[keep], v[keep], weight.float().abs()[keep]
+        u, v, w = u[keep], v[keep], weight.float()[keep]
         keys += [u * n_genes + v, v * n_genes + u]
         weights += [w, w]
         cols += [torch.full_like(u, column)] * 2
     if not keys:
         return torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, len(sources))
     key, inverse = torch.unique(torch.cat(keys), return_inverse=True)
-    attr = torch.zeros(len(key), len(sources))
     flat = inverse * len(sources) + torch.cat(cols)
-    attr.view(-1).scatter_reduce_(0, flat, torch.cat(weights), reduce="amax")
+    values = torch.cat(weights)
+    size = len(key) * len(sources)
+    high = torch.zeros(size).scatter_reduce(0, flat, values, reduce="amax", include_self=False)
+    low = torch.zeros(size).scatter_reduce(0, flat, values, reduce="amin", include_self=False)
+    attr = torch.where(high.abs() >= low.abs(), high, low).view(len(key), len(sources))
     return torch.stack([key // n_genes, key % n_genes]), attr
 
 
@@ -178,12 +220,13 @@ class AdaPertConfig:
     l0_ramp: float = 0.0  # fraction of the epochs over which λ_0 rises linearly to l0_lambda
 
 
-class AdaPert(nn.Module):
+class AdaPert(PerturbationModel):
     """AdaPert-style model: ``forward(perts (B, K)) -> (B, G)`` predicted change from control.
 
-    Inputs (from priorgraph exports): ``n_genes`` expression genes; ``go_edge_index`` /
+    Inputs (from priorgraph exports, by keyword): ``n_genes`` expression genes; ``go_edge_index`` /
     ``go_edge_weight`` the GO graph over the perturbation index (``n_perts`` nodes);
-    ``coexp_edge_index`` / ``coexp_edge_weight`` the co-expression graph over the genes;
+    ``coexp_edge_index`` / ``coexp_edge_weight`` the co-expression graph over the genes (signed
+    r: the sign reaches the gates through the pool attributes);
     ``pert_to_gene`` ``(P,)`` expression row of each perturbation gene (-1 if unmeasured);
     ``knn_edge_index`` / ``knn_edge_weight`` optional GenePT k-NN edges over the genes
     (:func:`knn_edges`); ``gene_features`` ``(G, F)`` / ``pert_features`` ``(P, F)`` optional
@@ -195,6 +238,7 @@ class AdaPert(nn.Module):
 
     def __init__(
         self,
+        *,
         n_genes: int,
         n_perts: int,
         go_edge_index: Tensor,
@@ -237,9 +281,10 @@ class AdaPert(nn.Module):
 
         self.gene_emb = nn.Parameter(torch.randn(n_genes, h) * 0.1)
         self.gene_proj = nn.Linear(gene_features.shape[1], h) if gene_features is not None else None
-        self.pert_emb = nn.Parameter(torch.randn(n_perts, h) * 0.1)
-        self.pert_proj = nn.Linear(pert_features.shape[1], h) if pert_features is not None else None
-        self.go_layers = nn.ModuleList(SGConv(h, h, K=1) for _ in range(config.go_layers))
+        self.perturbations = PerturbationEncoder(
+            n_perts=n_perts, hidden=h, depth=config.go_layers,
+            feature_dim=pert_features.shape[1] if pert_features is not None else None,
+        )  # fmt: skip
         self.pert_fuse = mlp([h, h, h], last_relu=True)
         self.edge_mlp = mlp([3 * h + attr.shape[1], h, 2])
         self.edge_bias = nn.Parameter(torch.zeros(pool.shape[1], 2))
@@ -251,7 +296,7 @@ class AdaPert(nn.Module):
         self.l0_scale = 1.0  # set per epoch by :meth:`on_epoch` (λ_0 schedule)
 
     # -- training hooks (called by :func:`priorgraph.models.train.fit`) ---------------------
-    def parameter_groups(self, lr: float) -> list[dict]:
+    def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
         """Optimiser groups: the gate parameters (edge MLP, per-edge offsets) at ``gate_lr``.
 
         A per-edge offset ``b_e`` gets one gradient per epoch from the few perturbations that
@@ -281,13 +326,7 @@ class AdaPert(nn.Module):
 
     def perturbation_embeddings(self) -> Tensor:
         """``r`` ``(P, H)``: perturbation-gene embeddings refined on the GO graph."""
-        r = self.pert_emb
-        if self.pert_proj is not None:
-            r = r + self.pert_proj(self.pert_features)
-        for i, layer in enumerate(self.go_layers):
-            r = layer(r, self.go_edge_index, self.go_edge_weight)
-            r = r.relu() if i < len(self.go_layers) - 1 else r
-        return r
+        return self.perturbations(self.go_edge_index, self.go_edge_weight, self.pert_features)
 
     def seeds(self, target: int) -> Tensor:
         """Expression genes where the shock of perturbation gene ``target`` enters."""
@@ -370,29 +409,30 @@ class AdaPert(nn.Module):
         """``perts`` ``(B, K)`` rows of the perturbation index (-1 padded) → ``(B, G)`` deltas."""
         return self._forward(perts)[0]
 
-    def training_loss(self, batch: Batch) -> Tensor:
-        """:func:`deg_aware_loss` + ``λ_0`` × expected L0 of the batch's gates."""
+    def loss_terms(self, batch: Batch) -> dict[str, Tensor]:
+        """:func:`deg_aware_loss_terms` (``mse``, ``centered``) and ``l0``: ``λ_0`` (on its
+        schedule) × the expected L0 of the batch's gates."""
         c = self.config
         pred, log_alpha = self._forward(batch.perts)
-        loss = deg_aware_loss(
+        terms = deg_aware_loss_terms(
             pred,
             batch.target,
-            self.mean_delta,
-            batch.mask if c.nonzero_only else None,
-            c.kappa,
-            c.centered_lambda,
+            reference=self.mean_delta,
+            mask=batch.mask if c.nonzero_only else None,
+            kappa=c.kappa,
+            centered_lambda=c.centered_lambda,
         )
-        if len(log_alpha):
-            loss = loss + c.l0_lambda * self.l0_scale * expected_l0(log_alpha, c.beta).mean()
-        return loss
+        l0 = expected_l0(log_alpha, c.beta).mean() if len(log_alpha) else pred.new_zeros(())
+        return {**terms, "l0": c.l0_lambda * self.l0_scale * l0}
 
     # -- learned subgraphs ------------------------------------------------------------------
     @torch.no_grad()
     def edge_scores(self, perturbation: Sequence[int]) -> list[tuple[int, int, float]]:
-        """Every candidate edge of a perturbation with its gate probability ``σ(log α)``."""
-        self.eval()
+        """Every candidate edge of a perturbation with its gate probability ``σ(log α)`` (in
+        eval mode; the model is given back in the mode it was in)."""
         perts = torch.tensor([list(perturbation)], device=self.pool_edge_index.device)
-        gates = self._gates(perts)
+        with evaluating(self):
+            gates = self._gates(perts)
         src, dst = self.pool_edge_index[:, gates["edge"]].tolist()
         score = torch.sigmoid(gates["log_alpha"]).tolist()
         return list(zip(src, dst, score, strict=True))
@@ -407,11 +447,12 @@ class AdaPert(nn.Module):
         or whose sign/strength ``tanh ρ_e`` is ~0 changes nothing, and the gates of one
         perturbation move together. The flow is what the prediction actually routes over the
         edge: gate × learned edge weight × the signal arriving at its source, so an edge
-        scores high only when the perturbation reaches ``u`` and the fit uses ``u → v``.
+        scores high only when the perturbation reaches ``u`` and the fit uses ``u → v``. The
+        model is given back in the mode it was in.
         """
-        self.eval()
         perts = torch.tensor([list(perturbation)], device=self.pool_edge_index.device)
-        _, gates, flow = self._propagate(perts)
+        with evaluating(self):
+            _, gates, flow = self._propagate(perts)
         src, dst = self.pool_edge_index[:, gates["edge"]].tolist()
         return list(zip(src, dst, flow.tolist(), strict=True))
 

@@ -27,17 +27,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from priorgraph.ingest.perturbseq import Pseudobulk
-from priorgraph.ingest.splits import Split
-from priorgraph.models.metrics import Evaluation, evaluate
+from priorgraph.core.errors import FeatureFileError, UsageError
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.core.splits import Split
+from priorgraph.models.metrics import Evaluation, evaluate, evaluated_conditions
+from priorgraph.models.runtime import device as torch_device
 from priorgraph.models.writeback import ModelRun
 
 Targets = tuple[str, ...]
-
-
-def device() -> torch.device:
-    """CUDA when present, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @dataclass
@@ -55,7 +52,7 @@ class TrainingSet:
         train = set(split.train)
         rows = [i for i, c in enumerate(pb.conditions) if c in train]
         if not rows:
-            raise ValueError(f"split {split.name!r} has no training perturbation in {pb.dataset}")
+            raise UsageError(f"split {split.name!r} has no training perturbation in {pb.dataset}")
         return cls(
             genes=list(pb.genes),
             control=pb.control_mean,
@@ -128,13 +125,20 @@ class LinearModel(Baseline):
 
     name = "linear"
 
-    def __init__(self, k: int = 10, ridge: float = 0.1, features: pd.DataFrame | None = None):
+    def __init__(
+        self,
+        *,
+        k: int = 10,
+        ridge: float = 0.1,
+        features: pd.DataFrame | None = None,
+        device: str | None = None,
+    ):
         if k < 1 or ridge < 0:
-            raise ValueError("linear model: k must be ≥ 1 and ridge ≥ 0")
+            raise UsageError("linear model: k must be ≥ 1 and ridge ≥ 0")
         self.k = k
         self.ridge = ridge
         self.features = features
-        self.device = device()
+        self.device = torch_device(device)
 
     def config(self) -> dict[str, Any]:
         source = "pca" if self.features is None else f"features[{self.features.shape[1]}]"
@@ -192,7 +196,7 @@ def make_model(name: str, **params: Any) -> Baseline:
     try:
         return MODELS[name](**params)
     except KeyError:
-        raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(MODELS)}") from None
+        raise UsageError(f"unknown baseline {name!r}; choose one of {', '.join(MODELS)}") from None
 
 
 def predict_conditions(
@@ -227,10 +231,7 @@ def run_baseline(
     """Fit on the split's training conditions, predict its ``on`` sets, evaluate."""
     train = TrainingSet.from_split(pb, split)
     model.fit(train)
-    assignment = split.assignment()
-    conditions = [c for c in pb.conditions if assignment.get(c) in on]
-    if not conditions:
-        raise ValueError(f"split {split.name!r} has no {'/'.join(on)} condition to predict")
+    conditions = evaluated_conditions(pb, split, on)
     predictions = predict_conditions(model, pb, conditions)
     evaluation = evaluate(predictions, pb, split, train.deltas.mean(axis=0))
     config = {**model.config(), "on": list(on)}
@@ -248,12 +249,12 @@ def read_features(path: str | Path) -> pd.DataFrame:
     table = pd.read_csv(path, sep=sep, index_col=0)
     bad = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     if bad:
-        raise ValueError(f"{path}: feature columns must be numeric; not: {bad[:5]}")
+        raise FeatureFileError(path, f"feature columns must be numeric; not: {bad[:5]}")
     if table.index.duplicated().any():
-        raise ValueError(
-            f"{path}: duplicated gene symbols, e.g. {table.index[table.index.duplicated()][0]}"
+        raise FeatureFileError(
+            path, f"duplicated gene symbols, e.g. {table.index[table.index.duplicated()][0]}"
         )
     if not np.isfinite(table.to_numpy()).all():
-        raise ValueError(f"{path}: features contain NaN or infinity")
+        raise FeatureFileError(path, "features contain NaN or infinity")
     table.index = table.index.astype(str)
     return table

@@ -25,6 +25,8 @@ hidden size, a sample perturbs the set ``S`` of rows of the perturbation-gene in
        u_g = MLP_dec(ReLU(LN(e_g))),    z_g = w1_g · u_g + b1_g
        s = MLP_cross(z_1..z_G),         Δ_g = w2_g · [z_g, s, c_g] + b2_g
 
+   ``MLP_cross`` ends in a linear layer, as in GEARS (no ReLU after it: ``s`` may be negative).
+
 ``Δ`` is the predicted change from control. Deviation from the reference code: LayerNorm instead
 of BatchNorm (batches of one condition, identical train/eval behaviour).
 
@@ -34,6 +36,8 @@ Loss (:func:`gears_loss`), per perturbation ``c`` with samples ``n ∈ c`` and s
     L_c = mean_{n∈c, g∈M} |Δ̂_ng - Δ_ng|^(2+γ) + λ_dir mean_{n∈c, g∈M} (sign(Δ_ng) - σ(Δ̂_ng))^2
     L   = mean_c L_c
 
+The two parts are the loss terms ``autofocus`` and ``direction`` (:func:`gears_loss_terms`).
+
 with γ = 2 (autofocus) and ``σ = sign`` as in GEARS. ``sign`` has zero gradient, so by default
 ``σ(x) = tanh(x / τ)`` (τ = ``direction_temperature``), which tends to ``sign`` as τ → 0.
 """
@@ -41,65 +45,72 @@ with γ = 2 (autofocus) and ``σ = sign`` as in GEARS. ``sign`` has zero gradien
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import SGConv
 from torch_geometric.utils import scatter
 
-if TYPE_CHECKING:
-    from priorgraph.models.train import Batch
+from priorgraph.models.base import Batch, PerturbationModel
+from priorgraph.models.layers import (
+    PerturbationEncoder,
+    SGConvStack,
+    mlp,
+    perturbed_gene_mask,
+    pool_perturbations,
+)
 
 
-def mlp(sizes: list[int], last_relu: bool = False) -> nn.Sequential:
-    """Linear layers with LayerNorm + ReLU between them (and after the last if ``last_relu``)."""
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(pairwise(sizes)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2 or last_relu:
-            layers += [nn.LayerNorm(b), nn.ReLU()]
-    return nn.Sequential(*layers)
-
-
-def pool_perturbations(emb: Tensor, perts: Tensor) -> Tensor:
-    """``Σ_{p∈S_b} emb_p`` per sample: ``emb`` ``(P, H)``, ``perts`` ``(B, K)`` padded with -1."""
-    valid = (perts >= 0).unsqueeze(-1).to(emb.dtype)
-    return (emb[perts.clamp(min=0)] * valid).sum(1)
-
-
-def perturbed_gene_mask(perts: Tensor, pert_to_gene: Tensor, n_genes: int) -> Tensor:
-    """``(B, G)`` float: 1 where the expression gene is one of the sample's perturbed genes."""
-    genes = torch.where(perts >= 0, pert_to_gene[perts.clamp(min=0)], -1)
-    flag = torch.zeros(perts.shape[0], n_genes + 1, device=perts.device)
-    flag.scatter_(1, torch.where(genes >= 0, genes, n_genes), 1.0)
-    return flag[:, :n_genes]
-
-
-def gears_loss(
+def gears_loss_terms(
     pred: Tensor,
     target: Tensor,
+    *,
     condition: Tensor,
     mask: Tensor | None = None,
     gamma: float = 2.0,
     direction_lambda: float = 0.1,
     direction_temperature: float = 0.0,
-) -> Tensor:
-    """The GEARS loss (module docstring) on ``(B, G)`` predicted/true deltas.
+) -> dict[str, Tensor]:
+    """The two terms of the GEARS loss (module docstring) on ``(B, G)`` predicted/true deltas.
 
-    ``condition`` ``(B,)`` groups samples by perturbation; ``mask`` ``(B, G)`` selects the scored
-    genes (None = all); ``direction_temperature`` 0 = the exact (gradient-free) sign term.
+    Parameters
+    ----------
+    pred, target
+        Predicted and true deltas, ``(B, G)``.
+    condition
+        ``(B,)`` groups samples by perturbation.
+    mask
+        ``(B, G)`` the scored genes (None: all).
+    gamma
+        The autofocus exponent γ.
+    direction_lambda
+        λ_dir, the weight of the direction term (included in the ``direction`` value).
+    direction_temperature
+        τ of the soft sign ``tanh(x / τ)``; 0 = the exact (gradient-free) sign.
+
+    Returns
+    -------
+    ``{"autofocus": mean_c L_focus, "direction": λ_dir mean_c L_dir}``; their sum is the loss.
     """
     weight = torch.ones_like(pred) if mask is None else mask.to(pred.dtype)
     focus = (pred - target).abs() ** (2 + gamma)
     soft = torch.tanh(pred / direction_temperature) if direction_temperature > 0 else pred.sign()
     direction = (target.sign() - soft) ** 2
-    per_sample = ((focus + direction_lambda * direction) * weight).sum(1)
     _, group = torch.unique(condition, return_inverse=True)
-    num = scatter(per_sample, group, dim=0, reduce="sum")
     den = scatter(weight.sum(1), group, dim=0, reduce="sum").clamp(min=1.0)
-    return (num / den).mean()
+
+    def per_condition(values: Tensor) -> Tensor:
+        return (scatter((values * weight).sum(1), group, dim=0, reduce="sum") / den).mean()
+
+    return {
+        "autofocus": per_condition(focus),
+        "direction": direction_lambda * per_condition(direction),
+    }
+
+
+def gears_loss(pred: Tensor, target: Tensor, **options: object) -> Tensor:
+    """The GEARS loss: the sum of :func:`gears_loss_terms` (same keyword-only options)."""
+    terms = gears_loss_terms(pred, target, **options)
+    return terms["autofocus"] + terms["direction"]
 
 
 @dataclass
@@ -116,10 +127,10 @@ class GEARSConfig:
     nonzero_only: bool = True  # score only genes non-zero in the condition
 
 
-class GEARS(nn.Module):
+class GEARS(PerturbationModel):
     """GEARS-style model: ``forward(perts (B, K)) -> (B, G)`` predicted change from control.
 
-    Inputs (all from priorgraph exports):
+    Inputs (all from priorgraph exports, by keyword):
 
     * ``n_genes``: expression genes ``G`` (rows of the co-expression export);
     * ``go_edge_index`` ``(2, E)`` / ``go_edge_weight`` ``(E,)``: the GO graph export, over the
@@ -136,6 +147,7 @@ class GEARS(nn.Module):
 
     def __init__(
         self,
+        *,
         n_genes: int,
         n_perts: int,
         go_edge_index: Tensor,
@@ -166,14 +178,13 @@ class GEARS(nn.Module):
         self.gene_emb = nn.Parameter(torch.randn(n_genes, h) * 0.1)
         self.gene_norm = nn.LayerNorm(h)
         self.pos_emb = nn.Parameter(torch.randn(n_genes, h) * 0.1)
-        self.coexp_layers = nn.ModuleList(SGConv(h, h, K=1) for _ in range(config.coexp_layers))
+        self.coexp = SGConvStack(hidden=h, depth=config.coexp_layers)
         self.gene_mlp = mlp([h, h, h], last_relu=True)
 
-        self.pert_emb = nn.Parameter(torch.randn(n_perts, h) * 0.1)
-        self.feature_proj = (
-            nn.Linear(pert_features.shape[1], h) if pert_features is not None else None
-        )
-        self.go_layers = nn.ModuleList(SGConv(h, h, K=1) for _ in range(config.go_layers))
+        self.perturbations = PerturbationEncoder(
+            n_perts=n_perts, hidden=h, depth=config.go_layers,
+            feature_dim=pert_features.shape[1] if pert_features is not None else None,
+        )  # fmt: skip
         self.pert_fuse = mlp([h, h, h], last_relu=True)
         self.flag = nn.Linear(1, h)  # w_flag (weight) and w_0 (bias)
 
@@ -181,29 +192,20 @@ class GEARS(nn.Module):
         self.decoder = mlp([h, 2 * h, h])
         self.w1 = nn.Parameter(nn.init.xavier_normal_(torch.empty(n_genes, h)))
         self.b1 = nn.Parameter(torch.zeros(n_genes))
-        self.cross = mlp([n_genes, h, h], last_relu=True)
+        self.cross = mlp([n_genes, h, h])
         extra = 2 if ctrl_mean is not None else 1
         self.w2 = nn.Parameter(nn.init.xavier_normal_(torch.empty(n_genes, h + extra)))
         self.b2 = nn.Parameter(torch.zeros(n_genes))
 
     def gene_embeddings(self) -> Tensor:
         """``h`` ``(G, H)``: base embeddings plus their co-expression-refined positional part."""
-        q = self.pos_emb
-        for i, layer in enumerate(self.coexp_layers):
-            q = layer(q, self.coexp_edge_index, self.coexp_edge_weight)
-            q = q.relu() if i < len(self.coexp_layers) - 1 else q
+        q = self.coexp(self.pos_emb, self.coexp_edge_index, self.coexp_edge_weight)
         base = torch.relu(self.gene_norm(self.gene_emb))
         return self.gene_mlp(base + self.config.pos_weight * q)
 
     def perturbation_embeddings(self) -> Tensor:
         """``r`` ``(P, H)``: perturbation embeddings refined on the GO graph."""
-        r = self.pert_emb
-        if self.feature_proj is not None:
-            r = r + self.feature_proj(self.pert_features)
-        for i, layer in enumerate(self.go_layers):
-            r = layer(r, self.go_edge_index, self.go_edge_weight)
-            r = r.relu() if i < len(self.go_layers) - 1 else r
-        return r
+        return self.perturbations(self.go_edge_index, self.go_edge_weight, self.pert_features)
 
     def forward(self, perts: Tensor) -> Tensor:
         """``perts`` ``(B, K)`` rows of the perturbation index (-1 padded) → ``(B, G)`` deltas."""
@@ -218,15 +220,15 @@ class GEARS(nn.Module):
             parts.append(self.ctrl_mean.expand(len(z), -1).unsqueeze(-1))
         return (torch.cat(parts, -1) * self.w2).sum(-1) + self.b2
 
-    def training_loss(self, batch: Batch) -> Tensor:
-        """:func:`gears_loss` of this batch with the configured γ, λ_dir, τ and gene mask."""
+    def loss_terms(self, batch: Batch) -> dict[str, Tensor]:
+        """:func:`gears_loss_terms` of this batch with the configured γ, λ_dir, τ and gene mask."""
         c = self.config
-        return gears_loss(
+        return gears_loss_terms(
             self(batch.perts),
             batch.target,
-            batch.condition,
-            batch.mask if c.nonzero_only else None,
-            c.gamma,
-            c.direction_lambda,
-            c.direction_temperature,
+            condition=batch.condition,
+            mask=batch.mask if c.nonzero_only else None,
+            gamma=c.gamma,
+            direction_lambda=c.direction_lambda,
+            direction_temperature=c.direction_temperature,
         )

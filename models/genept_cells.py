@@ -15,28 +15,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+from priorgraph.core.errors import UsageError
+from priorgraph.core.utils import dense
 from priorgraph.ingest.embed import Embedder, EmbeddingCache, embed_texts
-
-
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if sparse.issparse(x) else x, dtype=np.float64)
 
 
 def genept_w(x, var_names: Sequence[str], gene_vectors: Mapping[str, np.ndarray]) -> np.ndarray:
     """GenePT-w cell embeddings (cells × dim); see the module docstring for the formula."""
     cols = [i for i, g in enumerate(var_names) if g in gene_vectors]
     if not cols:
-        raise ValueError("no gene of the expression matrix has an embedding")
-    weights = _dense(x[:, cols])
+        raise UsageError("no gene of the expression matrix has an embedding")
+    weights = dense(x[:, cols])
     if (weights < 0).any():
-        raise ValueError("GenePT-w needs non-negative expression (use counts or log-normalised)")
+        raise UsageError("GenePT-w needs non-negative expression (use counts or log-normalised)")
     v = np.stack([gene_vectors[var_names[i]] for i in cols]).astype(np.float64)
     total = weights.sum(axis=1, keepdims=True)
     u = np.divide(weights @ v, total, out=np.zeros((weights.shape[0], v.shape[1])),
@@ -47,10 +44,10 @@ def genept_w(x, var_names: Sequence[str], gene_vectors: Mapping[str, np.ndarray]
 
 def gene_sentences(x, var_names: Sequence[str], top_n: int | None = None) -> list[str]:
     """Per cell: its expressed genes by decreasing expression, joined by spaces."""
-    dense = _dense(x)
+    values = dense(x)
     names = np.asarray(var_names)
     out = []
-    for row in dense:
+    for row in values:
         expressed = np.flatnonzero(row > 0)
         order = sorted(expressed, key=lambda j: (-row[j], names[j]))
         out.append(" ".join(names[order[:top_n] if top_n else order]))
@@ -71,9 +68,9 @@ def genept_s(
 
 def pca(x, n_components: int = 50, seed: int = 0) -> np.ndarray:
     """PCA of the expression matrix (the baseline representation)."""
-    dense = _dense(x)
-    n = min(n_components, dense.shape[0] - 1, dense.shape[1])
-    return PCA(n_components=n, random_state=seed).fit_transform(dense).astype(np.float32)
+    values = dense(x)
+    n = min(n_components, values.shape[0] - 1, values.shape[1])
+    return PCA(n_components=n, random_state=seed).fit_transform(values).astype(np.float32)
 
 
 def evaluate(

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from priorgraph.ingest.perturbseq import Pseudobulk
-from priorgraph.ingest.splits import Split
+from priorgraph.core.errors import UsageError
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.core.splits import Split
 
 METRICS = (
     "pearson_delta",
@@ -107,6 +108,16 @@ def mean_collapse(pred: np.ndarray, control: np.ndarray, train_mean_delta: np.nd
     d_hat = pred - control
     denom = float(np.dot(d_hat, d_hat) * np.dot(train_mean_delta, train_mean_delta))
     return float(np.dot(d_hat, train_mean_delta) ** 2 / denom) if denom > 0 else float("nan")
+
+
+def evaluated_conditions(pb: Pseudobulk, split: Split, on: Sequence[str]) -> list[str]:
+    """The conditions of ``pb`` that ``split`` puts in the sets ``on`` (``test``, ``val``), in
+    pseudobulk order; a UsageError when there are none."""
+    assignment = split.assignment()
+    conditions = [c for c in pb.conditions if assignment.get(c) in on]
+    if not conditions:
+        raise UsageError(f"split {split.name!r} has no {'/'.join(on)} condition to predict")
+    return conditions
 
 
 @dataclass

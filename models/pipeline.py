@@ -10,7 +10,9 @@ of ``docs/models.md``:
 * the co-expression export of the split (training cells only) is re-indexed onto the
   expression genes (pseudobulk order);
 * ``pert_to_gene`` matches the two id maps; GenePT vectors (``features="genept"``) are aligned to
-  both, zeros where a gene has none.
+  both, zeros where a gene has none (``gene_present`` says which rows are real, so AdaPert's
+  k-NN candidate edges join only genes that have a vector);
+* GEARS gets the co-expression weights as |r|, AdaPert as signed r (its gates see the sign).
 
 :func:`train_run` trains GEARS / AdaPert (or fits the ``linear`` / ``additive`` baselines), predicts
 the held-out conditions, evaluates with :func:`priorgraph.models.metrics.evaluate`, writes the
@@ -33,31 +35,36 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from priorgraph import queries
-from priorgraph.ingest.perturbseq import Pseudobulk, dataset_dir, load_dataset
-from priorgraph.ingest.splits import Split, coexpression_export, load_split
-from priorgraph.kg import ids
+from priorgraph.core.errors import UsageError
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.core.splits import Split
+from priorgraph.ingest.perturbseq import dataset_dir, load_dataset
+from priorgraph.ingest.splits import load_split
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.models import baselines, writeback
 from priorgraph.models.adapert import AdaPert, AdaPertConfig, knn_edges
+from priorgraph.models.base import PerturbationModel
 from priorgraph.models.gears import GEARS, GEARSConfig
-from priorgraph.models.metrics import Evaluation, evaluate
+from priorgraph.models.metrics import Evaluation, evaluate, evaluated_conditions
+from priorgraph.models.runtime import seed_everything
 from priorgraph.models.train import (
-    FitResult,
-    PerturbData,
+    FitSummary,
+    PerturbationTensors,
     TrainConfig,
+    encode_targets,
     fit,
     predict_deltas,
-    seed_everything,
 )
 from priorgraph.models.train import save_checkpoint as save_model
 from priorgraph.queries.export import HOMOGENEOUS, Export
+from priorgraph.queries.export_coexpression import coexpression_export
 from priorgraph.queries.export_go import go_graph_export
 from priorgraph.queries.features import gene_features
 
-NEURAL = {"gears": (GEARS, GEARSConfig), "adapert": (AdaPert, AdaPertConfig)}
+NEURAL: dict[str, type[PerturbationModel]] = {"gears": GEARS, "adapert": AdaPert}
 BASELINES = ("linear", "additive")
 MODELS = (*NEURAL, *BASELINES)
 TINY_HIDDEN = 16
@@ -77,30 +84,19 @@ class ModelInputs:
     pert_to_gene: Tensor
     pert_features: Tensor | None = None
     gene_features: Tensor | None = None
+    gene_present: Tensor | None = None  # (G,) bool: the gene has a feature vector (not filled)
 
     @property
     def pert_row(self) -> dict[str, int]:
         """Gene id → row of the perturbation-gene index."""
         return self.go.index()
 
-    def data(self, pb: Pseudobulk, species: str) -> PerturbData:
+    def data(self, pb: Pseudobulk, species: str) -> PerturbationTensors:
         """Every condition of ``pb`` as pseudobulk training targets."""
-        rows = self.pert_row
-        perts = [[rows[ids.gene_id(t, species)] for t in targets] for targets in pb.targets]
-        width = max((len(p) for p in perts), default=1)
-        padded = torch.full((len(perts), width), -1, dtype=torch.long)
-        for i, p in enumerate(perts):
-            padded[i, : len(p)] = torch.tensor(p, dtype=torch.long)
-        return PerturbData(
-            conditions=list(pb.conditions),
-            genes=list(pb.genes),
-            perts=padded,
-            delta=torch.from_numpy(pb.deltas.astype(np.float32)),
-            nonzero=torch.from_numpy(np.asarray(pb.non_zero, dtype=bool)),
-            ctrl_mean=torch.from_numpy(pb.control_mean.astype(np.float32)),
-        )
+        targets = [[ids.gene_id(t, species) for t in ts] for ts in pb.targets]
+        return PerturbationTensors.from_pseudobulk(pb, encode_targets(targets, self.pert_row))
 
-    def model_kwargs(self, model: str, train: PerturbData) -> dict[str, Any]:
+    def model_kwargs(self, model: str, train: PerturbationTensors) -> dict[str, Any]:
         """Constructor arguments of ``GEARS`` or ``AdaPert`` (without ``config``)."""
         common = {
             "n_genes": len(self.genes),
@@ -108,15 +104,18 @@ class ModelInputs:
             "go_edge_index": self.go.data.edge_index,
             "go_edge_weight": self.go.data.edge_weight,
             "coexp_edge_index": self.coexp_edge_index,
-            "coexp_edge_weight": self.coexp.data.edge_weight,
             "pert_to_gene": self.pert_to_gene,
             "pert_features": self.pert_features,
         }
         if model == "gears":
-            return {**common, "ctrl_mean": train.ctrl_mean}
-        knn = knn_edges(self.gene_features, KNN_K) if self.gene_features is not None else None
+            coexp = self.coexp.data.edge_weight  # |r|: SGConv needs non-negative weights
+            return {**common, "coexp_edge_weight": coexp, "ctrl_mean": train.ctrl_mean}
+        knn = None
+        if self.gene_features is not None:
+            knn = knn_edges(self.gene_features, KNN_K, present=self.gene_present)
         return {
             **common,
+            "coexp_edge_weight": self.coexp.data.edge_attr,  # signed r
             "knn_edge_index": knn[0] if knn else None,
             "knn_edge_weight": knn[1] if knn else None,
             "gene_features": self.gene_features,
@@ -154,7 +153,7 @@ def build_inputs(
     row = {g: i for i, g in enumerate(gene_ids)}
     foreign = [g for g in coexp.node_ids[HOMOGENEOUS] if g not in row]
     if foreign:
-        raise ValueError(f"co-expression genes not in data set {pb.dataset}: {foreign[:5]}")
+        raise UsageError(f"co-expression genes not in data set {pb.dataset}: {foreign[:5]}")
     remap = torch.tensor([row[g] for g in coexp.node_ids[HOMOGENEOUS]], dtype=torch.long)
     pert_to_gene = torch.tensor([row.get(g, -1) for g in go.node_ids[HOMOGENEOUS]])
     inputs = ModelInputs(
@@ -164,6 +163,7 @@ def build_inputs(
         perts = gene_features(graph, go.node_ids[HOMOGENEOUS], features, fill="zero")
         inputs.pert_features = torch.from_numpy(perts.matrix)
         inputs.gene_features = inputs.pert_features[: len(gene_ids)].clone()
+        inputs.gene_present = torch.from_numpy(perts.present[: len(gene_ids)].copy())
     return inputs
 
 
@@ -175,10 +175,10 @@ class TrainResult:
     evaluation: Evaluation
     predictions: dict[str, np.ndarray]  # predicted mean expression per evaluated condition
     seconds: float
-    model: nn.Module | None = None
+    model: PerturbationModel | None = None
     inputs: ModelInputs | None = None
-    data: PerturbData | None = None
-    fit: FitResult | None = None
+    data: PerturbationTensors | None = None
+    fit: FitSummary | None = None
     train_config: TrainConfig | None = None
     checkpoint: Path | None = None
     n_effects: int = 0
@@ -186,19 +186,12 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def model_config(model: str, tiny: bool = False, **overrides: Any) -> GEARSConfig | AdaPertConfig:
+def model_config(
+    model: str, *, tiny: bool = False, **overrides: Any
+) -> GEARSConfig | AdaPertConfig:
     """The default (or ``tiny``) configuration of a graph model, with overrides."""
-    cls = NEURAL[model][1]
     base = {"hidden": TINY_HIDDEN} if tiny else {}
-    return cls(**{**base, **overrides})
-
-
-def _evaluated(pb: Pseudobulk, split: Split, on: tuple[str, ...]) -> list[str]:
-    assignment = split.assignment()
-    conditions = [c for c in pb.conditions if assignment.get(c) in on]
-    if not conditions:
-        raise ValueError(f"split {split.name!r} has no {'/'.join(on)} condition to predict")
-    return conditions
+    return NEURAL[model].config_class(**{**base, **overrides})
 
 
 def train_graph_model(
@@ -223,13 +216,13 @@ def train_graph_model(
     train = data.subset([c for c in pb.conditions if c in set(split.train)])
     val_conditions = [c for c in pb.conditions if c in set(split.val)]
     val = data.subset(val_conditions) if val_conditions else None
-    cls, config_cls = NEURAL[model_name]
-    config = config or config_cls()
+    cls = NEURAL[model_name]
+    config = config or cls.config_class()
     train_config = train_config or TrainConfig(threads=1)
     seed_everything(train_config.seed)  # the initial weights are part of a reproducible run
     model = cls(**inputs.model_kwargs(model_name, train), config=config)
-    result = fit(model, train, val, train_config)
-    conditions = _evaluated(pb, split, on)
+    result = fit(model, train, val=val, config=train_config)
+    conditions = evaluated_conditions(pb, split, on)
     deltas = predict_deltas(model, data.subset(conditions).perts).numpy().astype(np.float64)
     predictions = {c: pb.control_mean + d for c, d in zip(conditions, deltas, strict=True)}
     evaluation = evaluate(predictions, pb, split, train.mean_delta().numpy())
@@ -276,7 +269,8 @@ def save_run_files(result: TrainResult, directory: Path) -> Path:
     """Checkpoint (graph models: weights, config, both exports) and metrics under ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     if result.model is not None and result.inputs is not None:
-        save_model(directory, result.model, result.train_config, extra={"run": result.run.id})
+        save_model(directory, result.model, train_config=result.train_config,
+                   extra={"run": result.run.id})  # fmt: skip
         result.inputs.go.save(directory / "go_export.pt")
         result.inputs.coexp.save(directory / "coexp_export.pt")
     summary = {"id": result.run.id, "model": result.run.model, "config": result.run.config,
@@ -304,7 +298,7 @@ def train_run(
     """Train ``model`` on a stored data set and split; write the run back unless ``write`` is
     False; checkpoint under ``<dataset dir>/runs/<run id>``."""
     if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+        raise UsageError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     record = load_dataset(dataset, store)
     pb = record.pseudobulk()
     split = load_split(dataset, split_name, store)
@@ -346,9 +340,9 @@ def go_prior(
     GO_SIMILAR edges from a seeded random start gene (restarting while genes remain), so the
     prior is as dense among the chosen genes as in the whole graph.
     """
-    rows = queries.run(graph, "simulate_prior_edges", go_graph=go_graph)
+    rows = cypher.run(graph, "simulate_prior_edges", go_graph=go_graph)
     if not rows:
-        raise ValueError(f"GO graph {go_graph!r} has no edges between distinct genes")
+        raise UsageError(f"GO graph {go_graph!r} has no edges between distinct genes")
     edges = [(r["source"], r["target"]) for r in rows]
     neighbours: dict[str, list[str]] = {}
     for a, b in edges:

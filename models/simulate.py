@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from priorgraph.core.errors import UsageError
+
 CONTROL = "ctrl"
 
 
@@ -111,10 +113,10 @@ def simulate(
     rng = np.random.default_rng(config.seed)
     genes = list(genes) if genes is not None else [f"G{i:04d}" for i in range(config.n_genes)]
     if len(genes) != len(set(genes)):
-        raise ValueError("gene symbols must be unique")
+        raise UsageError("gene symbols must be unique")
     n = len(genes)
     if config.n_singles > n:
-        raise ValueError(f"n_singles={config.n_singles} exceeds the {n} genes")
+        raise UsageError(f"n_singles={config.n_singles} exceeds the {n} genes")
     w = hidden_network(genes, prior_edges or [], config, rng)
 
     singles = sorted(rng.choice(n, size=config.n_singles, replace=False).tolist())

@@ -1,27 +1,29 @@
 """One seeded training loop for the graph-fed perturbation models (GEARS-style, AdaPert-style).
 
-Data: :class:`PerturbData` holds, per condition (``'A+ctrl'``, ``'A+B'``), the perturbed genes as
-rows of the perturbation-gene index (the GO graph export's node order), the pseudobulk change
-from control ``delta = mean(log x | condition) - mean(log x | ctrl)`` over the expression genes,
-and optionally the cells themselves. It yields :class:`Batch` es in one of two modes:
+Data: :class:`PerturbationTensors` holds, per condition (``'A+ctrl'``, ``'A+B'``), the perturbed
+genes as rows of the perturbation-gene index (the GO graph export's node order), the pseudobulk
+change from control ``delta = mean(log x | condition) - mean(log x | ctrl)`` over the expression
+genes, and optionally the cells themselves. It yields :class:`~priorgraph.models.base.Batch` es
+in one of two modes:
 
 * ``"pseudobulk"``: one sample per condition, target = the pseudobulk ``delta``;
 * ``"cells"``: one sample per perturbed cell, target = ``x_cell - x_ctrl`` for a control cell
   drawn at random each epoch (GEARS' (control cell → perturbed cell) pairs).
 
-Models implement ``forward(perts) -> delta`` and ``training_loss(batch) -> scalar``. :func:`fit`
-trains with Adam, early-stops on the validation pseudobulk MSE and restores the best weights;
-:func:`predict` returns the held-out conditions × genes delta matrix. Everything runs under a
-fixed seed with deterministic algorithms, on CUDA when available.
+Models follow the contract of :class:`~priorgraph.models.base.PerturbationModel`. :func:`fit`
+trains with Adam over the model's parameter groups, sums its named loss terms, records each
+term's epoch mean in the history, early-stops on the validation pseudobulk MSE and restores the
+best weights; :func:`predict` returns the held-out conditions × genes delta matrix. Everything
+runs under a fixed seed with deterministic algorithms, on CUDA when available.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -30,25 +32,32 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from torch import Tensor, nn
+from torch import Tensor
+
+from priorgraph.core.errors import UsageError
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.core.utils import dense
+from priorgraph.core.utils import progress as progress_bar
+from priorgraph.models.base import Batch, PerturbationModel
+from priorgraph.models.runtime import deterministic, device, evaluating, torch_threads
 
 CONTROL = "ctrl"
 Mode = Literal["pseudobulk", "cells"]
+logger = logging.getLogger(__name__)
 
 
-def encode_condition(condition: str, pert_index: Mapping[str, int]) -> list[int]:
-    """``'A+B'`` → rows of A and B in the perturbation-gene index (``'ctrl'`` tokens dropped)."""
-    tokens = [t for t in condition.split("+") if t and t != CONTROL]
-    missing = [t for t in tokens if t not in pert_index]
-    if missing:
-        raise KeyError(f"{condition}: {missing} not in the perturbation-gene index")
-    return [pert_index[t] for t in tokens]
+def encode_targets(targets: Sequence[Sequence[str]], pert_index: Mapping[str, int]) -> Tensor:
+    """Target sets → a ``(C, K)`` long tensor of perturbation-gene rows, padded with ``-1``.
 
-
-def encode_conditions(conditions: Sequence[str], pert_index: Mapping[str, int]) -> Tensor:
-    """Conditions → a ``(C, K)`` long tensor of perturbation-gene rows, padded with ``-1``."""
-    rows = [encode_condition(c, pert_index) for c in conditions]
+    ``pert_index`` maps each target (a symbol or a gene id, as the caller's index has them) to
+    its row; an unknown target is a KeyError naming it.
+    """
+    rows = []
+    for genes in targets:
+        missing = [g for g in genes if g not in pert_index]
+        if missing:
+            raise KeyError(f"{'+'.join(genes)}: {missing} not in the perturbation-gene index")
+        rows.append([pert_index[g] for g in genes])
     width = max((len(r) for r in rows), default=1) or 1
     out = torch.full((len(rows), width), -1, dtype=torch.long)
     for i, r in enumerate(rows):
@@ -56,26 +65,15 @@ def encode_conditions(conditions: Sequence[str], pert_index: Mapping[str, int]) 
     return out
 
 
-@dataclass
-class Batch:
-    """What a model sees in one step.
-
-    ``perts`` ``(B, K)`` perturbation-gene rows padded with -1; ``target`` ``(B, G)`` change from
-    control; ``mask`` ``(B, G)`` genes the loss may use (non-zero in the condition);
-    ``condition`` ``(B,)`` the row of each sample's condition, for per-perturbation averaging.
-    """
-
-    perts: Tensor
-    target: Tensor
-    mask: Tensor
-    condition: Tensor
-
-    def to(self, device: torch.device) -> Batch:
-        return Batch(*(t.to(device) for t in (self.perts, self.target, self.mask, self.condition)))
+def encode_conditions(conditions: Sequence[str], pert_index: Mapping[str, int]) -> Tensor:
+    """Condition labels (``'A+B'``, ``'A+ctrl'``) → :func:`encode_targets` of their genes."""
+    return encode_targets(
+        [[t for t in c.split("+") if t and t != CONTROL] for c in conditions], pert_index
+    )
 
 
 @dataclass
-class PerturbData:
+class PerturbationTensors:
     """Conditions, their perturbed genes and pseudobulk deltas (optionally the cells too)."""
 
     conditions: list[str]
@@ -95,23 +93,24 @@ class PerturbData:
         conditions: Sequence[str],
         genes: Sequence[str],
         pert_index: Mapping[str, int],
+        *,
         keep_cells: bool = False,
-    ) -> PerturbData:
+    ) -> PerturbationTensors:
         """Build from log-normalised expression ``x`` (cells × genes) and per-cell conditions.
 
         ``pert_index`` maps each perturbation token to its row in the perturbation-gene index.
         """
-        dense = np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float32)
+        values = dense(x, np.float32)
         labels = np.asarray(conditions).astype(str)
         if (labels == CONTROL).sum() == 0:
-            raise ValueError("no control cells")
-        ctrl = dense[labels == CONTROL]
+            raise UsageError("no control cells")
+        ctrl = values[labels == CONTROL]
         names = sorted(str(c) for c in set(labels) - {CONTROL})
         row = {c: i for i, c in enumerate(names)}
         means = (
-            np.stack([dense[labels == c].mean(0) for c in names])
+            np.stack([values[labels == c].mean(0) for c in names])
             if names
-            else np.zeros((0, dense.shape[1]), dtype=np.float32)
+            else np.zeros((0, values.shape[1]), dtype=np.float32)
         )
         ctrl_mean = ctrl.mean(0)
         perturbed = labels != CONTROL
@@ -122,14 +121,27 @@ class PerturbData:
             delta=torch.from_numpy(means - ctrl_mean),
             nonzero=torch.from_numpy(means != 0),
             ctrl_mean=torch.from_numpy(ctrl_mean),
-            cell_x=torch.from_numpy(dense[perturbed]) if keep_cells else None,
+            cell_x=torch.from_numpy(values[perturbed]) if keep_cells else None,
             cell_condition=torch.tensor([row[c] for c in labels[perturbed]])
             if keep_cells
             else None,
             ctrl_x=torch.from_numpy(ctrl) if keep_cells else None,
         )
 
-    def subset(self, conditions: Sequence[str]) -> PerturbData:
+    @classmethod
+    def from_pseudobulk(cls, pb: Pseudobulk, perts: Tensor) -> PerturbationTensors:
+        """Every condition of ``pb`` as pseudobulk targets; ``perts`` ``(C, K)`` their rows of
+        the perturbation-gene index (:func:`encode_targets`), in ``pb.conditions`` order."""
+        return cls(
+            conditions=list(pb.conditions),
+            genes=list(pb.genes),
+            perts=perts,
+            delta=torch.from_numpy(pb.deltas.astype(np.float32)),
+            nonzero=torch.from_numpy(np.asarray(pb.non_zero, dtype=bool)),
+            ctrl_mean=torch.from_numpy(pb.control_mean.astype(np.float32)),
+        )
+
+    def subset(self, conditions: Sequence[str]) -> PerturbationTensors:
         """The given conditions only (their cells too; control cells are shared)."""
         index = {c: i for i, c in enumerate(self.conditions)}
         rows = torch.tensor([index[c] for c in conditions], dtype=torch.long)
@@ -162,7 +174,9 @@ class PerturbData:
         if mode == "pseudobulk":
             n = len(self.conditions)
         elif self.cell_x is None or self.ctrl_x is None or self.cell_condition is None:
-            raise ValueError("mode 'cells' needs PerturbData.from_expression(..., keep_cells=True)")
+            raise ValueError(
+                "mode 'cells' needs PerturbationTensors.from_expression(..., keep_cells=True)"
+            )
         else:
             n = len(self.cell_x)
         order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
@@ -193,8 +207,9 @@ class TrainConfig:
 
 
 @dataclass
-class FitResult:
-    """What :func:`fit` did: per-epoch history, the epoch kept, wall time and device."""
+class FitSummary:
+    """What :func:`fit` did: per-epoch history (``loss``, every loss term, ``val_mse``), the
+    epoch kept, wall time and device."""
 
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = -1
@@ -203,112 +218,87 @@ class FitResult:
     device: str = "cpu"
 
 
-def device() -> torch.device:
-    """CUDA when available, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-@contextmanager
-def deterministic(seed: int) -> Iterator[None]:
-    """Seed everything and enable deterministic algorithms, restoring the previous setting."""
-    enabled = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    seed_everything(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
-
-
 @torch.no_grad()
-def predict_deltas(model: nn.Module, perts: Tensor, batch_size: int = 256) -> Tensor:
-    """Eval-mode predictions ``(C, G)`` for a ``(C, K)`` tensor of perturbation-gene rows."""
-    model.eval()
+def predict_deltas(model: PerturbationModel, perts: Tensor, batch_size: int = 256) -> Tensor:
+    """Eval-mode predictions ``(C, G)`` for a ``(C, K)`` tensor of perturbation-gene rows (the
+    model is given back in the mode it was in)."""
     dev = next(model.parameters()).device
-    out = [model(perts[i : i + batch_size].to(dev)).cpu() for i in range(0, len(perts), batch_size)]
+    with evaluating(model):
+        out = [model(perts[i : i + batch_size].to(dev)).cpu()
+               for i in range(0, len(perts), batch_size)]  # fmt: skip
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def predict(model: nn.Module, data: PerturbData) -> pd.DataFrame:
+def predict(model: PerturbationModel, data: PerturbationTensors) -> pd.DataFrame:
     """The predicted delta matrix: rows = ``data.conditions``, columns = ``data.genes``."""
     values = predict_deltas(model, data.perts).numpy()
     return pd.DataFrame(values, index=data.conditions, columns=data.genes)
 
 
-def _val_mse(model: nn.Module, data: PerturbData) -> float:
+def _val_mse(model: PerturbationModel, data: PerturbationTensors) -> float:
     return float(((predict_deltas(model, data.perts) - data.delta) ** 2).mean())
 
 
 def fit(
-    model: nn.Module,
-    train: PerturbData,
-    val: PerturbData | None = None,
+    model: PerturbationModel,
+    train: PerturbationTensors,
+    *,
+    val: PerturbationTensors | None = None,
     config: TrainConfig | None = None,
-) -> FitResult:
+) -> FitSummary:
     """Train ``model`` in place; keep the weights of the best validation epoch.
 
     Without ``val`` every epoch runs and the last weights are kept.
     """
     config = config or TrainConfig()
-    dev = device()
-    result = FitResult(device=str(dev))
+    result = FitSummary(device=str(device()))
     start = time.perf_counter()
-    threads = torch.get_num_threads()
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         _train(model, train, val, config, result)
-    finally:
-        torch.set_num_threads(threads)
     result.seconds = time.perf_counter() - start
+    logger.info(
+        "%s: %d epochs, best %d (val_mse %.4g), %.1f s on %s", model.name, len(result.history),
+        result.best_epoch, result.best_val, result.seconds, result.device,
+    )  # fmt: skip
     return result
 
 
 def _train(
-    model: nn.Module,
-    train: PerturbData,
-    val: PerturbData | None,
+    model: PerturbationModel,
+    train: PerturbationTensors,
+    val: PerturbationTensors | None,
     config: TrainConfig,
-    result: FitResult,
+    result: FitSummary,
 ) -> None:
     """The epoch loop of :func:`fit`, filling ``result`` in place."""
     dev = torch.device(result.device)
     with deterministic(config.seed):
         model.to(dev)
-        groups = getattr(model, "parameter_groups", None)
         optimiser = torch.optim.Adam(
-            groups(config.lr) if groups is not None else model.parameters(),
-            lr=config.lr,
-            weight_decay=config.weight_decay,
+            model.parameter_groups(config.lr), lr=config.lr, weight_decay=config.weight_decay
         )
-        on_epoch = getattr(model, "on_epoch", None)
         generator = torch.Generator().manual_seed(config.seed)
         best_state: dict[str, Tensor] | None = None
         stale = 0
-        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                   TimeElapsedColumn())  # fmt: skip
-        with Progress(*columns, disable=not config.progress, transient=True) as bar:
-            task = bar.add_task(f"train {type(model).__name__}", total=config.epochs, info="")
+        bar = progress_bar(total=config.epochs, desc=f"train {model.name}",
+                           enabled=config.progress, unit="epoch")  # fmt: skip
+        with bar:
             for epoch in range(config.epochs):
-                if on_epoch is not None:
-                    on_epoch(epoch, config.epochs)
+                model.on_epoch(epoch, config.epochs)
                 model.train()
-                losses = []
+                sums: dict[str, float] = defaultdict(float)
+                steps = 0
                 for batch in train.batches(config.mode, config.batch_size, generator):
                     optimiser.zero_grad()
-                    loss = model.training_loss(batch.to(dev))
+                    terms = model.loss_terms(batch.to(dev))
+                    loss = torch.stack(list(terms.values())).sum()
                     loss.backward()
                     optimiser.step()
-                    losses.append(float(loss.detach()))
-                record = {"epoch": epoch, "loss": float(np.mean(losses))}
+                    sums["loss"] += float(loss.detach())
+                    for name, value in terms.items():
+                        sums[name] += float(value.detach())
+                    steps += 1
+                record = {"epoch": epoch, **{k: v / max(steps, 1) for k, v in sums.items()}}
                 if val is not None and len(val.conditions):
                     record["val_mse"] = _val_mse(model, val)
                     if record["val_mse"] < result.best_val:
@@ -317,8 +307,9 @@ def _train(
                     else:
                         stale += 1
                 result.history.append(record)
-                info = " ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
-                bar.update(task, advance=1, info=info)
+                logger.debug("%s epoch %d: %s", model.name, epoch, record)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
+                bar.update(1)
                 if stale >= config.patience:
                     break
         if best_state is not None:
@@ -327,16 +318,17 @@ def _train(
             result.best_epoch = len(result.history) - 1
 
 
-def _model_classes() -> dict[str, Any]:
+def _model_classes() -> dict[str, type[PerturbationModel]]:
     from priorgraph.models.adapert import AdaPert
     from priorgraph.models.gears import GEARS
 
-    return {"gears": GEARS, "adapert": AdaPert}
+    return {cls.name: cls for cls in (GEARS, AdaPert)}
 
 
 def save_checkpoint(
     path: str | Path,
-    model: nn.Module,
+    model: PerturbationModel,
+    *,
     train_config: TrainConfig | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -354,7 +346,7 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(path: str | Path, **inputs: Any) -> tuple[nn.Module, dict[str, Any]]:
+def load_checkpoint(path: str | Path, **inputs: Any) -> tuple[PerturbationModel, dict[str, Any]]:
     """Rebuild a saved model from its config and weights; ``inputs`` = the constructor's tensors
     (graphs, index maps), which must be the same exports the model was trained on."""
     path = Path(path)

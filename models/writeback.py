@@ -1,13 +1,15 @@
 """Model runs back into the graph: ``(:ModelRun)``, ``PREDICTED_EFFECT`` and ``LEARNED_EDGE``.
 
-A run is identified by its id (by default a hash of model, config, data set, split and data
-hash, so the same run gets the same id). Writing a run checks every perturbation and gene first
+A run is identified by its id (by default a hash of model, config, data set, split, data hash
+and code version, so the same run of the same code gets the same id, and a run of changed code
+does not overwrite it). Writing a run checks every perturbation and gene first
 (nothing is written if one is missing), deletes whatever that run id wrote before, merges the
 ModelRun node and creates one ``PREDICTED_EFFECT {run, delta, rank}`` per (perturbation, gene)
 predicted, in batches — so writing the same run twice leaves the same graph. ``rank`` is the rank
 of |delta| within the perturbation's predictions (1 = largest predicted change).
 :func:`write_learned_edges` replaces a run's ``(:Gene)-[:LEARNED_EDGE {run, perturbation,
 weight}]->(:Gene)`` subgraphs the same way; :func:`delete_run` removes both.
+:func:`write_musegnn` stores MuSe-GNN's unified gene embeddings as ``Gene.musegnn``.
 """
 
 from __future__ import annotations
@@ -15,35 +17,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import subprocess
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from priorgraph import __version__, queries
-from priorgraph.kg import ids
+from priorgraph.core.errors import UsageError
+from priorgraph.core.utils import progress as progress_bar
+from priorgraph.core.version import code_version
+from priorgraph.ingest import genept
+from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance
+from priorgraph.models.musegnn import MuSeResult
+from priorgraph.queries.export import HOMOGENEOUS, Export
 
 SOURCE = "priorgraph.models"
 DEFAULT_BATCH = 50_000  # effects per transaction
 HEADLINE = ("pearson_delta", "pearson_delta_top20_de", "mse_top20_de_non_dropout")
-
-
-def code_version() -> str:
-    """Package version plus the git commit of the source tree when there is one."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    return f"{__version__}+g{commit}"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,8 +56,10 @@ class ModelRun:
     def __post_init__(self) -> None:
         if not self.id:
             key = json.dumps(
-                [self.model, self.config, self.dataset, self.split, self.data_hash], sort_keys=True
-            )
+                [self.model, self.config, self.dataset, self.split, self.data_hash,
+                 self.code_version],
+                sort_keys=True,
+            )  # fmt: skip
             digest = hashlib.sha256(key.encode()).hexdigest()[:10]
             self.id = f"{self.model}-{self.dataset}-{self.split}-{digest}"
 
@@ -135,7 +131,7 @@ def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str
 
 
 def _missing(graph: Graph, query: str, wanted: Sequence[str]) -> list[str]:
-    return [r["id"] for r in queries.run(graph, query, ids=sorted(set(wanted)))]
+    return [r["id"] for r in cypher.run(graph, query, ids=sorted(set(wanted)))]
 
 
 def delete_effects(
@@ -145,7 +141,7 @@ def delete_effects(
     returns how many."""
     total = 0
     while True:
-        deleted = graph.write(queries.load(query), {"run": run, "limit": batch_size})
+        deleted = cypher.run(graph, query, run=run, limit=batch_size)
         n = deleted[0]["deleted"] if deleted else 0
         total += n
         if n == 0:
@@ -167,32 +163,28 @@ def write_run(
     gene_ids = [ids.gene_id(g, species) for g in genes]
     missing_p = _missing(graph, "perturb_missing_perturbations", [r["p"] for r in rows])
     if missing_p:
-        raise ValueError(
+        raise UsageError(
             f"run {run.id}: {len(missing_p)} perturbations are not in the graph "
             f"(ingest the data set first): {', '.join(missing_p[:5])}"
         )
     missing_g = _missing(graph, "perturb_missing_genes", gene_ids)
     if missing_g:
-        raise ValueError(
+        raise UsageError(
             f"run {run.id}: {len(missing_g)} genes are not in the graph: {', '.join(missing_g[:5])}"
         )
     n_effects = sum(len(r["d"]) for r in rows)
     delete_effects(graph, run.id)
     provenance = Provenance(SOURCE, run.code_version)
     BatchWriter(graph, provenance, progress=False).merge_nodes("ModelRun", [run.node(n_effects)])
-    query = queries.load("runs_write_effects")
     params = {"run": run.id, "genes": gene_ids, **provenance.params()}
     written = 0
-    with Progress(
-        TextColumn("[bold]PREDICTED_EFFECT"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), disable=not progress,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("write", total=n_effects)
+    with progress_bar(total=n_effects, desc="PREDICTED_EFFECT", enabled=progress) as bar:
         for batch in _chunks(rows, batch_size):
-            created = graph.write(query, {**params, "rows": batch})
+            created = cypher.run(graph, "runs_write_effects", **params, rows=batch)
             n = created[0]["created"] if created else 0
             written += n
-            bar.advance(task, n)
+            bar.update(n)
+    logger.info("run %s: %d predicted effects written", run.id, written)
     return written
 
 
@@ -215,7 +207,7 @@ def write_learned_edges(graph: Graph, run: ModelRun, rows: Sequence[Mapping[str,
             keys=("run", "perturbation"), total=len(rows),
         )  # fmt: skip
         if counts.unmatched:  # raised inside the transaction: nothing is kept
-            raise ValueError(f"run {run.id}: {counts.unmatched} learned edges name unknown genes")
+            raise UsageError(f"run {run.id}: {counts.unmatched} learned edges name unknown genes")
     return counts.rows
 
 
@@ -223,20 +215,20 @@ def learned_edges(
     graph: Graph, perturbation: str, run: str | None = None, top: int = 50
 ) -> list[dict[str, Any]]:
     """A perturbation's learned edges (id ``dataset/A+B``), strongest first."""
-    return queries.run(
+    return cypher.run(
         graph, "learned_edges_perturbation", perturbation=perturbation, run=run, top=top
     )
 
 
 def list_runs(graph: Graph, dataset: str | None = None) -> list[dict[str, Any]]:
-    return queries.run(graph, "runs_list", dataset=dataset)
+    return cypher.run(graph, "runs_list", dataset=dataset)
 
 
 def show_run(graph: Graph, run: str) -> dict[str, Any]:
     """A run's properties with ``config`` and ``metrics`` parsed back from JSON."""
-    rows = queries.run(graph, "runs_show", run=run)
+    rows = cypher.run(graph, "runs_show", run=run)
     if not rows:
-        raise ValueError(f"no model run {run!r}")
+        raise UsageError(f"no model run {run!r}")
     out = dict(rows[0]["run"])
     for key in ("config", "metrics"):
         out[key] = json.loads(out[key])
@@ -248,5 +240,24 @@ def delete_run(graph: Graph, run: str) -> int:
     show_run(graph, run)
     n = delete_effects(graph, run)
     delete_learned_edges(graph, run)
-    graph.write(queries.load("runs_delete"), {"run": run})
+    cypher.run(graph, "runs_delete", run=run)
     return n
+
+
+def write_musegnn(
+    graph: Graph,
+    export: Export,
+    result: MuSeResult,
+    *,
+    species: str = ids.DEFAULT_SPECIES,
+    replace: bool = True,
+) -> genept.StoreResult:
+    """Store MuSe-GNN's unified embeddings as ``Gene.musegnn`` (+ its vector index), replacing
+    the previous run's; the model name records the graphs' content hash and the seed."""
+    node_ids = export.node_ids[HOMOGENEOUS]
+    keep = np.flatnonzero(result.present)
+    symbols = [node_ids[i].split(":", 1)[1] for i in keep]
+    model = f"musegnn:{export.content_hash[:12]}:seed{result.config.seed}"
+    table = genept.EmbeddingTable("musegnn", symbols, result.embeddings[keep], model)
+    return genept.store(graph, table, Provenance("musegnn", model), kind="musegnn",
+                        species=species, replace=replace, progress=False)  # fmt: skip

@@ -8,11 +8,13 @@ from priorgraph.models.adapert import (
     AdaPertConfig,
     candidate_pool,
     deg_aware_loss,
+    deg_aware_loss_terms,
     edge_auprc,
     expected_l0,
     hard_concrete,
     knn_edges,
 )
+from priorgraph.models.base import Batch
 
 N_GENES = 6
 CHAIN = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])  # co-expression: 0-1-2-3-4, gene 5 isolated
@@ -22,8 +24,10 @@ def tiny_model(seed: int = 0, hops: int = 2, **kwargs) -> AdaPert:
     torch.manual_seed(seed)
     go = torch.tensor([[0, 6, 0], [6, 5, 5]])  # perturbation gene 6 (unmeasured) ~ genes 0 and 5
     pert_to_gene = torch.tensor([0, 1, 2, 3, 4, 5, -1])
-    return AdaPert(N_GENES, 7, go, torch.ones(3), CHAIN, torch.full((4,), 0.7), pert_to_gene,
-                   config=AdaPertConfig(hidden=8, hops=hops), **kwargs)  # fmt: skip
+    return AdaPert(n_genes=N_GENES, n_perts=7, go_edge_index=go, go_edge_weight=torch.ones(3),
+                   coexp_edge_index=CHAIN, coexp_edge_weight=torch.full((4,), 0.7),
+                   pert_to_gene=pert_to_gene, config=AdaPertConfig(hidden=8, hops=hops),
+                   **kwargs)  # fmt: skip
 
 
 def test_hard_concrete_eval_gate_and_expected_l0_follow_the_formulas():
@@ -58,30 +62,50 @@ def test_deg_aware_loss_by_hand():
     ma, mb = sum(a) / 3, sum(b) / 3
     cov = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
     corr = cov / math.sqrt(sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b))
-    loss = deg_aware_loss(pred, target, reference, kappa=1.0, centered_lambda=0.5)
+    loss = deg_aware_loss(pred, target, reference=reference, kappa=1.0, centered_lambda=0.5)
     assert loss.item() == pytest.approx(mse + 0.5 * (1 - corr), rel=1e-5)
     mask = torch.tensor([[True, True, False]])  # |t| = [2, 0], mean 1 → w = [3, 1]
-    masked = deg_aware_loss(pred, target, reference, mask, centered_lambda=0.0)
+    masked = deg_aware_loss(pred, target, reference=reference, mask=mask, centered_lambda=0.0)
     assert masked.item() == pytest.approx(3 / 4)
+
+
+def test_the_centred_correlation_term_scores_only_the_masked_genes():
+    """Genes outside the mask (zero in the condition) take no part in the centred term: what is
+    predicted there changes neither the term nor the means it centres on."""
+    target = torch.tensor([[1.0, -1.0, 0.5, 0.0, 2.0]])
+    reference = torch.zeros(5)
+    mask = torch.tensor([[True, True, True, False, False]])
+    options = {"reference": reference, "mask": mask, "kappa": 0.0, "centered_lambda": 1.0}
+    good = torch.tensor([[1.0, -1.0, 0.5, 9.0, -7.0]])  # right on the masked genes
+    terms = deg_aware_loss_terms(good, target, **options)
+    assert terms["centered"].item() == pytest.approx(0.0, abs=1e-6)
+    other = deg_aware_loss_terms(torch.tensor([[1.0, -1.0, 0.5, -3.0, 4.0]]), target, **options)
+    assert other["centered"].item() == pytest.approx(terms["centered"].item(), abs=1e-6)
 
 
 def test_predicting_the_mean_response_gets_the_full_centred_penalty():
     target = torch.tensor([[1.0, -1.0, 0.5, 0.0]])
     mean = torch.tensor([0.5, -0.5, 0.0, 0.2])
-    collapsed = deg_aware_loss(mean.unsqueeze(0), target, mean, kappa=0.0, centered_lambda=1.0)
+    collapsed = deg_aware_loss(mean.unsqueeze(0), target, reference=mean, kappa=0.0,
+                               centered_lambda=1.0)  # fmt: skip
     mse = ((mean - target) ** 2).mean().item()
     assert collapsed.item() == pytest.approx(mse + 1.0)
-    exact = deg_aware_loss(target, target, mean, kappa=0.0, centered_lambda=1.0)
+    exact = deg_aware_loss(target, target, reference=mean, kappa=0.0, centered_lambda=1.0)
     assert exact.item() == pytest.approx(0.0, abs=1e-6)
 
 
-def test_candidate_pool_is_a_symmetric_union_with_source_weights():
+def test_candidate_pool_is_a_symmetric_union_with_signed_source_weights():
     go = (torch.tensor([[0, 1], [1, 1]]), torch.tensor([0.3, 1.0]))  # self-loop 1→1 dropped
     coexp = (torch.tensor([[1, 2], [0, 0]]), torch.tensor([-0.6, 0.5]))
     edges, attr = candidate_pool(3, [go, coexp, None])
     got = {(u, v): a for (u, v), a in zip(edges.T.tolist(), attr.tolist(), strict=True)}
-    both, coexp_only = pytest.approx([0.3, 0.6, 0]), pytest.approx([0, 0.5, 0])
+    # the co-expression r keeps its sign: 0 and 1 are anti-correlated
+    both, coexp_only = pytest.approx([0.3, -0.6, 0]), pytest.approx([0, 0.5, 0])
     assert got == {(0, 1): both, (1, 0): both, (0, 2): coexp_only, (2, 0): coexp_only}
+    # listed twice in one source: the weight of largest magnitude wins, with its sign
+    twice = (torch.tensor([[0, 1], [1, 0]]), torch.tensor([0.2, -0.7]))
+    _, attr = candidate_pool(2, [twice])
+    assert attr[:, 0].tolist() == pytest.approx([-0.7, -0.7])
 
 
 def test_knn_edges():
@@ -89,6 +113,17 @@ def test_knn_edges():
     edges, weight = knn_edges(features, 1)
     assert edges.tolist() == [[1, 0, 1], [0, 1, 2]]
     assert weight[0].item() == pytest.approx(0.9 / math.hypot(0.9, 0.1))
+
+
+def test_knn_edges_leave_out_genes_without_a_vector():
+    """Zero-filled rows (genes without an embedding) have cosine 0 with everything: among
+    anti-aligned genes they would be picked as 'nearest'. They get no edges at all."""
+    features = torch.tensor([[1.0, 0.0], [-1.0, 0.1], [0.0, 0.0], [0.0, 0.0], [-0.9, 0.0]])
+    present = torch.tensor([True, True, False, False, True])
+    edges, weight = knn_edges(features, 1, present=present)
+    assert not set(edges.flatten().tolist()) & {2, 3}
+    assert sorted(map(tuple, edges.T.tolist())) == [(1, 0), (1, 4), (4, 1)]
+    assert len(weight) == 3
 
 
 FIVE = [(0, 1), (0, 5), (1, 0), (1, 2), (5, 0)]
@@ -125,20 +160,33 @@ def test_seeded_models_are_identical_and_features_are_used():
     assert model.pool_edge_attr.shape[1] == 3 and model.pool_edge_attr[:, 2].sum() > 0
 
 
-def test_training_loss_includes_the_l0_penalty():
-    from priorgraph.models.train import Batch
-
+def test_loss_terms_name_fit_centred_and_l0_parts():
     model = tiny_model()
     batch = Batch(torch.tensor([[0, 3]]), torch.randn(1, N_GENES),
                   torch.ones(1, N_GENES, dtype=torch.bool), torch.tensor([0]))  # fmt: skip
     torch.manual_seed(0)
-    base = model.training_loss(batch)
+    base = model.loss_terms(batch)
+    assert set(base) == {"mse", "centered", "l0"} and base["l0"] > 0
     model.config.l0_lambda = 10.0
     torch.manual_seed(0)
-    heavier = model.training_loss(batch)
-    assert heavier > base
-    heavier.backward()
+    heavier = model.loss_terms(batch)
+    assert heavier["l0"].item() == pytest.approx(1000 * base["l0"].item(), rel=1e-5)
+    assert heavier["mse"].item() == pytest.approx(base["mse"].item())
+    heavier["l0"].backward()
     assert model.edge_mlp[-1].bias.grad[0] > 0  # the penalty pushes log α down
+
+
+def test_edge_scores_and_flows_give_the_model_back_in_its_mode():
+    model = tiny_model()
+    model.train()
+    model.edge_scores([0])
+    assert model.training
+    model.edge_flows([0])
+    model.learned_edges([0])
+    assert model.training
+    model.eval()
+    model.edge_flows([0])
+    assert not model.training
 
 
 def test_learned_edges_threshold_the_deterministic_gate():

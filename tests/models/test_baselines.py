@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from priorgraph.core.errors import FeatureFileError, UsageError
 from priorgraph.ingest.perturbseq import (
     PerturbSeqConfig,
     ingest,
@@ -9,13 +10,13 @@ from priorgraph.ingest.perturbseq import (
     synthetic_perturbseq,
 )
 from priorgraph.ingest.splits import make_split
+from priorgraph.models import runtime
 from priorgraph.models.baselines import (
     Additive,
     LinearModel,
     NoChange,
     TrainingSet,
     TrainMean,
-    device,
     make_model,
     read_features,
     run_baseline,
@@ -64,15 +65,25 @@ def test_linear_model_interpolates_training_data_without_ridge_and_pca_embedding
     pca = LinearModel(k=1, ridge=0.1).fit(TRAIN)  # P = rows of G for the targets
     assert pca.config() == {"model": "linear", "k": 1, "ridge": 0.1, "p": "pca"}
     assert pca.predict([("a",)]).shape == (1, 3)
-    assert device().type in ("cpu", "cuda")
+
+
+def test_linear_model_runs_on_the_device_it_is_given(monkeypatch):
+    monkeypatch.setattr(runtime.torch.cuda, "is_available", lambda: True)
+    assert LinearModel().device == runtime.torch.device("cuda")  # the default follows CUDA
+    monkeypatch.setattr(runtime.torch.cuda, "is_available", lambda: False)
+    assert LinearModel().device == runtime.torch.device("cpu")
+    model = LinearModel(k=1, ridge=0.1, device="cpu").fit(TRAIN)
+    assert model.g.device.type == "cpu" and model.kmat.device.type == "cpu"
+    prediction = model.predict([("a",)])
+    assert isinstance(prediction, np.ndarray) and prediction.dtype == np.float64
 
 
 def test_make_model_and_features_file_errors(tmp_path):
-    with pytest.raises(ValueError, match="unknown baseline 'gears'"):
+    with pytest.raises(UsageError, match="unknown baseline 'gears'"):
         make_model("gears")
     bad = tmp_path / "f.csv"
     bad.write_text("gene,x\nA,1\nA,2\n")
-    with pytest.raises(ValueError, match="duplicated gene symbols, e.g. A"):
+    with pytest.raises(FeatureFileError, match="duplicated gene symbols, e.g. A"):
         read_features(bad)
     good = tmp_path / "f.tsv"
     good.write_text("gene\tx\ty\nA\t1\t2\n")

@@ -1,13 +1,10 @@
 import pytest
 import torch
+from torch import nn
 
-from priorgraph.models.gears import (
-    GEARS,
-    GEARSConfig,
-    gears_loss,
-    perturbed_gene_mask,
-    pool_perturbations,
-)
+from priorgraph.models.base import Batch
+from priorgraph.models.gears import GEARS, GEARSConfig, gears_loss, gears_loss_terms
+from priorgraph.models.layers import perturbed_gene_mask, pool_perturbations
 
 N_GENES, N_PERTS = 5, 6
 
@@ -17,7 +14,9 @@ def tiny_model(seed: int = 0, **kwargs) -> GEARS:
     go = torch.tensor([[0, 1, 2, 3, 4, 5, 1, 2], [1, 0, 3, 2, 5, 4, 2, 1]])
     coexp = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
     pert_to_gene = torch.tensor([0, 1, 2, 3, 4, -1])  # perturbation gene 5 is not measured
-    return GEARS(N_GENES, N_PERTS, go, torch.full((8,), 0.5), coexp, torch.ones(4), pert_to_gene,
+    return GEARS(n_genes=N_GENES, n_perts=N_PERTS, go_edge_index=go,
+                 go_edge_weight=torch.full((8,), 0.5), coexp_edge_index=coexp,
+                 coexp_edge_weight=torch.ones(4), pert_to_gene=pert_to_gene,
                  config=GEARSConfig(hidden=8), **kwargs)  # fmt: skip
 
 
@@ -46,8 +45,25 @@ def test_unseen_double_goes_through_the_perturbation_mlp():
     torch.testing.assert_close(ab, ba)  # a set, not a sequence
     torch.testing.assert_close(single, a)  # padding changes nothing
     assert not torch.allclose(ab, a) and not torch.allclose(ab, b)
-    # the double's embedding is fused, not the sum of the two single outputs
-    assert not torch.allclose(ab, a + b)
+    # the double is embedded as the fusion MLP of the sum of its perturbation embeddings ...
+    seen = []
+    model.pert_fuse.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0]))
+    with torch.no_grad():
+        model(torch.tensor([[1, 3]]))
+        r = model.perturbation_embeddings()
+        none = model(torch.tensor([[-1]]))[0]  # no perturbation: the shared baseline
+    torch.testing.assert_close(seen[0][0], r[1] + r[3])
+    # ... so its predicted change is not the sum of the singles' changes (interactions)
+    assert not torch.allclose(ab - none, (a - none) + (b - none), atol=1e-4)
+
+
+def test_the_cross_gene_mlp_ends_in_a_linear_layer_as_in_gears():
+    """GEARS's cross-gene MLP has no ReLU after its last layer: its output s may be negative."""
+    model = tiny_model()
+    assert isinstance(model.cross[-1], nn.Linear)
+    with torch.no_grad():
+        s = model.cross(torch.randn(64, N_GENES))
+    assert (s < 0).any()
 
 
 def test_seeded_models_are_identical():
@@ -67,38 +83,44 @@ CONDITION = torch.tensor([4, 4, 9])
 def test_gears_loss_by_hand():
     # |err|^4: [1, 0], [0.0625, 16], [1, 81]; (sign t - sign p)^2: [1, 0], [0, 4], [0, 4]
     # condition 4: (1.1 + 0 + 0.0625 + 16.4) / 4 = 4.390625; condition 9: (1 + 81.4) / 2 = 41.2
-    loss = gears_loss(PRED, TARGET, CONDITION, gamma=2.0, direction_lambda=0.1)
+    loss = gears_loss(PRED, TARGET, condition=CONDITION, gamma=2.0, direction_lambda=0.1)
     assert loss.item() == pytest.approx((4.390625 + 41.2) / 2)
     mask = torch.tensor([[True, True], [True, False], [True, True]])
-    masked = gears_loss(PRED, TARGET, CONDITION, mask, gamma=2.0, direction_lambda=0.1)
+    masked = gears_loss(PRED, TARGET, condition=CONDITION, mask=mask, gamma=2.0,
+                        direction_lambda=0.1)  # fmt: skip
     assert masked.item() == pytest.approx(((1.1 + 0 + 0.0625) / 3 + 41.2) / 2)
-    plain = gears_loss(PRED, TARGET, CONDITION, gamma=0.0, direction_lambda=0.0)
+    plain = gears_loss(PRED, TARGET, condition=CONDITION, gamma=0.0, direction_lambda=0.0)
     assert plain.item() == pytest.approx(((1 + 0 + 0.25 + 4) / 4 + (1 + 9) / 2) / 2)
+    # the two named terms: autofocus (1 + 0 + 0.0625 + 16) / 4 and (1 + 81) / 2, direction
+    # 0.1 × ((1 + 0 + 0 + 4) / 4 and (0 + 4) / 2)
+    terms = gears_loss_terms(PRED, TARGET, condition=CONDITION, gamma=2.0, direction_lambda=0.1)
+    assert terms["autofocus"].item() == pytest.approx((17.0625 / 4 + 41) / 2)
+    assert terms["direction"].item() == pytest.approx(0.1 * (5 / 4 + 2) / 2)
 
 
 def test_soft_direction_term_has_a_gradient():
     hard = PRED.clone().requires_grad_(True)
-    gears_loss(hard, TARGET, CONDITION, gamma=0.0, direction_lambda=1.0).backward()
+    gears_loss(hard, TARGET, condition=CONDITION, gamma=0.0, direction_lambda=1.0).backward()
     # the exact sign term is flat: only the squared error moves it, d/dp = 2 (p - t) / n_c / 2
     torch.testing.assert_close(
         hard.grad, torch.tensor([[1 / 4, 0], [-1 / 8, -1 / 2], [1 / 2, 3 / 2]])
     )
     # tanh(p / τ) instead: d/dp [(p - t)^4 + (1 - tanh(p / τ))^2] at p = 0.05, t = 1, τ = 0.1
     pred = torch.tensor([[0.05]], requires_grad=True)
-    gears_loss(pred, torch.tensor([[1.0]]), torch.tensor([0]), gamma=2.0, direction_lambda=1.0,
-               direction_temperature=0.1).backward()  # fmt: skip
+    gears_loss(pred, torch.tensor([[1.0]]), condition=torch.tensor([0]), gamma=2.0,
+               direction_lambda=1.0, direction_temperature=0.1).backward()  # fmt: skip
     th = torch.tanh(torch.tensor(0.5))
     expected = 4 * (0.05 - 1) ** 3 - 2 * (1 - th) * (1 - th**2) / 0.1
     assert pred.grad.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
-def test_training_loss_backpropagates_to_graph_layers():
-    from priorgraph.models.train import Batch
-
+def test_loss_terms_backpropagate_to_graph_layers():
     model = tiny_model(ctrl_mean=torch.rand(N_GENES), pert_features=torch.rand(N_PERTS, 3))
     batch = Batch(torch.tensor([[0, -1], [5, 2]]), torch.randn(2, N_GENES),
                   torch.ones(2, N_GENES, dtype=torch.bool), torch.tensor([0, 1]))  # fmt: skip
-    model.training_loss(batch).backward()
-    assert model.go_layers[0].lin.weight.grad.abs().sum() > 0
-    assert model.coexp_layers[0].lin.weight.grad.abs().sum() > 0
-    assert model.feature_proj.weight.grad.abs().sum() > 0
+    terms = model.loss_terms(batch)
+    assert set(terms) == {"autofocus", "direction"}
+    sum(terms.values()).backward()
+    assert model.perturbations.go.layers[0].lin.weight.grad.abs().sum() > 0
+    assert model.coexp.layers[0].lin.weight.grad.abs().sum() > 0
+    assert model.perturbations.proj.weight.grad.abs().sum() > 0

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from priorgraph.core.errors import UsageError
 from priorgraph.models import genept_cells
 
 VECTORS = {"A": np.array([1.0, 0.0]), "B": np.array([0.0, 1.0])}
@@ -14,7 +15,7 @@ def test_genept_w_is_the_expression_weighted_unit_mean():
     assert z[0] == pytest.approx(np.array([3, 1]) / np.sqrt(10))
     assert z[1].tolist() == [0.0, 0.0]  # expresses no embedded gene
     assert z[2] == pytest.approx(np.array([1, 1]) / np.sqrt(2))
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(UsageError, match="non-negative"):
         genept_cells.genept_w(np.array([[-1.0, 0.0]]), ["A", "B"], VECTORS)
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from priorgraph.ingest.perturbseq import Pseudobulk
-from priorgraph.ingest.splits import Split
+from priorgraph.core.pseudobulk import Pseudobulk
+from priorgraph.core.splits import Split
 from priorgraph.models import metrics as m
 
 C = np.array([1.0, 1.0, 1.0, 1.0])  # control

@@ -1,15 +1,35 @@
+"""Graph → tensors → trained model → metrics → graph, on one graph prepared once for the module.
+
+The graph (generated GO annotations, a GO graph, a simulated data set, its split and
+co-expression graph) is built once; each test starts from it and :func:`prepared` removes what
+a test added (model runs, embeddings and their indexes, co-expression graphs of other splits,
+sources), so the tests do not see each other's writes.
+"""
+
+from dataclasses import replace
+
 import anndata as ad
 import numpy as np
 import pytest
 import torch
 
-from priorgraph import queries
-from priorgraph.ingest import sample
+from priorgraph.core.errors import UsageError
+from priorgraph.ingest import genept, sample
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
-from priorgraph.ingest.splits import build_coexpression, make_split, splits_dir, write_coexpression
-from priorgraph.kg import ids
+from priorgraph.ingest.splits import (
+    build_coexpression,
+    load_split,
+    make_split,
+    splits_dir,
+    write_coexpression,
+)
+from priorgraph.kg import cypher, ids
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.schema import KINDS
+from priorgraph.kg.writer import Provenance
 from priorgraph.models import pipeline, writeback
+from priorgraph.models.metrics import evaluate
 from priorgraph.models.simulate import SimulationConfig, simulate
 from priorgraph.models.train import TrainConfig, load_checkpoint
 
@@ -40,16 +60,39 @@ def prepare(graph, store, n_genes: int = N_GENES) -> None:
     write_coexpression(graph, record, split, build_coexpression(record, split), progress=False)
 
 
+def sources(graph) -> set[str]:
+    return {r["id"] for r in graph.read("MATCH (s:Source) RETURN s.id AS id")}
+
+
+@pytest.fixture(scope="module")
+def shared(neo4j_settings, clean_graph, tmp_path_factory):
+    store = tmp_path_factory.mktemp("pipeline")
+    with Graph(neo4j_settings) as graph:
+        clean_graph(graph)
+        prepare(graph, store)
+        yield graph, store, sources(graph)
+
+
 @pytest.fixture
-def prepared(graph, tmp_path):
-    prepare(graph, tmp_path)
-    return tmp_path
+def prepared(shared):
+    """The shared graph and data-set store; afterwards, what the test added is removed."""
+    graph, store, base_sources = shared
+    yield graph, store
+    for run in writeback.list_runs(graph):
+        writeback.delete_run(graph, run["id"])
+    for kind in KINDS.values():
+        genept.clear(graph, kind)
+        graph.write(f"DROP INDEX {kind.index} IF EXISTS")
+    graph.write(
+        "MATCH (s:Source) WHERE NOT s.id IN $keep DETACH DELETE s", {"keep": list(base_sources)}
+    )
 
 
-def test_inputs_align_the_go_and_coexpression_exports(graph, prepared):
-    record = load_dataset("sim", prepared)
+def test_inputs_align_the_go_and_coexpression_exports(prepared):
+    graph, store = prepared
+    record = load_dataset("sim", store)
     pb = record.pseudobulk()
-    split = make_split("simulation", "s1", record, seed=1)
+    split = load_split("sim", "s1", store)
     inputs = pipeline.build_inputs(graph, pb, split, go_graph="g")
     nodes = inputs.go.node_ids["node"]
     assert nodes[:N_GENES] == [ids.gene_id(g) for g in pb.genes]
@@ -58,7 +101,7 @@ def test_inputs_align_the_go_and_coexpression_exports(graph, prepared):
     # co-expression edges re-indexed onto the pseudobulk gene order
     coexp = {(inputs.gene_ids[s], inputs.gene_ids[t])
              for s, t in inputs.coexp_edge_index.t().tolist()}  # fmt: skip
-    rows = queries.run(graph, "coexpression_edges", dataset="sim", split="s1")
+    rows = cypher.run(graph, "coexpression_edges", dataset="sim", split="s1")
     stored = {(r["source"], r["target"]) for r in rows}
     assert coexp == stored
     data = inputs.data(pb, "human")
@@ -67,16 +110,35 @@ def test_inputs_align_the_go_and_coexpression_exports(graph, prepared):
     np.testing.assert_allclose(data.delta.numpy(), pb.deltas, atol=1e-6)
 
 
-def test_adapert_run_writes_effects_learned_edges_and_checkpoint(graph, prepared):
+def test_adapert_gets_the_sign_of_coexpression_and_gears_its_size(prepared):
+    graph, store = prepared
+    record = load_dataset("sim", store)
+    signed = replace(load_split("sim", "s1", store), name="signed")
+    edges = [("GENE0", "GENE1", -0.8, 2), ("GENE2", "GENE1", 0.6, 3), ("GENE1", "GENE1", 1.0, 1)]
+    write_coexpression(graph, record, signed, edges, progress=False)
+    inputs = pipeline.build_inputs(graph, record.pseudobulk(), signed, go_graph="g")
+    data = inputs.data(record.pseudobulk(), "human")
+    gears, adapert = inputs.model_kwargs("gears", data), inputs.model_kwargs("adapert", data)
+    assert sorted(gears["coexp_edge_weight"].tolist()) == pytest.approx([0.6, 0.8, 1.0])
+    assert sorted(adapert["coexp_edge_weight"].tolist()) == pytest.approx([-0.8, 0.6, 1.0])
+    model = pipeline.NEURAL["adapert"](**adapert, config=pipeline.model_config("adapert"))
+    pair = [inputs.gene_ids.index("human:GENE0"), inputs.gene_ids.index("human:GENE1")]
+    edge = model.pool_edge_index.t().tolist().index(pair)
+    assert model.pool_edge_attr[edge, 1].item() == pytest.approx(-0.8)
+
+
+def test_adapert_run_writes_effects_learned_edges_and_checkpoint(prepared):
+    graph, store = prepared
     config = pipeline.model_config("adapert", tiny=True)
     tc = TrainConfig(epochs=3, threads=1, progress=False)
     result = pipeline.train_run(graph, "sim", "s1", "adapert", go_graph="g", config=config,
-                                train_config=tc, store=prepared, progress=False)  # fmt: skip
+                                train_config=tc, store=store, progress=False)  # fmt: skip
     metrics = result.evaluation.per_subgroup["all"]
     assert {"weighted_mse", "weighted_delta_r2", "pearson_delta"} <= set(metrics)
     n_test = len(result.predictions)
     assert result.n_effects == n_test * N_GENES
     assert result.n_learned_edges > 0
+    assert {"mse", "centered", "l0"} <= set(result.fit.history[-1])
     condition = result.data.conditions[0]
     rows = writeback.learned_edges(graph, ids.perturbation_id("sim", condition), result.run.id)
     assert 0 < len(rows) <= 20
@@ -93,40 +155,63 @@ def test_adapert_run_writes_effects_learned_edges_and_checkpoint(graph, prepared
     assert writeback.list_runs(graph) == []
 
 
-def test_gears_and_baselines_share_the_evaluation(graph, prepared):
+def stored_predictions(graph, run, pb):
+    """A run's predicted mean expression per condition, read back from PREDICTED_EFFECT."""
+    out = {}
+    for condition in pb.conditions:
+        rows = cypher.run(graph, "effects_run_perturbation", run=run,
+                          perturbation=ids.perturbation_id("sim", condition))  # fmt: skip
+        if rows:
+            delta = dict((r["gene"], r["predicted"]) for r in rows)
+            out[condition] = pb.control_mean + np.array([delta[g] for g in pb.genes])
+    return out
+
+
+def test_gears_and_baselines_are_evaluated_on_the_same_held_out_conditions(prepared):
+    """Both runs predict exactly the split's test conditions, and the metrics each run records
+    are those of the predictions it wrote to the graph."""
+    graph, store = prepared
     tc = TrainConfig(epochs=2, threads=1, progress=False)
     gears = pipeline.train_run(graph, "sim", "s1", "gears", go_graph="g", train_config=tc,
-                               config=pipeline.model_config("gears", tiny=True), store=prepared,
+                               config=pipeline.model_config("gears", tiny=True), store=store,
                                progress=False)  # fmt: skip
-    linear = pipeline.train_run(graph, "sim", "s1", "linear", store=prepared, progress=False)
+    linear = pipeline.train_run(graph, "sim", "s1", "linear", store=store, progress=False)
+    record = load_dataset("sim", store)
+    pb, split = record.pseudobulk(), load_split("sim", "s1", store)
+    assert sorted(gears.predictions) == sorted(linear.predictions) == sorted(split.test)
     assert gears.n_learned_edges == linear.n_learned_edges == 0
-    assert set(gears.predictions) == set(linear.predictions)
-    assert set(gears.evaluation.per_subgroup) == set(linear.evaluation.per_subgroup)
+    train_mean = pb.deltas[[pb.row(c) for c in split.train if c != "ctrl"]].mean(axis=0)
+    for result in (gears, linear):
+        stored = stored_predictions(graph, result.run.id, pb)
+        assert sorted(stored) == sorted(split.test)
+        again = evaluate(stored, pb, split, train_mean).per_subgroup
+        assert again.keys() == result.evaluation.per_subgroup.keys()
+        for group, values in again.items():
+            assert values == pytest.approx(result.evaluation.per_subgroup[group], nan_ok=True)
+        assert writeback.show_run(graph, result.run.id)["metrics"].keys() == again.keys()
     assert {r["model"] for r in writeback.list_runs(graph, "sim")} == {"gears", "linear"}
-    with pytest.raises(ValueError, match="unknown model"):
-        pipeline.train_run(graph, "sim", "s1", "nope", store=prepared)
+    with pytest.raises(UsageError, match="unknown model"):
+        pipeline.train_run(graph, "sim", "s1", "nope", store=store)
 
 
-def test_go_prior_takes_a_connected_neighbourhood(graph):
-    sample.load_sample(graph, sample.generated_sample(n_genes=30, n_terms=30, seed=1))
-    build_go_graph(graph, GOGraphSpec("g"), progress=False)
+def test_go_prior_takes_a_connected_neighbourhood(prepared):
+    graph, _ = prepared
     genes, edges = pipeline.go_prior(graph, "g", n_genes=10, seed=0)
     assert len(genes) == 10
     assert edges and all(a in genes and b in genes and a != b for a, b in edges)
     assert pipeline.go_prior(graph, "g", n_genes=10, seed=0) == (genes, edges)
 
 
-def test_genept_vectors_become_perturbation_features(graph, prepared):
+def test_genept_vectors_become_perturbation_features(prepared):
     """GenePT vectors stored on some genes feed the models; genes without one get zeros, so the
-    unmeasured (and here un-embedded) target still has a row."""
-    from priorgraph.ingest import genept
-    from priorgraph.kg.writer import Provenance
-
-    vectors = np.array([[1.0, 0.0, 0.5], [0.0, 2.0, 0.0]], dtype=np.float32)
-    table = genept.EmbeddingTable("t.csv", ["GENE0", "GENE3"], vectors, "test-model")
+    unmeasured (and here un-embedded) target still has a row, but no k-NN candidate edge joins a
+    gene without a vector."""
+    graph, store = prepared
+    vectors = np.array([[1.0, 0.0, 0.5], [0.0, 2.0, 0.0], [0.5, 0.5, 0.5]], dtype=np.float32)
+    table = genept.EmbeddingTable("t.csv", ["GENE0", "GENE3", "GENE5"], vectors, "test-model")
     genept.store(graph, table, Provenance("test", "1"), progress=False)
-    record = load_dataset("sim", prepared)
-    split = make_split("simulation", "s1", record, seed=1)
+    record = load_dataset("sim", store)
+    split = load_split("sim", "s1", store)
     inputs = pipeline.build_inputs(graph, record.pseudobulk(), split, go_graph="g",
                                    features="genept")  # fmt: skip
     nodes = inputs.go.node_ids["node"]
@@ -136,16 +221,22 @@ def test_genept_vectors_become_perturbation_features(graph, prepared):
     np.testing.assert_allclose(feats[nodes.index("human:GENE3")], [0.0, 2.0, 0.0])
     assert not feats[nodes.index(f"human:GENE{N_GENES}")].any()
     assert inputs.gene_features.shape == (N_GENES, 3)
+    embedded = {inputs.gene_ids.index(f"human:GENE{i}") for i in (0, 3, 5)}
+    assert set(torch.nonzero(inputs.gene_present).flatten().tolist()) == embedded
+    knn = inputs.model_kwargs("adapert", inputs.data(record.pseudobulk(), "human"))
+    assert set(knn["knn_edge_index"].flatten().tolist()) == embedded
+    assert knn["knn_edge_index"].shape[1] == 6  # each embedded gene: its 2 embedded neighbours
 
 
-def test_the_same_run_twice_gives_the_same_predictions(graph, prepared):
+def test_the_same_run_twice_gives_the_same_predictions(prepared):
     """Same data, split, GO graph and seed → identical predictions (the weights' initialisation
     is seeded too, not only the training loop)."""
+    graph, store = prepared
     runs = []
     for _ in range(2):
         torch.manual_seed(12345 + len(runs))  # whatever the caller's global RNG state
-        record = load_dataset("sim", prepared)
-        split = make_split("simulation", "s1", record, seed=1)
+        record = load_dataset("sim", store)
+        split = load_split("sim", "s1", store)
         result = pipeline.train_graph_model(
             graph, "adapert", record.pseudobulk(), split, record.pseudobulk_sha256, go_graph="g",
             config=pipeline.model_config("adapert", tiny=True),

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from priorgraph.core.errors import UsageError
 from priorgraph.models.simulate import SimulationConfig, propagate, save, simulate
 
 TINY = SimulationConfig(n_genes=30, n_singles=6, n_doubles=8, cells_per_condition=40,
@@ -70,5 +71,5 @@ def test_save_writes_data_and_truth(tmp_path):
 
 
 def test_too_many_singles_is_refused():
-    with pytest.raises(ValueError, match="exceeds the 30 genes"):
+    with pytest.raises(UsageError, match="exceeds the 30 genes"):
         simulate(SimulationConfig(n_genes=30, n_singles=31))

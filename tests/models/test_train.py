@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from priorgraph.models.adapert import AdaPert, AdaPertConfig
+from priorgraph.models.base import PerturbationModel
 from priorgraph.models.gears import GEARS, GEARSConfig
 from priorgraph.models.simulate import SimulationConfig, simulate
 from priorgraph.models.train import (
-    PerturbData,
+    PerturbationTensors,
     TrainConfig,
     encode_conditions,
     fit,
@@ -27,10 +28,11 @@ def test_encode_conditions_pads_and_rejects_unknown_genes():
         encode_conditions(["Z+ctrl"], INDEX)
 
 
-def tiny_data(keep_cells: bool = False) -> PerturbData:
+def tiny_data(keep_cells: bool = False) -> PerturbationTensors:
     x = np.array([[1, 0, 2], [3, 0, 2], [4, 1, 2], [6, 1, 2], [0, 0, 5], [2, 0, 3.0]])
     labels = ["ctrl", "ctrl", "A+ctrl", "A+ctrl", "A+B", "A+B"]
-    return PerturbData.from_expression(x, labels, ["g0", "g1", "g2"], INDEX, keep_cells)
+    return PerturbationTensors.from_expression(x, labels, ["g0", "g1", "g2"], INDEX,
+                                               keep_cells=keep_cells)  # fmt: skip
 
 
 def test_pseudobulk_deltas_and_masks():
@@ -87,7 +89,7 @@ def sim_setup() -> dict:
     x = np.log1p(x / x.sum(1, keepdims=True) * 1e4)
     labels = sim.adata.obs["condition"].astype(str).to_numpy()
     index = {g: i for i, g in enumerate(genes)}
-    data = PerturbData.from_expression(x, labels, genes, index, keep_cells=True)
+    data = PerturbationTensors.from_expression(x, labels, genes, index, keep_cells=True)
     singles = [c for c in data.conditions if c.endswith("+ctrl")]
     held = singles[:3]
     unseen = {c.split("+")[0] for c in held}
@@ -107,7 +109,7 @@ def sim_setup() -> dict:
             "test": data.subset(held), "inputs": inputs, "sim": sim}  # fmt: skip
 
 
-def make(name: str, setup: dict, seed: int = 0) -> torch.nn.Module:
+def make(name: str, setup: dict, seed: int = 0) -> PerturbationModel:
     torch.manual_seed(seed)
     if name == "gears":
         return GEARS(**setup["inputs"], ctrl_mean=setup["train"].ctrl_mean,
@@ -125,20 +127,36 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("name", ["gears", "adapert"])
-def test_both_models_beat_no_change_on_unseen_singles(sim_setup, name):
+def test_fit_learns_and_adapert_beats_no_change_on_unseen_singles(sim_setup, name):
+    test, train = sim_setup["test"], sim_setup["train"]
+    truth = test.delta.numpy()
     model = make(name, sim_setup)
-    result = fit(model, sim_setup["train"], sim_setup["val"], FAST)
-    assert result.seconds < 20 and result.best_epoch >= 0
-    test = sim_setup["test"]
+    untrained = predict(model, test).to_numpy()
+    result = fit(model, train, val=sim_setup["val"], config=FAST)
     pred = predict(model, test)
     assert list(pred.index) == test.conditions and list(pred.columns) == test.genes
-    truth = test.delta.numpy()
-    # no-change predicts a constant: its Pearson is 0 (undefined), and its MSE is mean(truth²).
-    # Over 4 init seeds: GEARS mean r 0.10–0.24, AdaPert 0.53–0.57 (MSE 0.21–0.23 vs 0.32).
-    r = [pearson(p, t) for p, t in zip(pred.to_numpy(), truth, strict=True)]
-    assert np.mean(r) > {"gears": 0.05, "adapert": 0.3}[name], r
+    pred = pred.to_numpy()
+    # the history has the loss and every named term per epoch; the weights kept are the best
+    terms = set(model.loss_terms(next(train.batches("pseudobulk", 8))))
+    assert all(set(h) == {"epoch", "loss", "val_mse", *terms} for h in result.history)
+    assert all(h["loss"] == pytest.approx(sum(h[t] for t in terms)) for h in result.history)
+    best = result.history[result.best_epoch]["val_mse"]
+    assert best == min(h["val_mse"] for h in result.history) == result.best_val
+    val = sim_setup["val"]
+    assert float(((predict(model, val).to_numpy() - val.delta.numpy()) ** 2).mean()) == (
+        pytest.approx(best, rel=1e-5)
+    )
+    # training cuts the error on held-out perturbations (4 init seeds: GEARS to 0.28–0.33 of
+    # it, AdaPert, whose untrained predictions are ~0 off the targets' subgraphs, to ~0.53)
+    mse = ((pred - truth) ** 2).mean()
+    assert mse < 0.75 * ((untrained - truth) ** 2).mean()
     if name == "adapert":
-        assert ((pred.to_numpy() - truth) ** 2).mean() < 0.9 * (truth**2).mean()
+        # no-change predicts 0: MSE mean(truth²) = 0.32 (AdaPert 0.21–0.23 over 4 seeds); the
+        # training mean response correlates r = 0.18 with the truth (AdaPert 0.55–0.57)
+        assert mse < 0.9 * (truth**2).mean()
+        mean_r = np.mean([pearson(train.mean_delta().numpy(), t) for t in truth])
+        r = [pearson(p, t) for p, t in zip(pred, truth, strict=True)]
+        assert np.mean(r) > mean_r + 0.2, r
 
 
 @pytest.mark.parametrize("name", ["gears", "adapert"])
@@ -147,10 +165,10 @@ def test_seeded_fits_are_identical_and_checkpoints_round_trip(sim_setup, name, t
     runs = []
     for _ in range(2):
         model = make(name, sim_setup, seed=2)
-        fit(model, sim_setup["train"], sim_setup["val"], config)
+        fit(model, sim_setup["train"], val=sim_setup["val"], config=config)
         runs.append(predict(model, sim_setup["test"]))
     assert runs[0].equals(runs[1])
-    path = save_checkpoint(tmp_path / "run", model, config, {"dataset": "sim"})
+    path = save_checkpoint(tmp_path / "run", model, train_config=config, extra={"dataset": "sim"})
     saved = json.loads((path / "config.json").read_text())
     assert saved["model"] == name and saved["train_config"]["seed"] == 5
     assert saved["dataset"] == "sim"
@@ -163,17 +181,21 @@ def test_seeded_fits_are_identical_and_checkpoints_round_trip(sim_setup, name, t
 def test_cell_pair_training_and_early_stopping(sim_setup):
     model = make("gears", sim_setup)
     config = TrainConfig(epochs=3, batch_size=256, mode="cells", progress=False, threads=1)
-    result = fit(model, sim_setup["train"], None, config)
+    result = fit(model, sim_setup["train"], config=config)
     assert len(result.history) == 3 and result.best_epoch == 2
     assert all(np.isfinite(h["loss"]) for h in result.history)
     diverging = TrainConfig(epochs=200, lr=0.3, patience=2, progress=False, threads=1)
-    stopped = fit(make("gears", sim_setup), sim_setup["train"], sim_setup["val"], diverging)
+    stopped = fit(make("gears", sim_setup), sim_setup["train"], val=sim_setup["val"],
+                  config=diverging)  # fmt: skip
     assert len(stopped.history) < 200
     assert stopped.best_epoch == len(stopped.history) - 3
 
 
-class _Hooked(torch.nn.Module):
+class _Hooked(PerturbationModel):
     """A linear model that records fit's epoch hook and asks for its own learning rate."""
+
+    name = "hooked"
+    config_class = dict
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,8 +205,9 @@ class _Hooked(torch.nn.Module):
     def forward(self, perts):
         return (self.a + self.b).expand(len(perts), 3)
 
-    def training_loss(self, batch):
-        return (self(batch.perts) - batch.target).square().mean()
+    def loss_terms(self, batch):
+        error = self(batch.perts) - batch.target
+        return {"squared": error.square().mean(), "absolute": 0.1 * error.abs().mean()}
 
     def parameter_groups(self, lr):
         return [{"params": [self.a]}, {"params": [self.b], "lr": 0.0}]
@@ -195,6 +218,36 @@ class _Hooked(torch.nn.Module):
 
 def test_fit_calls_the_epoch_hook_and_uses_the_parameter_groups():
     model = _Hooked()
-    fit(model, tiny_data(), config=TrainConfig(epochs=3, weight_decay=0.0, progress=False))
+    result = fit(model, tiny_data(), config=TrainConfig(epochs=3, weight_decay=0.0,
+                                                         progress=False))  # fmt: skip
     assert model.epochs == [(0, 3), (1, 3), (2, 3)]
     assert model.a.abs().sum() > 0 and model.b.abs().sum() == 0  # b's group has lr 0
+    first = result.history[0]  # zero weights: the terms of the first step are known
+    delta = tiny_data().delta
+    assert first["squared"] == pytest.approx(float(delta.square().mean()), rel=1e-5)
+    assert first["absolute"] == pytest.approx(0.1 * float(delta.abs().mean()), rel=1e-5)
+    assert first["loss"] == pytest.approx(first["squared"] + first["absolute"])
+
+
+def test_a_model_must_name_its_loss_terms():
+    class Incomplete(PerturbationModel):
+        name = "incomplete"
+        config_class = dict
+
+        def forward(self, perts):
+            return perts
+
+    class Minimal(Incomplete):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(2))
+
+        def loss_terms(self, batch):
+            return {"zero": self.w.sum()}
+
+    with pytest.raises(TypeError, match="loss_terms"):
+        Incomplete()
+    minimal = Minimal()  # the hooks default to one optimiser group and no schedule
+    (group,) = minimal.parameter_groups(0.1)
+    assert [id(p) for p in group["params"]] == [id(minimal.w)] and "lr" not in group
+    assert minimal.on_epoch(0, 1) is None

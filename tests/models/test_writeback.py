@@ -3,6 +3,8 @@ import json
 import numpy as np
 import pytest
 
+from priorgraph.core.errors import UsageError
+from priorgraph.core.version import code_version
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, synthetic_perturbseq
 from priorgraph.models.writeback import (
     ModelRun,
@@ -36,10 +38,16 @@ def test_chunks_split_effects_into_batches_of_at_most_size_with_offsets():
     assert batches[1][0]["d"] == [4]
 
 
-def test_run_id_is_stable_for_the_same_run():
+def test_run_id_is_stable_for_the_same_run_of_the_same_code():
     a = ModelRun("linear", {"k": 10}, "toy", "s", "abc", code_version="1")
-    assert a.id == ModelRun("linear", {"k": 10}, "toy", "s", "abc", code_version="2").id
-    assert a.id != ModelRun("linear", {"k": 5}, "toy", "s", "abc").id
+    assert a.id == ModelRun("linear", {"k": 10}, "toy", "s", "abc", code_version="1").id
+    assert a.id != ModelRun("linear", {"k": 5}, "toy", "s", "abc", code_version="1").id
+    # a run of changed code gets its own id: it must not overwrite the older run's effects
+    assert a.id != ModelRun("linear", {"k": 10}, "toy", "s", "abc", code_version="2").id
+    current = ModelRun("linear", {"k": 10}, "toy", "s", "abc")
+    assert current.code_version == code_version()
+    assert current.id == ModelRun("linear", {"k": 10}, "toy", "s", "abc",
+                                  code_version=code_version()).id  # fmt: skip
 
 
 @pytest.fixture
@@ -73,15 +81,15 @@ def test_write_run_is_idempotent_and_deletable(toy_graph):
     assert [r["id"] for r in list_runs(graph, "toy")] == [run.id]
     assert delete_run(graph, run.id) == 24
     assert count(graph) == 0 and list_runs(graph) == []
-    with pytest.raises(ValueError, match="no model run"):
+    with pytest.raises(UsageError, match="no model run"):
         show_run(graph, run.id)
 
 
 def test_write_run_validates_before_writing(toy_graph):
     run = ModelRun("x", {}, "toy", "s", "h")
-    with pytest.raises(ValueError, match="1 perturbations are not in the graph"):
+    with pytest.raises(UsageError, match="1 perturbations are not in the graph"):
         write_run(toy_graph, run, {"NOPE+ctrl": np.zeros(12)}, GENES, progress=False)
-    with pytest.raises(ValueError, match="genes are not in the graph: human:ZZ"):
+    with pytest.raises(UsageError, match="genes are not in the graph: human:ZZ"):
         write_run(toy_graph, run, {"G0+ctrl": np.zeros(13)}, [*GENES, "ZZ"], progress=False)
     assert count(toy_graph) == 0
     assert toy_graph.read("MATCH (r:ModelRun) RETURN count(r) AS n") == [{"n": 0}]
