@@ -1,7 +1,10 @@
 """The ``priorgraph`` command: one entry point, one sub-command group per part of the data path.
 
 Sub-commands are imported when they run (:class:`~priorgraph.commands.lazy.LazyGroup`), so
-``priorgraph --help`` does not load torch or scanpy.
+``priorgraph --help`` does not load torch or scanpy. Every sub-command runs inside
+:func:`~priorgraph.commands.reporting.cli_errors`: expected failures (a ``PriorgraphError``) end
+with one message and exit code 1, anything else with its traceback, and ``--debug`` shows the
+traceback of every error (and the library's debug log lines).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import click
 from priorgraph import __version__
 from priorgraph.commands.groups import export, ingest
 from priorgraph.commands.lazy import LazyGroup
+from priorgraph.commands.reporting import cli_errors, configure_logging
 
 _C = "priorgraph.commands"
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -21,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": (f"{_C}.graph:schema", "Constraints and indexes."),
     "stats": (f"{_C}.graph:stats", "Node count per label, relationship count per type."),
     "cypher": (f"{_C}.graph:cypher", "Run a Cypher query with parameters (read-only by default)."),
-    "query": (f"{_C}.graph:named_query", "Run a named query of queries/ (docs/queries.md)."),
+    "query": (f"{_C}.graph:named_query", "Run a named read query of kg/cypher/ (docs/queries.md)."),
     "sources": (f"{_C}.sources:sources", "Public source files: URLs, checksums, local mirror."),
     "demo": (f"{_C}.demo:demo", "The main job end to end on a small sample."),
     # GO priors
@@ -48,14 +52,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(LazyGroup):
+    """The ``priorgraph`` group: every sub-command runs inside :func:`cli_errors`."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with cli_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=RootGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the traceback of every error, and debug logs.")
 @click.version_option(__version__, prog_name="priorgraph")
-def main() -> None:
+def main(debug: bool) -> None:
     """priorgraph: biological priors for single-cell models, in one Neo4j graph.
 
     Connection: NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE, or the local server
     (`priorgraph server start`) when NEO4J_URI is unset.
     """
+    configure_logging(debug=debug)
 
 
 # torch_geometric calls torch.jit.script at import; its deprecation notice is not ours to act on

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -39,9 +40,16 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, console: Console | None = N
         writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
         return buffer.getvalue().rstrip("\n")
     if fmt != "table":
-        raise ValueError(f"unknown format {fmt!r}; choose one of {FORMATS}")
+        raise click.BadParameter(f"unknown format {fmt!r}; choose one of {FORMATS}")
     table = Table(*columns, show_lines=False)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     (console or Console()).print(table)
     return None
+
+
+def echo_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
+    """Print ``rows`` on stdout in ``fmt`` (:func:`render`)."""
+    text = render(rows, fmt)
+    if text is not None:
+        click.echo(text)

@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: opening the graph and turning known failures into clean exits."""
+"""Shared CLI plumbing: opening the graph, Cypher the user wrote, ``KEY=VALUE`` parameters."""
 
 from __future__ import annotations
 
@@ -7,37 +7,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import ClientError
 
-from priorgraph.ingest.sources import SourceError
-from priorgraph.kg.connection import Graph, GraphConnectionError
-from priorgraph.kg.server import ServerError
-
-KNOWN_ERRORS = (ServerError, GraphConnectionError, SourceError, ValueError, FileNotFoundError)
+from priorgraph.commands.reporting import debug_enabled
+from priorgraph.kg.connection import Graph
 
 
 @contextmanager
-def cli_errors() -> Iterator[None]:
-    """Report expected failures as one clear message and exit code 1 (no traceback)."""
+def user_cypher_errors() -> Iterator[None]:
+    """The server's message for Cypher the user wrote (syntax, unknown names, a write in a
+    read-only run: with the ``--write`` hint), as one message and exit code 1."""
     try:
         yield
-    except KNOWN_ERRORS as err:
-        raise click.ClickException(str(err)) from err
     except ClientError as err:
+        if debug_enabled():
+            raise
         hint = " (the query writes: pass --write)" if err.code.endswith("AccessMode") else ""
         raise click.ClickException(f"{err.code}: {err.message}{hint}") from err
-    except Neo4jError as err:
-        hint = ""
-        if "MemoryPoolOutOfMemoryError" in str(getattr(err, "code", "")):
-            hint = (" (the load is one transaction and needs more server memory: restart the "
-                    "local server with a larger PRIORGRAPH_NEO4J_HEAP, e.g. 4g)")  # fmt: skip
-        raise click.ClickException(f"Neo4j error: {err}{hint}") from err
 
 
 @contextmanager
 def open_graph() -> Iterator[Graph]:
     """A verified connection to the configured Neo4j, closed afterwards."""
-    with cli_errors(), Graph() as graph:
+    with Graph() as graph:
         graph.verify()
         yield graph
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from priorgraph.commands.common import cli_errors, open_graph
-from priorgraph.commands.graph import graph_stats
-from priorgraph.config import Neo4jSettings, home_dir
+from priorgraph.commands.common import open_graph
+from priorgraph.core.config import external_settings, home_dir
+from priorgraph.core.errors import SourceError
 from priorgraph.ingest import sample as demo_sample
 from priorgraph.ingest import sources
 from priorgraph.ingest.go import ingest_panel
@@ -36,6 +36,7 @@ from priorgraph.models.simulate import SimulationConfig, simulate
 from priorgraph.models.train import TrainConfig
 from priorgraph.output import render
 from priorgraph.queries.effects import gene_effects, plot_predicted_vs_observed
+from priorgraph.queries.overview import graph_stats
 
 GO_GRAPH = "demo_go"
 SPLIT = "demo"
@@ -49,7 +50,7 @@ def _perturbseq_source(generated: bool) -> Path | None:
         return None
     try:
         return sources.fetch("perturb.papalexi2021")
-    except sources.SourceError as err:
+    except SourceError as err:
         click.echo(f"real Perturb-seq unavailable ({err}); simulating one")
         return None
 
@@ -62,7 +63,7 @@ def _load_go(graph: Graph, h5ad: Path | None) -> tuple[list[str], Path | None]:
         panel = perturbation_panel(h5ad)
         try:
             report = ingest_panel(graph, panel)
-        except sources.SourceError as err:
+        except SourceError as err:
             click.echo(f"real GO files unavailable ({err}); using a generated sample")
         else:
             click.echo(
@@ -107,11 +108,10 @@ def _effect_row(row: dict) -> dict:
 )
 def demo(generated: bool, epochs: int, plot: Path) -> None:
     """Run the whole chain on a small sample (real if mirrored) and print what it found."""
-    with cli_errors():
-        if Neo4jSettings.from_env().local:
-            info = LocalServer.default().start()
-            click.echo(f"Neo4j at {info['uri']} ({'reused' if info['reused'] else 'started'})")
-        h5ad = _perturbseq_source(generated)
+    if external_settings() is None:
+        info = LocalServer.default().start()
+        click.echo(f"Neo4j at {info['uri']} ({'reused' if info['reused'] else 'started'})")
+    h5ad = _perturbseq_source(generated)
     with open_graph() as graph:
         names = apply_schema(graph)
         click.echo(f"schema: {len(names)} constraints and indexes online")

@@ -1,8 +1,8 @@
 """GenePT commands: ``ingest genept``, ``embed``, ``similar-genes``, ``export gene-features``,
 ``embed-cells``.
 
-``--kind`` names an embedding kind of :data:`priorgraph.queries.features.KINDS` (``genept``
-now); a later kind (``musegnn``) is one more row there, and these commands take it unchanged.
+``--kind`` names an embedding kind of :data:`priorgraph.kg.schema.KINDS` (``genept``,
+``musegnn``); a later kind is one more row there, and these commands take it unchanged.
 """
 
 from __future__ import annotations
@@ -12,36 +12,23 @@ from pathlib import Path
 import click
 import numpy as np
 
-from priorgraph import queries
-from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.commands.common import open_graph
+from priorgraph.core.errors import SourceError, SummaryFileError, UsageError
 from priorgraph.ingest import embed as embedding
 from priorgraph.ingest import genept
 from priorgraph.ingest import sources as registry
+from priorgraph.kg import cypher
 from priorgraph.kg import ids as kg_ids
+from priorgraph.kg.schema import KINDS, get_kind
 from priorgraph.kg.writer import Provenance
-from priorgraph.output import FORMATS, render
+from priorgraph.output import FORMATS, echo_rows
 from priorgraph.queries import features
 
-KIND = click.option("--kind", type=click.Choice(sorted(features.KINDS)), default="genept",
+KIND = click.option("--kind", type=click.Choice(sorted(KINDS)), default="genept",
                     show_default=True, help="Which gene embedding.")  # fmt: skip
 SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default=True)
 FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                       show_default=True)  # fmt: skip
-
-
-def _resolve(file_or_source: str) -> tuple[Path, Provenance | None]:
-    """A registered source name (``genept.ada002.adamson86``) or a path; the provenance of a
-    registered source is its name and version."""
-    if file_or_source in registry.REGISTRY:
-        source = registry.get(file_or_source)
-        return registry.fetch(file_or_source), Provenance(source.name, source.version)
-    return Path(file_or_source), None
-
-
-def _echo_rows(rows: list[dict], fmt: str) -> None:
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
 
 
 @click.command("genept")
@@ -60,19 +47,21 @@ def _echo_rows(rows: list[dict], fmt: str) -> None:
 def ingest_genept(file_or_source, model, source_name, source_version, member, reference,
                   skip_unknown, replace, kind, species) -> None:  # fmt: skip
     """Validate an embedding file (pickle, CSV/TSV, NPZ) and store it as Gene.<kind>."""
-    with cli_errors():
-        path, provenance = _resolve(file_or_source)
-        known_reference: set[str] = set()
-        if reference != "none":
-            try:
-                known_reference = genept.reference_symbols(_resolve(reference)[0])
-            except registry.SourceError as err:
-                click.echo(f"reference {reference} unavailable ({err}); known genes: the graph's")
+    embeddings = registry.resolve(file_or_source)
+    path = embeddings.path
+    known_reference: set[str] = set()
+    if reference != "none":
+        try:
+            known_reference = genept.reference_symbols(registry.resolve(reference).path)
+        except SourceError as err:
+            if reference not in registry.REGISTRY:
+                raise
+            click.echo(f"reference {reference} unavailable ({err}); known genes: the graph's")
     with open_graph() as graph:
         known = known_reference | set(genept.graph_symbols(graph, species))
         table = genept.load_file(path, known, skip_unknown=skip_unknown, model=model,
                                  member=member)  # fmt: skip
-        default = provenance or Provenance(f"file:{path.name}", registry.sha256sum(path)[:16])
+        default = embeddings.provenance()
         provenance = Provenance(source_name or default.source, source_version or default.version)
         result = genept.store(graph, table, provenance, kind=kind, species=species,
                               replace=replace)  # fmt: skip
@@ -104,36 +93,32 @@ def ingest_genept(file_or_source, model, source_name, source_version, member, re
 def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_path, max_cost,
           dry_run, replace, kind) -> None:  # fmt: skip
     """Embed gene summaries (NCBI-style JSON, or an Ensembl table's descriptions)."""
-    with cli_errors():
-        path, _ = _resolve(summaries)
-        genes = Path(genes_file).read_text().split() if genes_file else None
-        texts = embedding.load_summaries(path, genes)
-        if not texts:
-            raise ValueError(f"{path}: no gene text to embed")
-        embedder = embedding.default_embedder(model, base_url)
-        if batch_size:
-            embedder.batch_size = batch_size
-        cache = embedding.EmbeddingCache(cache_path)
-        local = isinstance(embedder, embedding.LocalEmbedder)
-        estimate = embedding.plan(list(texts.values()), embedder.model, cache, local)
-        click.echo(f"plan: {estimate.describe()}")
-        if dry_run:
-            return
-        if not (out or store):
-            raise click.UsageError("say where the vectors go: --out FILE.npz and/or --store")
-        if estimate.cost_usd is not None and estimate.cost_usd > max_cost:
-            raise ValueError(f"estimated ${estimate.cost_usd:.2f} > --max-cost {max_cost}")
-        try:
-            matrix = embedding.embed_texts(list(texts.values()), embedder, cache)
-        except embedding.EmbeddingError as err:
-            raise ValueError(str(err)) from err
-        symbols = list(texts)
-        if out:
-            embedding.write_npz(out, symbols, matrix, embedder.model)
-            click.echo(f"wrote {len(symbols)} × {matrix.shape[1]} embeddings to {out}")
+    path = registry.resolve(summaries).path
+    genes = Path(genes_file).read_text().split() if genes_file else None
+    texts = embedding.load_summaries(path, genes)
+    if not texts:
+        raise SummaryFileError(path, "no gene text to embed")
+    embedder = embedding.default_embedder(model, base_url)
+    if batch_size:
+        embedder.batch_size = batch_size
+    cache = embedding.EmbeddingCache(cache_path)
+    local = isinstance(embedder, embedding.LocalEmbedder)
+    estimate = embedding.plan(list(texts.values()), embedder.model, cache, local)
+    click.echo(f"plan: {estimate.describe()}")
+    if dry_run:
+        return
+    if not (out or store):
+        raise click.UsageError("say where the vectors go: --out FILE.npz and/or --store")
+    if estimate.cost_usd is not None and estimate.cost_usd > max_cost:
+        raise UsageError(f"estimated ${estimate.cost_usd:.2f} > --max-cost {max_cost}")
+    matrix = embedding.embed_texts(list(texts.values()), embedder, cache)
+    symbols = list(texts)
+    if out:
+        embedding.write_npz(out, symbols, matrix, embedder.model)
+        click.echo(f"wrote {len(symbols)} × {matrix.shape[1]} embeddings to {out}")
     if store:
         with open_graph() as graph:
-            entries = [genept.RawEntry(s, v, f"{path}:{s}")
+            entries = [genept.RawEntry(s, v, str(path), s)
                        for s, v in zip(symbols, matrix, strict=True)]  # fmt: skip
             table = genept.validate(entries, path, None, model=embedder.model)
             provenance = Provenance(f"embed:{path.name}", embedder.model)
@@ -158,17 +143,17 @@ def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_
 @FORMAT
 def similar_genes(symbol, k, no_shared_go, go_overlap, candidates, kind, species, fmt) -> None:
     """The k genes nearest to SYMBOL by embedding (cosine, vector index)."""
-    spec = features.get_kind(kind)
+    spec = get_kind(kind)
     name = ("genept_similar_no_shared_go" if no_shared_go
             else "genept_similar_go_overlap" if go_overlap else "genept_similar")  # fmt: skip
     gene = kg_ids.gene_id(symbol, species)
     with open_graph() as graph:
         width = candidates or features.search_width(k, filtered=no_shared_go)
-        rows = queries.run(graph, name, gene_id=gene, k=k, candidates=max(width, k),
-                           **spec.params())  # fmt: skip
+        rows = cypher.run(graph, name, gene_id=gene, k=k, candidates=max(width, k),
+                          **spec.params())  # fmt: skip
         if not rows and not features.fetch_vectors(graph, [gene], kind):
             raise click.ClickException(f"{gene} is not in the graph or has no {kind} embedding")
-    _echo_rows(rows, fmt)
+    echo_rows(rows, fmt)
 
 
 @click.command("gene-features")
@@ -183,12 +168,10 @@ def similar_genes(symbol, k, no_shared_go, go_overlap, candidates, kind, species
 @SPECIES
 def gene_features(ids_file, out, fill, node_type, kind, species) -> None:
     """A gene × dim matrix aligned with an export's node-id map."""
-    with cli_errors():
-        ids = features.read_ids(ids_file, node_type, species)
+    ids = features.read_ids(ids_file, node_type, species)
     with open_graph() as graph:
         result = features.gene_features(graph, ids, kind, fill)
-    with cli_errors():
-        result.save(out)
+    result.save(out)
     missing = result.missing
     click.echo(f"wrote {len(ids)} × {result.matrix.shape[1]} {kind} features to {out}; "
                f"{len(missing)} missing" + (f" ({fill}-filled)" if missing else ""))  # fmt: skip
@@ -216,31 +199,29 @@ def embed_cells(h5ad, label, emb_file, sentences, top_n, use_raw, out, kind, spe
 
     from priorgraph.models import genept_cells
 
-    with cli_errors():
-        adata = anndata.read_h5ad(h5ad)
-        matrix = adata.raw if use_raw and adata.raw is not None else adata
-        x, var_names = matrix.X, [str(v) for v in matrix.var_names]
-        if emb_file:
-            table = genept.load_file(emb_file, None)
-            vectors = dict(zip(table.symbols, table.matrix, strict=True))
+    adata = anndata.read_h5ad(h5ad)
+    matrix = adata.raw if use_raw and adata.raw is not None else adata
+    x, var_names = matrix.X, [str(v) for v in matrix.var_names]
+    if emb_file:
+        table = genept.load_file(emb_file, None)
+        vectors = dict(zip(table.symbols, table.matrix, strict=True))
     if not emb_file:
         with open_graph() as graph:
             by_id = features.fetch_vectors(graph, [kg_ids.gene_id(g, species) for g in var_names],
                                            kind)  # fmt: skip
         vectors = {g: by_id[kg_ids.gene_id(g, species)] for g in var_names
                    if kg_ids.gene_id(g, species) in by_id}  # fmt: skip
-    with cli_errors():
-        click.echo(f"{len([g for g in var_names if g in vectors])} of {len(var_names)} genes "
-                   "have an embedding")  # fmt: skip
-        reps = {"GenePT-w": genept_cells.genept_w(x, var_names, vectors)}
-        if sentences:
-            reps["GenePT-s"] = genept_cells.genept_s(x, var_names, embedding.default_embedder(),
-                                                     embedding.EmbeddingCache(), top_n)  # fmt: skip
-        if out:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(out, cells=np.array(adata.obs_names), **{k.replace("-", "_"): v
-                                                            for k, v in reps.items()})  # fmt: skip
-            click.echo(f"wrote cell embeddings to {out}")
-        if label:
-            reps["PCA (expression)"] = genept_cells.pca(adata.X)
-            _echo_rows(genept_cells.evaluate(reps, adata.obs[label].astype(str).tolist()), fmt)
+    click.echo(f"{len([g for g in var_names if g in vectors])} of {len(var_names)} genes "
+               "have an embedding")  # fmt: skip
+    reps = {"GenePT-w": genept_cells.genept_w(x, var_names, vectors)}
+    if sentences:
+        reps["GenePT-s"] = genept_cells.genept_s(x, var_names, embedding.default_embedder(),
+                                                 embedding.EmbeddingCache(), top_n)  # fmt: skip
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(out, cells=np.array(adata.obs_names), **{k.replace("-", "_"): v
+                                                        for k, v in reps.items()})  # fmt: skip
+        click.echo(f"wrote cell embeddings to {out}")
+    if label:
+        reps["PCA (expression)"] = genept_cells.pca(adata.X)
+        echo_rows(genept_cells.evaluate(reps, adata.obs[label].astype(str).tolist()), fmt)

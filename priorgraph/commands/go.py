@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from priorgraph import queries
-from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.commands.common import open_graph
 from priorgraph.ingest import go as go_ingest
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.go_graph import (
@@ -19,23 +18,8 @@ from priorgraph.ingest.go_graph import (
     build_go_graph,
     read_gene_list,
 )
-from priorgraph.kg import ids
-from priorgraph.output import FORMATS, render
-
-
-def _input(value: str | None) -> tuple[Path | None, registry.Source | None]:
-    """A file path, or the name of a registered source (fetched from mirror/cache/URL)."""
-    if value is None:
-        return None, None
-    if Path(value).exists() or value not in registry.REGISTRY:
-        return Path(value), None
-    return registry.fetch(value), registry.get(value)
-
-
-def _echo(rows: list[dict], fmt: str) -> None:
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
+from priorgraph.kg import cypher, ids
+from priorgraph.output import FORMATS, echo_rows
 
 
 @click.command("go")
@@ -80,18 +64,18 @@ def ingest_go(
     if len(given) > 1:
         raise click.UsageError("give one of --gaf, --table, --gears-pickle")
     kind, value = next(iter(given.items()), ("gaf", None))
-    with cli_errors():
-        obo_path, obo_source = _input(obo)
-        ann_path, ann_source = _input(value)
+    ontology = registry.resolve(obo) if obo else None
+    annotations = registry.resolve(value) if value else None
+    ann_source = annotations.source if annotations else None
     with open_graph() as graph:
         result = go_ingest.ingest_go(
             graph,
-            obo=obo_path,
-            annotations=ann_path,
+            obo=ontology.path if ontology else None,
+            annotations=annotations.path if annotations else None,
             kind=kind,
             source=source or (ann_source.name if ann_source else None),
             version=version or (ann_source.version if ann_source else None),
-            ontology_source=obo_source.name if obo_source else "go.obo",
+            ontology_source=ontology.source.name if ontology and ontology.source else "go.obo",
             species=species,
             propagate=propagate,
             on_error=on_error,  # type: ignore[arg-type]
@@ -137,8 +121,7 @@ def build(
     species: str,
 ) -> None:
     """Compute a GO graph from the annotations in the graph and store it under NAME."""
-    with cli_errors():
-        genes = read_gene_list(genes_file, species) if genes_file else None
+    genes = read_gene_list(genes_file, species) if genes_file else None
     with open_graph() as graph:
         start = time.perf_counter()
         spec = GOGraphSpec(name, k, threshold, source, include_inferred)
@@ -155,7 +138,7 @@ def build(
 def list_graphs(fmt: str) -> None:
     """The stored GO graphs and their parameters."""
     with open_graph() as graph:
-        _echo(queries.run(graph, "go_graphs"), fmt)
+        echo_rows(cypher.run(graph, "go_graphs"), fmt)
 
 
 def _go_export(graph, genes, k, graph_name, source, threshold, drop):
@@ -237,18 +220,17 @@ def export_biolord(
 
     from priorgraph.queries import export_go
 
-    with cli_errors():
-        adata = ad.read_h5ad(h5ad)
-        if genes_file is not None:
-            genes = read_gene_list(genes_file, species)
-        else:
-            genes = sorted(
-                {
-                    ids.gene_id(g, species)
-                    for c in adata.obs[condition_key].astype(str).unique()
-                    if (g := export_go.single_perturbation_gene(c, control))
-                }
-            )
+    adata = ad.read_h5ad(h5ad)
+    if genes_file is not None:
+        genes = read_gene_list(genes_file, species)
+    else:
+        genes = sorted(
+            {
+                ids.gene_id(g, species)
+                for c in adata.obs[condition_key].astype(str).unique()
+                if (g := export_go.single_perturbation_gene(c, control))
+            }
+        )
     with open_graph() as graph:
         result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
         layout = export_go.biolord_anndata(

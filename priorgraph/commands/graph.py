@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from priorgraph import queries
-from priorgraph.commands.common import open_graph, parse_param
+from priorgraph.commands.common import open_graph, parse_param, user_cypher_errors
+from priorgraph.core.errors import UsageError
+from priorgraph.kg import cypher as store
 from priorgraph.kg.schema import apply_schema
-from priorgraph.output import FORMATS, render
+from priorgraph.output import FORMATS, echo_rows
+from priorgraph.queries.overview import graph_stats
 
 
 @click.group()
@@ -23,24 +25,13 @@ def schema_apply() -> None:
     click.echo(f"{len(names)} constraints and indexes online: {', '.join(names)}")
 
 
-def graph_stats(graph) -> list[dict]:
-    """Counts per node label and relationship type, as rows ``{kind, name, count}``."""
-    rows = [{"kind": "label", "name": r["label"], "count": r["count"]}
-            for r in queries.run(graph, "graph_labels")]  # fmt: skip
-    rows += [{"kind": "relationship", "name": r["type"], "count": r["count"]}
-             for r in queries.run(graph, "graph_relationship_types")]  # fmt: skip
-    return rows
-
-
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def stats(fmt: str) -> None:
     """Node count per label and relationship count per type."""
     with open_graph() as graph:
         rows = graph_stats(graph)
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
+    echo_rows(rows, fmt)
 
 
 @click.command()
@@ -52,11 +43,9 @@ def stats(fmt: str) -> None:
 def cypher(query: str, params: tuple[str, ...], fmt: str, write: bool) -> None:
     """Run QUERY with parameters; read-only unless --write."""
     parameters = dict(parse_param(p) for p in params)
-    with open_graph() as graph:
+    with open_graph() as graph, user_cypher_errors():
         rows = graph.write(query, parameters) if write else graph.read(query, parameters)
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
+    echo_rows(rows, fmt)
 
 
 @click.command("query")
@@ -65,20 +54,20 @@ def cypher(query: str, params: tuple[str, ...], fmt: str, write: bool) -> None:
               help="A query parameter; VALUE is parsed as JSON when it is JSON.")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def named_query(name: str | None, params: tuple[str, ...], fmt: str) -> None:
-    """Run the named query NAME (queries/NAME.cypher, read-only); without NAME, list them.
+    """Run the named read query NAME (kg/cypher/NAME.cypher, read-only); without NAME, list the
+    read queries with their parameters and what they answer.
 
-    The queries and their parameters are listed in docs/queries.md.
+    docs/queries.md lists every query, the writing ones too.
     """
     if name is None:
-        click.echo("\n".join(queries.names()))
+        rows = [{"query": q.name, "parameters": ", ".join(q.parameters), "description":
+                 q.description} for q in map(store.get, store.names(mode="read"))]  # fmt: skip
+        echo_rows(rows, fmt)
         return
+    query = store.get(name)
+    if query.mode != "read":
+        raise UsageError(f"{name} writes: the ingest and write-back code runs it, not `query`")
     parameters = dict(parse_param(p) for p in params)
-    with open_graph() as graph:
-        try:
-            text = queries.load(name)
-        except KeyError as err:
-            raise click.ClickException(str(err.args[0])) from err
-        rows = graph.read(text, parameters)
-    out = render(rows, fmt)
-    if out is not None:
-        click.echo(out)
+    with open_graph() as graph, user_cypher_errors():
+        rows = graph.read(query.text, parameters)
+    echo_rows(rows, fmt)

@@ -12,14 +12,14 @@ from pathlib import Path
 import click
 import numpy as np
 
-from priorgraph.commands.common import cli_errors, open_graph
-from priorgraph.ingest import coexpression, genept
+from priorgraph.commands.common import open_graph
+from priorgraph.core.errors import UsageError
+from priorgraph.ingest import coexpression
 from priorgraph.ingest.embed import write_npz
 from priorgraph.kg import ids as kg_ids
-from priorgraph.kg.connection import Graph
-from priorgraph.kg.writer import Provenance
-from priorgraph.models import musegnn
-from priorgraph.queries.export import HOMOGENEOUS, Export
+from priorgraph.models import musegnn, writeback
+from priorgraph.queries import export_coexpression
+from priorgraph.queries.export import HOMOGENEOUS
 
 SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default=True)
 
@@ -39,36 +39,21 @@ def ingest_coexpression(h5ad, dataset, use_raw, obs_key, obs_value, n_top_genes,
     """Store a data set's co-expression graph as COEXPRESSED {rho, dataset, split: 'all'}."""
     import anndata
 
-    with cli_errors():
-        if bool(obs_key) != bool(obs_value):
-            raise ValueError("--obs-key and --obs-value go together")
-        adata = anndata.read_h5ad(h5ad)
-        cells = adata.obs[obs_key].astype(str).isin(obs_value).to_numpy() if obs_key else None
-        if cells is not None and not cells.any():
-            raise ValueError(f"no cell has obs[{obs_key!r}] in {list(obs_value)}")
-        edges = coexpression.dataset_edges(
-            adata, use_raw=use_raw, cells=cells, n_top_genes=n_top_genes, k=k, threshold=threshold
-        )
+    if bool(obs_key) != bool(obs_value):
+        raise click.UsageError("--obs-key and --obs-value go together")
+    adata = anndata.read_h5ad(h5ad)
+    cells = adata.obs[obs_key].astype(str).isin(obs_value).to_numpy() if obs_key else None
+    if cells is not None and not cells.any():
+        raise UsageError(f"no cell has obs[{obs_key!r}] in {list(obs_value)}")
+    edges = coexpression.dataset_edges(
+        adata, use_raw=use_raw, cells=cells, n_top_genes=n_top_genes, k=k, threshold=threshold
+    )
     with open_graph() as graph:
         counts = coexpression.write_dataset_coexpression(graph, dataset, edges, species=species,
                                                          version=Path(h5ad).name)  # fmt: skip
     genes = len({g for s, t, _, _ in edges for g in (s, t)})
     click.echo(f"{dataset}: {len(edges)} COEXPRESSED edges over {genes} genes "
                f"({counts['Gene'].nodes_created} new genes)")  # fmt: skip
-
-
-def write_back(
-    graph: Graph, export: Export, result: musegnn.FitResult, species: str, replace: bool = True
-) -> genept.StoreResult:
-    """Store the unified embeddings as ``Gene.musegnn`` (replacing the previous run's)."""
-    node_ids = export.node_ids[HOMOGENEOUS]
-    keep = np.flatnonzero(result.present)
-    symbols = [node_ids[i].split(":", 1)[1] for i in keep]
-    model = f"musegnn:{export.content_hash[:12]}:seed{result.config.seed}"
-    table = genept.EmbeddingTable("musegnn", symbols, result.embeddings[keep], model)
-    provenance = Provenance("musegnn", model)
-    return genept.store(graph, table, provenance, kind="musegnn", species=species,
-                        replace=replace, progress=False)  # fmt: skip
 
 
 @click.command("train-musegnn")
@@ -86,6 +71,9 @@ def write_back(
 @click.option("--lambda-nce", type=float, default=musegnn.MuSeConfig.lambda_nce,
               show_default=True)  # fmt: skip
 @click.option("--tau", type=float, default=musegnn.MuSeConfig.tau, show_default=True)
+@click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True),
+              default=musegnn.MuSeConfig.val_fraction, show_default=True,
+              help="Share of each graph's edges held out and scored (AUC).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
 @click.option("--device", help="cpu / cuda (default: cuda when available).")
@@ -93,32 +81,33 @@ def write_back(
               help="Write Gene.musegnn + its vector index.")  # fmt: skip
 @SPECIES
 def train_musegnn(datasets, out, epochs, dim, hidden, heads, layers, lr, lambda_sim, lambda_nce,
-                  tau, seed, threads, device, store, species) -> None:  # fmt: skip
+                  tau, val_fraction, seed, threads, device, store, species) -> None:  # fmt: skip
     """Train MuSe-GNN-style gene embeddings on the stored co-expression graphs of DATASETS."""
     names = [d.strip() for d in datasets.split(",") if d.strip()]
     config = musegnn.MuSeConfig(hidden=hidden, dim=dim, heads=heads, layers=layers, lr=lr,
                                 epochs=epochs, lambda_sim=lambda_sim, lambda_nce=lambda_nce,
-                                tau=tau, seed=seed, threads=threads, device=device)  # fmt: skip
+                                tau=tau, val_fraction=val_fraction, seed=seed, threads=threads,
+                                device=device)  # fmt: skip
     with open_graph() as graph:
-        export = coexpression.multigraph_export(graph, names)
-        with cli_errors():
-            result = musegnn.fit(coexpression.graphs(export), len(export.node_ids[HOMOGENEOUS]),
-                                 config)  # fmt: skip
-        stored = write_back(graph, export, result, species) if store else None
-    with cli_errors():
-        out.mkdir(parents=True, exist_ok=True)
-        export.save(out / "graphs.pt")
-        node_ids = export.node_ids[HOMOGENEOUS]
-        keep = np.flatnonzero(result.present)
-        write_npz(out / "musegnn.npz", [node_ids[i].split(":", 1)[1] for i in keep],
-                  result.embeddings[keep], "musegnn")  # fmt: skip
-        summary = {"datasets": names, "graphs_hash": export.content_hash, **result.summary()}
-        (out / "run.json").write_text(json.dumps(summary, indent=2, default=str))
+        export = export_coexpression.multigraph_export(graph, names)
+        result = musegnn.fit(export_coexpression.graphs(export),
+                             n_genes=len(export.node_ids[HOMOGENEOUS]), config=config)  # fmt: skip
+        stored = writeback.write_musegnn(graph, export, result, species=species) if store else None
+    out.mkdir(parents=True, exist_ok=True)
+    export.save(out / "graphs.pt")
+    node_ids = export.node_ids[HOMOGENEOUS]
+    keep = np.flatnonzero(result.present)
+    write_npz(out / "musegnn.npz", [node_ids[i].split(":", 1)[1] for i in keep],
+              result.embeddings[keep], "musegnn")  # fmt: skip
+    summary = {"datasets": names, "graphs_hash": export.content_hash, **result.summary()}
+    (out / "run.json").write_text(json.dumps(summary, indent=2, default=str))
     first, last = result.history[0], result.history[-1]
     terms = ", ".join(f"{k} {last[k]:.3f}" for k in ("rec", "sim", "nce"))
     click.echo(f"trained on {len(names)} graph(s), {int(result.present.sum())} genes, "
                f"{config.epochs} epochs in {result.seconds:.1f} s on {result.extra['device']}: "
                f"loss {first['loss']:.3f} → {last['loss']:.3f} ({terms})")  # fmt: skip
+    click.echo(f"held-out edges: {result.extra['heldout_edges']}, reconstruction AUC "
+               f"{result.extra['heldout_auc']}")  # fmt: skip
     if stored:
         click.echo(f"stored {stored.stored} musegnn vectors ({stored.dimension}-d), "
                    f"index {stored.index}")  # fmt: skip

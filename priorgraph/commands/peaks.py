@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.commands.common import open_graph
 from priorgraph.ingest import genes as genes_mod
 from priorgraph.ingest import liftover as lift_mod
 from priorgraph.ingest import links as links_mod
@@ -27,16 +27,6 @@ ASSEMBLY = click.option(
     type=click.Choice(sorted(peaks_mod.ASSEMBLIES)),
     help="Genome assembly.",
 )
-
-
-def resolve(arg: str) -> tuple[Path, Provenance]:
-    """A registered source name → (fetched path, its provenance); a path → (path, file:name)."""
-    if arg in sources.REGISTRY:
-        return sources.fetch(arg), Provenance(arg, sources.get(arg).version)
-    path = Path(arg)
-    if not path.is_file():
-        raise FileNotFoundError(f"{arg}: no such file and not a registered source")
-    return path, Provenance(f"file:{path.name}", sources.sha256sum(path)[:12])
 
 
 @click.group()
@@ -58,11 +48,11 @@ def peaks() -> None:
 @click.option("--format", "fmt", type=click.Choice(["auto", "bed", "narrowpeak"]), default="auto")
 def peaks_load(bed: str, assembly: str, unknown_contigs: str, strict_names: bool, fmt: str) -> None:
     """Validate BED / narrowPeak and MERGE (:Peak) nodes (all or nothing)."""
-    with cli_errors():
-        path, prov = resolve(bed)
-        peak_set = peaks_mod.read_peaks(
-            path, assembly, normalise=not strict_names, unknown_contigs=unknown_contigs, fmt=fmt
-        )
+    given = sources.resolve(bed)
+    path, prov = given.path, given.provenance()
+    peak_set = peaks_mod.read_peaks(
+        path, assembly, normalise=not strict_names, unknown_contigs=unknown_contigs, fmt=fmt
+    )
     click.echo(peak_set.report.summary())
     with open_graph() as graph:
         counts = peaks_mod.write_peaks(graph, peak_set, prov)
@@ -76,12 +66,12 @@ def peaks_load(bed: str, assembly: str, unknown_contigs: str, strict_names: bool
 @click.option("--tss", help="TSS BED (path or source) overriding the strand-derived TSS.")
 def peaks_genes(annotation: str, assembly: str, fmt: str, tss: str | None) -> None:
     """Gene coordinates and TSS (BED, Ensembl table or GTF) onto (:Gene) nodes."""
-    with cli_errors():
-        path, prov = resolve(annotation)
-        gene_set = genes_mod.read_genes(path, assembly, fmt=fmt)
-        if tss:
-            changed = genes_mod.apply_tss_bed(gene_set, resolve(tss)[0])
-            click.echo(f"TSS BED changed {changed:,} TSSs")
+    given = sources.resolve(annotation)
+    path, prov = given.path, given.provenance()
+    gene_set = genes_mod.read_genes(path, assembly, fmt=fmt)
+    if tss:
+        changed = genes_mod.apply_tss_bed(gene_set, sources.resolve(tss).path)
+        click.echo(f"TSS BED changed {changed:,} TSSs")
     click.echo(gene_set.report.summary())
     with open_graph() as graph:
         counts = genes_mod.write_genes(graph, gene_set, prov)
@@ -94,9 +84,9 @@ def peaks_genes(annotation: str, assembly: str, fmt: str, tss: str | None) -> No
 @click.option("--species-b", default="macaque", show_default=True)
 def peaks_orthologs(table: str, species_a: str, species_b: str) -> None:
     """ORTHOLOG_OF between genes of two species already in the graph (missing ones counted)."""
-    with cli_errors():
-        path, prov = resolve(table)
-        rows = genes_mod.read_orthologs(path, species_a, species_b)
+    given = sources.resolve(table)
+    path, prov = given.path, given.provenance()
+    rows = genes_mod.read_orthologs(path, species_a, species_b)
     with open_graph() as graph:
         pairs = genes_mod.check_orthologs(graph, rows)
         counts = genes_mod.write_orthologs(graph, pairs, prov)
@@ -168,9 +158,9 @@ def peaks_import_links(
     table: str, assembly: str, method: str, scale: bool, skip_missing: bool
 ) -> None:
     """Import an external peak–gene table (peak, gene, score[, sign]) as LINKED_TO."""
-    with cli_errors():
-        path, prov = resolve(table)
-        link_table = links_mod.read_link_table(path, assembly, method, scale=scale)
+    given = sources.resolve(table)
+    path, prov = given.path, given.provenance()
+    link_table = links_mod.read_link_table(path, assembly, method, scale=scale)
     with open_graph() as graph:
         checked = links_mod.check_endpoints(graph, link_table, skip_missing=skip_missing)
         counts = links_mod.write_links(graph, checked.links, prov, atomic=True)
@@ -230,21 +220,23 @@ def liftover(
         raise click.UsageError("--target needs --target-assembly")
     if write and not target:
         raise click.UsageError("--write needs --target (consensus pairs are what is written)")
-    with cli_errors():
-        peak_set = peaks_mod.read_peaks(resolve(bed)[0], assembly, unknown_contigs=unknown_contigs)
-        chain_path, prov = resolve(chain_arg)
-        chain = lift_mod.load_chain(chain_path)
-        lift = lift_mod.lift_peaks(peak_set, chain, tolerance=tolerance, min_mapped=min_mapped)
-        click.echo(lift.summary())
-        if out:
-            click.echo(f"lifted peaks written to {lift_mod.write_lifted_bed(lift, out)}")
-        if not target:
-            return
-        target_set = peaks_mod.read_peaks(
-            resolve(target)[0], target_assembly, unknown_contigs=unknown_contigs
-        )
-        pairs = lift_mod.consensus(lift, target_set, min_overlap=min_overlap)
-        click.echo(f"{len(pairs):,} consensus pairs (reciprocal overlap >= {min_overlap:.0%})")
+    peak_set = peaks_mod.read_peaks(
+        sources.resolve(bed).path, assembly, unknown_contigs=unknown_contigs
+    )
+    chain_input = sources.resolve(chain_arg)
+    chain_path, prov = chain_input.path, chain_input.provenance()
+    chain = lift_mod.load_chain(chain_path)
+    lift = lift_mod.lift_peaks(peak_set, chain, tolerance=tolerance, min_mapped=min_mapped)
+    click.echo(lift.summary())
+    if out:
+        click.echo(f"lifted peaks written to {lift_mod.write_lifted_bed(lift, out)}")
+    if not target:
+        return
+    target_set = peaks_mod.read_peaks(
+        sources.resolve(target).path, target_assembly, unknown_contigs=unknown_contigs
+    )
+    pairs = lift_mod.consensus(lift, target_set, min_overlap=min_overlap)
+    click.echo(f"{len(pairs):,} consensus pairs (reciprocal overlap >= {min_overlap:.0%})")
     if write:
         with open_graph() as graph:
             counts = lift_mod.write_consensus(graph, pairs, chain, prov)
@@ -286,19 +278,18 @@ def guidance_export(
         tables = guidance_mod.fetch_guidance(
             graph, assembly, methods=methods or None, features=names, peak_names=peak_names
         )
-    with cli_errors():
-        export = guidance_mod.to_heterodata(tables)
-        pt = export.save(Path(out_dir) / "guidance.pt")
-        click.echo(f"{pt}: {export.describe()}")
-        if tables.missing_features:
-            click.echo(
-                f"{len(tables.missing_features):,} features not in the graph, e.g. "
-                f"{', '.join(tables.missing_features[:5])}"
-            )
-        if graphml:
-            g = guidance_mod.to_glue_graph(tables)
-            path = guidance_mod.write_graphml(g, Path(out_dir) / "guidance.graphml.gz")
-            click.echo(f"{path}: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")
+    export = guidance_mod.to_heterodata(tables)
+    pt = export.save(Path(out_dir) / "guidance.pt")
+    click.echo(f"{pt}: {export.describe()}")
+    if tables.missing_features:
+        click.echo(
+            f"{len(tables.missing_features):,} features not in the graph, e.g. "
+            f"{', '.join(tables.missing_features[:5])}"
+        )
+    if graphml:
+        g = guidance_mod.to_glue_graph(tables)
+        path = guidance_mod.write_graphml(g, Path(out_dir) / "guidance.graphml.gz")
+        click.echo(f"{path}: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")
 
 
 @guidance.command("validate")
@@ -311,7 +302,6 @@ def guidance_export(
 def guidance_validate(graphml: str, features: str | None) -> None:
     """Check a GraphML guidance graph against GLUE's rules; list every violation."""
     names = Path(features).read_text().split() if features else None
-    with cli_errors():
-        g = guidance_mod.read_graphml(graphml)
-        guidance_mod.check_guidance(g, names)
+    g = guidance_mod.read_graphml(graphml)
+    guidance_mod.check_guidance(g, names, path=graphml)
     click.echo(f"valid: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")

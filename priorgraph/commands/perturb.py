@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.commands.common import open_graph
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
 from priorgraph.ingest.splits import (
@@ -19,7 +19,7 @@ from priorgraph.ingest.splits import (
     write_coexpression,
 )
 from priorgraph.models import baselines, writeback
-from priorgraph.output import FORMATS, render
+from priorgraph.output import FORMATS, echo_rows
 from priorgraph.queries import effects as effect_queries
 
 STORE_HELP = "Folder of ingested data sets (default: $PRIORGRAPH_HOME/perturbseq)."
@@ -27,22 +27,6 @@ store_option = click.option("--store", type=click.Path(path_type=Path), help=STO
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
 )
-
-
-def _show(rows: list[dict], fmt: str) -> None:
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
-
-
-def _source_path(source: str) -> Path:
-    """A file path, or the name of a registered source (``perturb.papalexi2021``)."""
-    path = Path(source)
-    if path.is_file():
-        return path
-    if source in registry.REGISTRY:
-        return registry.fetch(source)
-    raise FileNotFoundError(f"{source}: neither a file nor a registered source")
 
 
 @click.command("perturbseq")
@@ -77,11 +61,9 @@ def ingest_perturbseq(
         dataset=dataset, condition_col=condition_col, separator=separator, control=control,
         gene_col=gene_col, layer=layer, species=species, min_cells=min_cells, n_top_de=top_de,
     )  # fmt: skip
-    with cli_errors():
-        path = _source_path(source)
+    path = registry.resolve(source).path
     if no_graph:
-        with cli_errors():
-            report, counts = ingest(None, path, config, store=store)
+        report, counts = ingest(None, path, config, store=store)
     else:
         with open_graph() as graph:
             report, counts = ingest(graph, path, config, store=store)
@@ -130,19 +112,17 @@ def split_create(
         "train_fraction": train_fraction,
         "val_fraction": val_fraction,
     }
-    with cli_errors():
-        record = load_dataset(dataset, store)
-        params = {key: v for key, v in given.items() if v is not None}
-        made = make_split(kind, name, record, seed, **params)
-        path = made.save(splits_dir(dataset, store))
+    record = load_dataset(dataset, store)
+    params = {key: v for key, v in given.items() if v is not None}
+    made = make_split(kind, name, record, seed, **params)
+    path = made.save(splits_dir(dataset, store))
     click.echo(f"split {name}: {len(made.train)} train, {len(made.val)} val, {len(made.test)} test")
     for group, conditions in made.subgroups.items():
         click.echo(f"  {group:14} {len(conditions)}")
     click.echo(f"saved to {path}")
     if no_graph:
         return
-    with cli_errors():
-        edges = build_coexpression(record, made, k=k, threshold=threshold)
+    edges = build_coexpression(record, made, k=k, threshold=threshold)
     with open_graph() as graph:
         counts = write_coexpression(graph, record, made, edges)
     click.echo(
@@ -156,13 +136,12 @@ def split_create(
 @format_option
 def split_list(dataset: str, store: Path | None, fmt: str) -> None:
     """Saved splits of DATASET."""
-    with cli_errors():
-        rows = [
-            {"name": s.name, "kind": s.kind, "seed": s.seed, "train": len(s.train),
-             "val": len(s.val), "test": len(s.test)}
-            for s in list_splits(dataset, store)
-        ]  # fmt: skip
-    _show(rows, fmt)
+    rows = [
+        {"name": s.name, "kind": s.kind, "seed": s.seed, "train": len(s.train),
+         "val": len(s.val), "test": len(s.test)}
+        for s in list_splits(dataset, store)
+    ]  # fmt: skip
+    echo_rows(rows, fmt)
 
 
 @split.command("show")
@@ -170,16 +149,15 @@ def split_list(dataset: str, store: Path | None, fmt: str) -> None:
 @click.argument("name")
 @store_option
 @format_option
-def split_show(dataset: str, name: str, store: Path | None, fmt: str) -> None:
+def splitecho_rows(dataset: str, name: str, store: Path | None, fmt: str) -> None:
     """Every condition of split NAME with its set and test subgroup."""
-    with cli_errors():
-        saved = load_split(dataset, name, store)
+    saved = load_split(dataset, name, store)
     groups = saved.subgroup_of()
     rows = [
         {"condition": c, "set": s, "subgroup": groups.get(c, "")}
         for c, s in sorted(saved.assignment().items())
     ]
-    _show(rows, fmt)
+    echo_rows(rows, fmt)
 
 
 @click.command()
@@ -210,23 +188,22 @@ def baseline(
     fmt: str,
 ) -> None:
     """Fit a baseline on SPLIT's training data, evaluate it, write its predictions back."""
-    with cli_errors():
-        record = load_dataset(dataset, store)
-        pb = record.pseudobulk()
-        chosen = load_split(dataset, split_name, store)
-        params = {}
-        if model == "linear":
-            params = {"k": k, "ridge": ridge}
-            if features is not None:
-                params["features"] = baselines.read_features(features)
-        result = baselines.run_baseline(
-            baselines.make_model(model, **params), pb, chosen, record.pseudobulk_sha256, on=on
-        )
+    record = load_dataset(dataset, store)
+    pb = record.pseudobulk()
+    chosen = load_split(dataset, split_name, store)
+    params = {}
+    if model == "linear":
+        params = {"k": k, "ridge": ridge}
+        if features is not None:
+            params["features"] = baselines.read_features(features)
+    result = baselines.run_baseline(
+        baselines.make_model(model, **params), pb, chosen, record.pseudobulk_sha256, on=on
+    )
     rows = [
         {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}
         for group, values in result.evaluation.per_subgroup.items()
     ]
-    _show(rows, fmt)
+    echo_rows(rows, fmt)
     if no_write:
         return
     with open_graph() as graph:
@@ -249,19 +226,19 @@ def runs_list(dataset: str | None, fmt: str) -> None:
     """Every run, newest first."""
     with open_graph() as graph:
         rows = writeback.list_runs(graph, dataset)
-    _show(rows, fmt)
+    echo_rows(rows, fmt)
 
 
 @runs.command("show")
 @click.argument("run")
 @format_option
-def runs_show(run: str, fmt: str) -> None:
+def runsecho_rows(run: str, fmt: str) -> None:
     """A run's configuration and its metrics per subgroup."""
     with open_graph() as graph:
         info = writeback.show_run(graph, run)
     metrics = info.pop("metrics")
-    _show([{"property": key, "value": value} for key, value in sorted(info.items())], fmt)
-    _show([{"subgroup": group, **values} for group, values in metrics.items()], fmt)
+    echo_rows([{"property": key, "value": value} for key, value in sorted(info.items())], fmt)
+    echo_rows([{"subgroup": group, **values} for group, values in metrics.items()], fmt)
 
 
 @runs.command("delete")
@@ -314,6 +291,6 @@ def effects(
             effect_queries.plot_predicted_vs_observed(graph, dataset, perturbation, run, plot)
     if not rows:
         click.echo("no effects found", err=True)
-    _show(rows, fmt)
+    echo_rows(rows, fmt)
     if plot is not None:
         click.echo(f"plot written to {plot}", err=True)

@@ -6,7 +6,6 @@ import json
 
 import click
 
-from priorgraph.commands.common import cli_errors
 from priorgraph.kg.server import LocalServer
 from priorgraph.kg.server import provision as provision_runtime
 
@@ -20,8 +19,7 @@ def server() -> None:
 @click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for Bolt.")
 def start(timeout: float) -> None:
     """Provision (first time) and start the server, or reuse the running one."""
-    with cli_errors():
-        info = LocalServer.default().start(timeout=timeout)
+    info = LocalServer.default().start(timeout=timeout)
     verb = "already running" if info["reused"] else "started"
     click.echo(f"Neo4j {info['version']} {verb} at {info['uri']} (pid {info['pid']})")
     click.echo(f"user neo4j, password in {info['password_file']}")
@@ -30,17 +28,15 @@ def start(timeout: float) -> None:
 @server.command()
 def provision() -> None:
     """Download the Neo4j jars (Maven Central) and compile the launcher; cached."""
-    with cli_errors():
-        server_ = LocalServer.default()
-        runtime = provision_runtime(server_.runtime_root, server_.version)
+    server_ = LocalServer.default()
+    runtime = provision_runtime(server_.runtime_root, server_.version)
     click.echo(f"Neo4j {server_.version} runtime ready in {runtime}")
 
 
 @server.command()
 def stop() -> None:
     """Stop the server cleanly; data stays for the next start."""
-    with cli_errors():
-        stopped = LocalServer.default().stop()
+    stopped = LocalServer.default().stop()
     click.echo("stopped" if stopped else "not running")
 
 

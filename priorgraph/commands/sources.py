@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from priorgraph.commands.common import cli_errors
 from priorgraph.ingest import sources as registry
 from priorgraph.output import FORMATS, render
 
@@ -32,6 +31,5 @@ def list_sources(fmt: str) -> None:
 @click.argument("names", nargs=-1, required=True)
 def fetch(names: tuple[str, ...]) -> None:
     """Make sources available locally (mirror, cache or download) and print their paths."""
-    with cli_errors():
-        for name in names:
-            click.echo(f"{name}\t{registry.fetch(name)}")
+    for name in names:
+        click.echo(f"{name}\t{registry.fetch(name)}")

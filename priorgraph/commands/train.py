@@ -6,19 +6,13 @@ from pathlib import Path
 
 import click
 
-from priorgraph.commands.common import cli_errors, open_graph
+from priorgraph.commands.common import open_graph
 from priorgraph.models import pipeline
 from priorgraph.models.simulate import SimulationConfig, save, simulate
 from priorgraph.models.train import TrainConfig
-from priorgraph.output import FORMATS, render
+from priorgraph.output import FORMATS, echo_rows
 
 DEFAULT_EPOCHS = 60
-
-
-def _show(rows: list[dict], fmt: str) -> None:
-    text = render(rows, fmt)
-    if text is not None:
-        click.echo(text)
 
 
 @click.command()
@@ -61,7 +55,7 @@ def train(
     """Export the graph, train MODEL on SPLIT of DATASET, evaluate, write the run back."""
     config = None
     if model in pipeline.NEURAL:
-        config = pipeline.model_config(model, tiny, **({"hidden": hidden} if hidden else {}))
+        config = pipeline.model_config(model, tiny=tiny, **({"hidden": hidden} if hidden else {}))
     epochs = epochs or (pipeline.TINY_EPOCHS if tiny else DEFAULT_EPOCHS)
     train_config = TrainConfig(
         epochs=epochs, lr=lr, patience=patience, seed=seed, threads=threads,
@@ -77,7 +71,7 @@ def train(
         {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}
         for group, values in result.evaluation.per_subgroup.items()
     ]
-    _show(rows, fmt)
+    echo_rows(rows, fmt)
     click.echo(f"trained in {result.seconds:.1f} s; checkpoint {result.checkpoint}", err=True)
     if not no_write:
         click.echo(
@@ -129,9 +123,8 @@ def simulate_command(
         with open_graph() as graph:
             genes, prior = pipeline.go_prior(graph, prior_go_graph, n_genes, seed)
         click.echo(f"prior: {len(prior)} GO_SIMILAR edges over {len(genes)} genes")
-    with cli_errors():
-        result = simulate(config, genes=genes, prior_edges=prior)
-        paths = save(result, out)
+    result = simulate(config, genes=genes, prior_edges=prior)
+    paths = save(result, out)
     n_cond = len(result.deltas) - 1
     click.echo(
         f"{result.adata.n_obs} cells x {result.adata.n_vars} genes, {n_cond} perturbations "

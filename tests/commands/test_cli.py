@@ -1,4 +1,5 @@
 import json
+import logging
 
 import click
 from click.testing import CliRunner
@@ -6,6 +7,7 @@ from click.testing import CliRunner
 from priorgraph.cli import main
 from priorgraph.commands.common import parse_param
 from priorgraph.commands.groups import export, ingest
+from priorgraph.kg import cypher
 
 
 def test_every_lazy_command_resolves_to_a_click_command():
@@ -77,3 +79,47 @@ def test_schema_apply_is_idempotent(cli):
     first, second = cli("schema", "apply"), cli("schema", "apply")
     assert first.exit_code == second.exit_code == 0
     assert first.output == second.output
+
+
+def test_expected_failures_are_one_message_and_bugs_show_their_traceback(tmp_path, monkeypatch):
+    from priorgraph.commands import perturb
+    from priorgraph.core.errors import SplitFileError
+
+    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path))
+    runner = CliRunner()
+    missing = runner.invoke(main, ["split", "show", "toy", "nope"])
+    assert missing.exit_code == 1 and isinstance(missing.exception, SystemExit)
+    assert missing.output.startswith("Error: ") and "nope.json: no such split" in missing.output
+    debug = runner.invoke(main, ["--debug", "split", "show", "toy", "nope"])
+    assert debug.exit_code == 1 and isinstance(debug.exception, SplitFileError)
+
+    def bug(*args, **kwargs):
+        raise ValueError("a shape bug")
+
+    monkeypatch.setattr(perturb, "load_split", bug)
+    failed = runner.invoke(main, ["split", "show", "toy", "nope"])
+    assert failed.exit_code == 1 and isinstance(failed.exception, ValueError)
+
+
+def test_debug_sets_the_library_log_level():
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("priorgraph")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--debug", "query", "--format", "csv"]).exit_code == 0
+    assert logger.level == logging.DEBUG
+    assert runner.invoke(main, ["query", "--format", "csv"]).exit_code == 0
+    assert logger.level == logging.WARNING
+    assert sum(isinstance(h, RichHandler) for h in logger.handlers) == 1
+
+
+def test_query_lists_the_read_queries_and_refuses_to_run_a_write():
+    runner = CliRunner()
+    listed = runner.invoke(main, ["query", "--format", "json"])
+    assert listed.exit_code == 0
+    rows = {r["query"]: r for r in json.loads(listed.output)}
+    assert set(rows) == set(cypher.names(mode="read")) and "runs_delete" not in rows
+    assert rows["go_neighbours"]["parameters"] == "gene, go_graph"
+    assert rows["go_neighbours"]["description"].startswith("The GO-graph neighbours of gene")
+    refused = runner.invoke(main, ["query", "runs_delete", "-p", "run=x"])
+    assert refused.exit_code == 1 and "runs_delete writes" in refused.output

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from priorgraph.ingest.perturbseq import synthetic_perturbseq
 
 
@@ -32,6 +34,7 @@ def test_toy_chain_through_the_cli(cli, graph, tmp_path):
     assert missing.exit_code == 1 and "nope.json: no such split" in missing.output
 
 
+@pytest.mark.slow
 def test_real_papalexi_chain(cli, graph, shared_data, monkeypatch, tmp_path):
     """ingest → split → four baselines → metrics → write-back → effects query, on real data."""
     monkeypatch.setenv("PRIORGRAPH_DATA_DIR", str(shared_data))
