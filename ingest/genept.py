@@ -108,7 +108,10 @@ def _vector(values: Any) -> tuple[np.ndarray | None, str | None]:
 
 
 def _read_pickle(handle: IO[bytes], where: str) -> Iterator[RawEntry]:
-    data = _SafeUnpickler(handle).load()
+    try:
+        data = _SafeUnpickler(handle).load()
+    except (pickle.UnpicklingError, EOFError) as err:
+        raise EmbeddingFileError(where, f"not a pickle of plain data: {err}") from err
     if not isinstance(data, Mapping):
         raise EmbeddingFileError(
             where, f"expected a pickled dict symbol → vector, got {type(data)}"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from priorgraph.core.errors import UsageError
+
 DEFAULT_SPECIES = "human"
 _GO_ID = re.compile(r"^GO:\d{7}$")
 
@@ -15,7 +17,7 @@ def gene_id(symbol: str, species: str = DEFAULT_SPECIES) -> str:
     """``human:KLF1``: species-qualified gene symbol (symbols are what GO tables and
     Perturb-seq ``var`` carry; Ensembl ids are kept as the ``ensembl`` property)."""
     if not symbol or ":" in species:
-        raise ValueError(f"bad gene symbol/species: {symbol!r} / {species!r}")
+        raise UsageError(f"bad gene symbol/species: {symbol!r} / {species!r}")
     return f"{species}:{symbol}"
 
 
@@ -23,7 +25,7 @@ def go_id(term: str) -> str:
     """Validate and return a GO CURIE such as ``GO:0008150``."""
     term = term.strip()
     if not _GO_ID.match(term):
-        raise ValueError(f"not a GO id (expected GO: and 7 digits): {term!r}")
+        raise UsageError(f"not a GO id (expected GO: and 7 digits): {term!r}")
     return term
 
 

@@ -60,3 +60,17 @@ def test_keyed_relationship_merge_expands_between_endpoints(graph):
         operators = str(plan.consume().plan)
     assert "RelationshipIndexSeek" not in operators
     assert "Expand(Into)" in operators or "ExpandInto" in operators
+
+
+def test_each_test_starts_with_exactly_the_schema(graph, schema_names, clean_graph):
+    """What a test creates (a vector index, a constraint) or drops is undone before the next."""
+    graph.write(
+        "CREATE VECTOR INDEX gene_genept IF NOT EXISTS FOR (g:Gene) ON g.genept "
+        "OPTIONS {indexConfig: {`vector.dimensions`: 3, `vector.similarity_function`: 'cosine'}}"
+    )
+    graph.write("CREATE CONSTRAINT extra_unique IF NOT EXISTS FOR (n:Extra) REQUIRE n.id IS UNIQUE")
+    graph.write("DROP INDEX gene_species_symbol")
+    clean_graph(graph)
+    names = {r["name"] for r in graph.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'")}
+    names |= {r["name"] for r in graph.read("SHOW CONSTRAINTS YIELD name")}
+    assert names == set(schema_names)
