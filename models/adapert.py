@@ -156,14 +156,15 @@ def knn_edges(features: Tensor, k: int, *, present: Tensor | None = None) -> tup
     ``(G,)`` bool marks the genes that have a feature vector; the others (rows filled with zeros
     or a mean) take no part: they get no neighbours and are nobody's neighbour.
     """
-    keep = torch.ones(len(features), dtype=torch.bool) if present is None else present.bool().cpu()
-    rows = torch.nonzero(keep).flatten()
+    device = features.device
+    keep = torch.ones(len(features), dtype=torch.bool) if present is None else present.bool()
+    rows = torch.nonzero(keep.to(device)).flatten()
     unit = nn.functional.normalize(features.float()[rows], dim=1)
     sim = unit @ unit.T
     sim.fill_diagonal_(-float("inf"))
     k = min(k, len(rows) - 1)
     if k < 1:
-        return torch.zeros(2, 0, dtype=torch.long), torch.zeros(0)
+        return torch.zeros(2, 0, dtype=torch.long, device=device), torch.zeros(0, device=device)
     weight, nbr = sim.topk(k, dim=1)
     src = rows[nbr.reshape(-1)]
     dst = rows.repeat_interleave(k)
