@@ -25,7 +25,7 @@ import json
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +50,28 @@ logger = logging.getLogger(__name__)
 LOGNORM = "log_normalised"
 
 
+# Control labels recognised without ``control=``: GEARS (``ctrl``), perturbench/scPerturb
+# (``control``), and the usual names of non-targeting guides.
+CONTROL_LABELS = ("ctrl", "control", "non-targeting", "non_targeting", "NT", "unperturbed")
+_CONTROL_HINTS = ("ctrl", "control", "non", "target", "scram", "safe", "unpert", "nt")
+
+
 @dataclass(frozen=True)
 class PerturbSeqConfig:
-    """How to read one data set: names of the obs/var columns and the label conventions."""
+    """How to read one data set: names of the obs/var columns and the label conventions.
+
+    Labels may follow GEARS (``ctrl``, ``A+ctrl``, ``A+B``) or perturbench/scPerturb (``control``,
+    ``A``, ``A+B``): a target list is the label split at ``separator`` without the control token.
+    ``control=None`` finds the control label among :data:`CONTROL_LABELS`; the data set records
+    the label it found. ``where`` keeps only cells whose ``obs[column] == value`` for every pair
+    (one data set of a multi-data-set file, e.g. ``(("dataset", "norman19"),)``).
+    """
 
     dataset: str
     condition_col: str = "condition"
     separator: str = "+"
-    control: str = "ctrl"
+    control: str | None = None
+    where: tuple[tuple[str, str], ...] = ()
     gene_col: str | None = None  # var column with symbols; None: var_names
     layer: str | None = None  # layer with the expression; None: X
     species: str = "human"
@@ -115,15 +129,18 @@ def parse_condition(label: str, separator: str = "+", control: str = "ctrl") -> 
 
 
 def perturbation_panel(
-    path: str | Path, condition_key: str = "condition", separator: str = "+", control: str = "ctrl"
+    path: str | Path,
+    *,
+    condition_key: str = "condition",
+    separator: str = "+",
+    control: str | None = None,
 ) -> list[str]:
     """Measured genes and perturbation targets of an h5ad, sorted (read in backed mode: the
     gene panel a GO prior must cover, including targets that are not measured)."""
-    import anndata as ad
-
     adata = ad.read_h5ad(path, backed="r")
     try:
         labels = adata.obs[condition_key].astype(str).unique()
+        control = control or find_control(np.asarray(labels), path, condition_key)
         targets = {t for label in labels for t in parse_condition(label, separator, control)}
         return sorted(set(map(str, adata.var_names)) | targets)
     finally:
@@ -163,6 +180,8 @@ def read_perturbseq(
     if not path.is_file():
         raise PerturbSeqError(path, "no such file")
     adata = ad.read_h5ad(path)
+    if config.where:
+        adata = _select(adata, config.where, path)
     obs = adata.obs
     if config.condition_col not in obs.columns:
         raise PerturbSeqError(
@@ -188,6 +207,8 @@ def read_perturbseq(
     normalisation = detect_normalisation(x, path, matrix)
 
     labels = obs[config.condition_col].astype(str).to_numpy()
+    control = config.control or find_control(labels, path, config.condition_col)
+    config = replace(config, control=control)
     targets: dict[str, tuple[str, ...]] = {}
     for label in pd.unique(labels):
         try:
@@ -196,12 +217,11 @@ def read_perturbseq(
             raise PerturbSeqError(
                 path, f"obs[{config.condition_col!r}]: {err} ({int((labels == label).sum())} cells)"
             ) from err
-    if config.control not in targets:
+    if control not in targets:
         raise PerturbSeqError(
-            path,
-            f"no control cells: no obs[{config.condition_col!r}] == {config.control!r} "
-            f"(labels seen: {', '.join(sorted(targets)[:10])})",
-        )
+            path, f"no control cells: no obs[{config.condition_col!r}] == {control!r}"
+            f"{_control_hint(labels)}",
+        )  # fmt: skip
     cells = ad.AnnData(
         X=x,
         obs=pd.DataFrame({"condition": pd.Categorical(labels)}, index=adata.obs_names.astype(str)),
@@ -238,6 +258,55 @@ def read_perturbseq(
     return data, report
 
 
+def _select(adata: ad.AnnData, where: Sequence[tuple[str, str]], path: Path) -> ad.AnnData:
+    """The cells whose ``obs[column] == value`` for every ``(column, value)`` of ``where``."""
+    keep = np.ones(adata.n_obs, dtype=bool)
+    for column, value in where:
+        if column not in adata.obs.columns:
+            raise PerturbSeqError(
+                path, f"--where {column}={value}: obs has no column {column!r} "
+                f"(columns: {', '.join(map(str, adata.obs.columns))})",
+            )  # fmt: skip
+        values = adata.obs[column].astype(str).to_numpy()
+        if not (values == value).any():
+            seen = ", ".join(sorted(set(values))[:10])
+            raise PerturbSeqError(path, f"--where {column}={value}: no cell has it ({seen})")
+        keep &= values == value
+    if not keep.any():
+        conditions = " and ".join(f"{c}={v}" for c, v in where)
+        raise PerturbSeqError(path, f"--where {conditions}: no cell meets all of them")
+    return adata[keep].copy()
+
+
+def find_control(labels: np.ndarray, path: str | Path, column: str = "condition") -> str:
+    """The control label among :data:`CONTROL_LABELS`; a one-line error naming candidates when
+    there is none or more than one."""
+    present = [label for label in CONTROL_LABELS if (labels == label).any()]
+    if len(present) == 1:
+        return present[0]
+    if present:
+        raise PerturbSeqError(
+            path, f"obs[{column!r}] has several control-like labels ({', '.join(present)}): "
+            "choose one with --control",
+        )  # fmt: skip
+    raise PerturbSeqError(
+        path, f"no control label ({', '.join(CONTROL_LABELS)}) in obs[{column!r}]"
+        f"{_control_hint(labels)}",
+    )  # fmt: skip
+
+
+def _control_hint(labels: np.ndarray) -> str:
+    """``; looks like a control: X (pass --control X)`` or the most frequent labels."""
+    counts = pd.Series(labels).value_counts()
+    lower = {label: label.lower() for label in counts.index}
+    alike = [label for label in counts.index  # a combination ("A+ctrl") is not a control
+             if any(h in lower[label] for h in _CONTROL_HINTS) and "+" not in label]  # fmt: skip
+    if alike:
+        return f"; looks like a control: {alike[0]!r} (pass --control {alike[0]})"
+    common = ", ".join(f"{label} ({n})" for label, n in counts.head(5).items())
+    return f"; most frequent labels: {common} (pass --control LABEL)"
+
+
 # --- pseudobulk -----------------------------------------------------------------------------
 
 
@@ -268,6 +337,16 @@ def _ranked_scores(
     return names, scores
 
 
+def _variance(x: Any) -> np.ndarray:
+    """Per-gene variance (ddof 1; 0 for a single cell) of a cells × genes matrix."""
+    n = x.shape[0]
+    if n < 2:
+        return np.zeros(x.shape[1])
+    mean = dense(x.mean(axis=0)).ravel()
+    square = dense(x.multiply(x).mean(axis=0) if sparse.issparse(x) else (x * x).mean(axis=0))
+    return np.maximum(square.ravel() - mean * mean, 0.0) * n / (n - 1)
+
+
 def compute_pseudobulk(data: PerturbSeqCells, report: PerturbSeqReport) -> Pseudobulk:
     """Means, GEARS DE sets and vs-rest scores of the kept conditions (see the module doc)."""
     cfg = data.config
@@ -279,6 +358,7 @@ def compute_pseudobulk(data: PerturbSeqCells, report: PerturbSeqReport) -> Pseud
     x = cells.X
 
     means = np.vstack([dense(x[labels == c].mean(axis=0)).ravel() for c in kept])
+    variances = np.vstack([_variance(x[labels == c]) for c in kept])
     control_mean = dense(x[labels == cfg.control].mean(axis=0)).ravel()
     perturbed = labels != cfg.control
     perturbed_mean = dense(x[perturbed].mean(axis=0)).ravel()
@@ -319,6 +399,8 @@ def compute_pseudobulk(data: PerturbSeqCells, report: PerturbSeqReport) -> Pseud
         non_zero=non_zero,
         non_dropout=non_dropout,
         normalisation=data.normalisation,
+        variances=variances,
+        control_variance=_variance(x[labels == cfg.control]),
         separator=cfg.separator,
     )
 
@@ -360,7 +442,9 @@ class DatasetRecord:
                 target, "data set not ingested (run `priorgraph ingest perturbseq`)"
             )
         raw = json.loads(target.read_text())
-        raw["config"] = PerturbSeqConfig(**raw["config"])
+        raw["config"] = PerturbSeqConfig(
+            **{**raw["config"], "where": tuple(map(tuple, raw["config"].get("where", ())))}
+        )
         return cls(**raw)
 
     def pseudobulk(self) -> Pseudobulk:
@@ -465,6 +549,7 @@ def ingest(
     keep their properties and provenance; missing ones are added and listed in the report.
     """
     data, report = read_perturbseq(path, config)
+    config = data.config  # with the control label found in the file
     pb = compute_pseudobulk(data, report)
     directory = dataset_dir(config.dataset, store)
     pb_path = directory / "pseudobulk.npz"

@@ -11,6 +11,13 @@ never silently overwritten):
   procedure (``numpy.random.RandomState(seed)``, sorted gene lists).
 * ``double`` — Ahlmann-Eltze et al. 2025: all singles and half the doubles in train; the other
   doubles are test, except a ``val_fraction`` of them.
+* ``custom`` — the test and val conditions named by the user; everything else trains.
+
+:func:`benchmark_splits` makes the random partitions of ``priorgraph benchmark``: protocol
+``doubles`` (each fold an independent Ahlmann-Eltze partition: control + every single + half the
+doubles train, the other half test, grouped by how many of a double's singles are measured) and
+``unseen-singles`` (the singles in ``folds`` disjoint groups; each fold tests one group, training
+on the other singles and every double that contains none of the held-out genes).
 
 The co-expression graph follows GEARS: Pearson r between genes over the cells of the training
 control and training single perturbations only, each gene keeps its top k+1 = 21 partners by |r|
@@ -23,6 +30,7 @@ graph is exported by :func:`priorgraph.queries.export_coexpression.coexpression_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +43,8 @@ from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
-KINDS = ("simulation", "double")
+KINDS = ("simulation", "double", "custom")
+PROTOCOLS = ("doubles", "unseen-singles")
 
 
 def splits_dir(dataset: str, store: str | Path | None = None) -> Path:
@@ -161,16 +170,115 @@ def double_split(
     )  # fmt: skip
 
 
-def make_split(kind: str, name: str, record: DatasetRecord, seed: int, **params: float) -> Split:
-    """A split of an ingested data set's kept conditions."""
+def _double_subgroup(condition: str, singles: set[str], sep: str, control: str) -> str:
+    """``double_both_singles`` / ``double_one_single`` / ``double_no_single``: how many of the
+    double's singles are training conditions."""
+    genes = [g for g in condition.split(sep) if g != control]
+    measured = sum(g in singles for g in genes)
+    return ("double_no_single", "double_one_single", "double_both_singles")[min(measured, 2)]
+
+
+def custom_split(
+    name: str,
+    dataset: str,
+    conditions: Sequence[str],
+    *,
+    test: Sequence[str],
+    val: Sequence[str] = (),
+    separator: str = "+",
+    control: str = "ctrl",
+) -> Split:
+    """Test and val as named; every other condition (and the control) trains. Test conditions
+    are grouped as ``single`` or by how many of a double's singles train."""
+    known = set(conditions)
+    unknown = sorted((set(test) | set(val)) - known)
+    if unknown:
+        raise UsageError(f"{dataset} has no condition {', '.join(unknown[:10])}")
+    overlap = sorted(set(test) & set(val))
+    if overlap or control in set(test) | set(val) or not test:
+        raise UsageError("custom split: give ≥ 1 test condition, none also in val, not the control")
+    held = set(test) | set(val)
+    train = sorted([*(c for c in conditions if c not in held and c != control), control])
+    singles = {g for c in train if _is_single(c, separator, control)
+               for g in c.split(separator) if g != control}  # fmt: skip
+    groups: dict[str, list[str]] = {}
+    for c in sorted(test):
+        group = ("single" if _is_single(c, separator, control)
+                 else _double_subgroup(c, singles, separator, control))  # fmt: skip
+        groups.setdefault(group, []).append(c)
+    return Split(name=name, dataset=dataset, kind="custom", seed=0, train=train,
+                 val=sorted(val), test=sorted(test), subgroups=groups)  # fmt: skip
+
+
+def benchmark_splits(
+    dataset: str,
+    conditions: Sequence[str],
+    *,
+    protocol: str,
+    folds: int = 5,
+    seed: int = 0,
+    separator: str = "+",
+    control: str = "ctrl",
+) -> list[Split]:
+    """The ``folds`` partitions of ``priorgraph benchmark`` (module doc), named
+    ``bench-<protocol>-s<seed>-f<fold>``."""
+    if folds < 1:
+        raise UsageError(f"folds must be ≥ 1, got {folds}")
+    perts = sorted(c for c in conditions if c != control)
+    singles = [c for c in perts if _is_single(c, separator, control)]
+    doubles = [c for c in perts if not _is_single(c, separator, control)]
+    name = f"bench-{protocol}-s{seed}-f{{}}"
+    out = []
+    if protocol == "doubles":
+        if len(doubles) < 2:
+            raise UsageError(f"{dataset}: the doubles protocol needs ≥ 2 doubles ({len(doubles)})")
+        for fold in range(folds):
+            order = np.random.RandomState(seed + fold).permutation(len(doubles))
+            held = sorted(doubles[i] for i in order[round(len(doubles) / 2) :])
+            split = custom_split(name.format(fold), dataset, conditions, test=held,
+                                 separator=separator, control=control)  # fmt: skip
+            out.append(replace(split, kind="benchmark", seed=seed,
+                               params={"protocol": protocol, "fold": fold}))  # fmt: skip
+        return out
+    if protocol != "unseen-singles":
+        raise UsageError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    if len(singles) < folds:
+        raise UsageError(f"{dataset}: {len(singles)} singles cannot fill {folds} folds")
+    order = np.random.RandomState(seed).permutation(len(singles))
+    for fold in range(folds):
+        test = sorted(singles[i] for i in order[fold::folds])
+        genes = {g for c in test for g in c.split(separator) if g != control}
+        leaking = {c for c in doubles if genes & set(c.split(separator))}
+        kept = [c for c in conditions if c not in leaking]
+        split = custom_split(name.format(fold), dataset, kept, test=test, separator=separator,
+                             control=control)  # fmt: skip
+        out.append(replace(split, kind="benchmark", seed=seed,
+                           params={"protocol": protocol, "fold": fold,
+                                   "left_out_doubles": len(leaking)}))  # fmt: skip
+    return out
+
+
+def make_split(
+    kind: str,
+    name: str,
+    record: DatasetRecord,
+    seed: int,
+    *,
+    test: Sequence[str] = (),
+    val: Sequence[str] = (),
+    **params: float,
+) -> Split:
+    """A split of an ingested data set's kept conditions (``test``/``val`` for ``custom``)."""
     cfg = record.config
-    conditions = record.pseudobulk().conditions
-    common = {"seed": seed, "separator": cfg.separator, "control": cfg.control}
+    conditions = [*record.pseudobulk().conditions, cfg.control]
+    common = {"separator": cfg.separator, "control": cfg.control}
     if kind == "simulation":
-        return simulation_split(name, cfg.dataset, conditions, **common, **params)
+        return simulation_split(name, cfg.dataset, conditions, seed=seed, **common, **params)
     if kind == "double":
-        return double_split(name, cfg.dataset, conditions, **common, **params)
-    raise UsageError(f"unknown split kind {kind!r}; choose one of {KINDS}")
+        return double_split(name, cfg.dataset, conditions, seed=seed, **common, **params)
+    if kind == "custom":
+        return custom_split(name, cfg.dataset, conditions, test=test, val=val, **common)
+    raise UsageError(f"unknown split kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
 # --- co-expression from training cells -----------------------------------------------------

@@ -217,8 +217,8 @@ class AdaPertConfig:
     centered_lambda: float = 0.5  # λ_c
     nonzero_only: bool = False
     gate_lr: float | None = 0.02  # learning rate of the gate parameters (None: the global one)
-    l0_warmup: float = 0.0  # fraction of the epochs at λ_0 = 0 before it ramps up
-    l0_ramp: float = 0.0  # fraction of the epochs over which λ_0 rises linearly to l0_lambda
+    l0_warmup: float = 0.0  # fraction of the training rounds at λ_0 = 0 before it ramps up
+    l0_ramp: float = 0.0  # fraction of the rounds over which λ_0 rises linearly to l0_lambda
 
 
 class AdaPert(PerturbationModel):
@@ -294,7 +294,7 @@ class AdaPert(PerturbationModel):
         self.seed_mlp = mlp([2 * h, h, h])
         self.messages = nn.ModuleList(nn.Linear(h, h, bias=False) for _ in range(config.hops))
         self.readout = nn.Linear(h, h)
-        self.l0_scale = 1.0  # set per epoch by :meth:`on_epoch` (λ_0 schedule)
+        self.l0_scale = 1.0  # set per round by :meth:`on_round` (λ_0 schedule)
 
     # -- training hooks (called by :func:`priorgraph.models.train.fit`) ---------------------
     def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
@@ -309,15 +309,15 @@ class AdaPert(PerturbationModel):
         rest = [p for p in self.parameters() if id(p) not in ids]
         return [{"params": rest}, {"params": gate, "lr": self.config.gate_lr or lr}]
 
-    def on_epoch(self, epoch: int, epochs: int) -> None:
-        """λ_0 schedule: 0 for the first ``l0_warmup`` of the epochs (fit the response with all
+    def on_round(self, round_: int, rounds: int) -> None:
+        """λ_0 schedule: 0 for the first ``l0_warmup`` of the rounds (fit the response with all
         gates open), then a linear ramp to ``l0_lambda`` over ``l0_ramp`` of them."""
         c = self.config
-        start, ramp = c.l0_warmup * epochs, c.l0_ramp * epochs
-        if epoch < start:
+        start, ramp = c.l0_warmup * rounds, c.l0_ramp * rounds
+        if round_ < start:
             self.l0_scale = 0.0
         else:
-            self.l0_scale = min(1.0, (epoch - start + 1) / ramp) if ramp > 0 else 1.0
+            self.l0_scale = min(1.0, (round_ - start + 1) / ramp) if ramp > 0 else 1.0
 
     # -- embeddings and candidate subgraphs -------------------------------------------------
     def gene_embeddings(self) -> Tensor:

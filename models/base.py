@@ -6,7 +6,7 @@ A :class:`PerturbationModel` maps a batch of perturbations to predicted changes 
 back-propagates the sum and records the mean of every term per epoch in the fit history, so a
 model with several terms (AdaPert: fit, centred correlation, L0) shows each of them. Two hooks
 have defaults that do nothing special: :meth:`~PerturbationModel.parameter_groups` (one
-optimiser group) and :meth:`~PerturbationModel.on_epoch` (no schedule).
+optimiser group) and :meth:`~PerturbationModel.on_round` (no schedule).
 """
 
 from __future__ import annotations
@@ -62,5 +62,6 @@ class PerturbationModel(nn.Module, ABC):
         """Optimiser parameter groups (default: one group at the global learning rate ``lr``)."""
         return [{"params": list(self.parameters())}]
 
-    def on_epoch(self, epoch: int, epochs: int) -> None:
-        """Called before each of the ``epochs`` epochs (default: nothing), e.g. for schedules."""
+    def on_round(self, round_: int, rounds: int) -> None:
+        """Called before each of the ``rounds`` training rounds (``eval_every`` steps each;
+        default: nothing), e.g. for schedules."""

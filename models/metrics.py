@@ -18,6 +18,13 @@ non-dropout DE genes; r(a, b) Pearson correlation (GEARS reports 0 when undefine
 * ``mean_collapse`` = (Δ̂·μ)² / (‖Δ̂‖² ‖μ‖²), μ the training-mean delta: the share of the
   predicted delta explained by a least-squares fit Δ̂ ≈ βμ (1 = the model only predicts the
   training mean; undefined, NaN, for a zero prediction).
+* ``de_overlap_top20`` = |top-20 genes by |Δ̂| ∩ DE20| / 20: whether the model moves the genes
+  that move (a pseudobulk version of the differential-expression score, DES, of cell-eval and
+  the AdaPert paper).
+* ``pds`` (perturbation discrimination score) = the rank of the true perturbation among all
+  evaluated ones by L1 distance ‖Δ̂_p − Δ_q‖₁, scaled to [0, 1]: 0 when the prediction is closest
+  to its own perturbation, ~0.5 for a prediction that says nothing about which perturbation it
+  is (ties count half). Needs ≥ 2 evaluated perturbations (NaN otherwise).
 
 Subgroup values are means over their perturbations (NaNs skipped).
 """
@@ -43,6 +50,8 @@ METRICS = (
     "weighted_mse",
     "weighted_delta_r2",
     "mean_collapse",
+    "de_overlap_top20",
+    "pds",
 )
 
 
@@ -120,6 +129,27 @@ def evaluated_conditions(pb: Pseudobulk, split: Split, on: Sequence[str]) -> lis
     return conditions
 
 
+def de_overlap(pred: np.ndarray, control: np.ndarray, de: np.ndarray) -> float:
+    """Share of the true DE genes ``de`` among the ``len(de)`` largest predicted changes."""
+    top = np.argsort(-np.abs(pred - control), kind="stable")[: len(de)]
+    return len(set(top.tolist()) & set(de.tolist())) / max(len(de), 1)
+
+
+def discrimination_scores(predicted: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """PDS of each row: the scaled rank of ``observed[i]`` among all rows of ``observed`` by L1
+    distance to ``predicted[i]`` (ties count half); NaN with fewer than two rows."""
+    n = len(predicted)
+    if n < 2:
+        return np.full(n, np.nan)
+    scores = np.empty(n)
+    for i in range(n):  # one row at a time: memory n × genes, not n² × genes
+        distance = np.abs(observed - predicted[i]).sum(axis=1)
+        closer = (distance < distance[i]).sum()
+        ties = (distance == distance[i]).sum() - 1
+        scores[i] = (closer + 0.5 * ties) / (n - 1)
+    return scores
+
+
 @dataclass
 class Evaluation:
     """Metrics per perturbation and their means per test subgroup (plus ``all``)."""
@@ -164,7 +194,14 @@ def evaluate(
             "weighted_mse": weighted_mse(pred, true, weights),
             "weighted_delta_r2": weighted_delta_r2(pred, true, pb.perturbed_mean, weights),
             "mean_collapse": mean_collapse(pred, control, train_mean_delta),
+            "de_overlap_top20": de_overlap(pred, control, de),
         }
+    names = list(per)
+    pds = discrimination_scores(
+        np.array([predictions[c] for c in names]), np.array([pb.means[pb.row(c)] for c in names])
+    )
+    for condition, score in zip(names, pds, strict=True):
+        per[condition]["pds"] = float(score)
     groups: dict[str, Sequence[str]] = {
         g: [c for c in conds if c in per] for g, conds in split.subgroups.items()
     }

@@ -1,35 +1,41 @@
-"""Graph → tensors → trained model → metrics → graph: one training run of any model.
+"""Graph → model inputs → fitted model → predictions → metrics → graph: one run of any model.
 
-:func:`build_inputs` turns the priorgraph exports of a data set and split into the model inputs
-of ``docs/models.md``:
+Every model, from ``no_change`` to AdaPert, is reached through one interface
+(:class:`~priorgraph.models.predictor.Predictor`: fit on a split's training conditions, predict
+the change of any target list), so ``train`` and ``benchmark`` treat them alike:
 
-* the **perturbation-gene index** is the GO export's node order over the data set's measured
-  genes (pseudobulk order) followed by the targets that are not measured (sorted), so GO edges
-  between measured genes are candidates for AdaPert and unmeasured targets still have GO
-  neighbours;
-* the co-expression export of the split (training cells only) is re-indexed onto the
-  expression genes (pseudobulk order);
-* ``pert_to_gene`` matches the two id maps; GenePT vectors (``features="genept"``) are aligned to
-  both, zeros where a gene has none (``gene_present`` says which rows are real, so AdaPert's
-  k-NN candidate edges join only genes that have a vector);
-* GEARS gets the co-expression weights as |r|, AdaPert as signed r (its gates see the sign).
+* baselines (``no_change``, ``train_mean``, ``additive``, ``go_neighbour``, ``linear``) and the
+  graph GP (``graph_gp``) are fitted on pseudobulk; the graph gives them gene similarities over
+  the whole annotated universe (:class:`Priors`);
+* the neural models (``gears``, ``adapert``) train on the GO prior around the targets
+  (:func:`~priorgraph.queries.perturbation_prior.perturbation_go_graph`: every annotated gene
+  within ``hops`` GO steps of a target), the split's co-expression export and, optionally,
+  GenePT vectors (:func:`build_inputs`), on cells by default (:mod:`priorgraph.models.train`),
+  with early stopping on an inner validation set drawn from the training conditions.
 
-:func:`train_run` trains GEARS / AdaPert (or fits the ``linear`` / ``additive`` baselines), predicts
-the held-out conditions, evaluates with :func:`priorgraph.models.metrics.evaluate`, writes the
-run back (``ModelRun`` + ``PREDICTED_EFFECT``) and saves a checkpoint with both exports under
-``<dataset dir>/runs/<run id>/``. For AdaPert it also writes the learned subgraphs:
-``(:Gene)-[:LEARNED_EDGE {run, perturbation, weight, gate}]->(:Gene)`` for every condition of the
-data set: among the edges with deterministic gate ≥ ``edge_threshold``, the ``edge_top_k`` that
-carry the largest message (``weight`` = the edge flow, the score the learned-edge AUPRC is
-measured on; the gates of one perturbation tend to move together, so a gate threshold alone can
-keep all or none of them, and the top-k cap keeps the written subgraph readable).
+**Combinations built on what is measured** (``compose``, on by default for the neural models).
+For a combination ``S = {a, b, …}`` the prediction is::
+
+    Δ̂(S) = Σ_{g∈S} Δ̃(g) + λ (f(S) − Σ_{g∈S} f(g))
+
+where ``f`` is the network's own prediction, ``Δ̃(g)`` the measured single of ``g`` when it is
+a training condition and ``f(g)`` otherwise. The network contributes the interaction only, with
+a weight ``λ ∈ {0, ½, 1}`` chosen on the validation combinations (0 when there are none): where
+additivity is all the data support, the model is additive, and the interaction is where the
+graph can win. :func:`train_run` writes the run back (``ModelRun``, ``PREDICTED_EFFECT``; for
+AdaPert the learned subgraph of every condition as ``LEARNED_EDGE``) and saves ``run.json``
+(configuration, loss history, best round, metrics per subgroup and per perturbation) and, for
+neural models, a checkpoint with the exports under ``<dataset dir>/runs/<run id>/``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +46,17 @@ from torch import Tensor
 from priorgraph.core.errors import UsageError
 from priorgraph.core.pseudobulk import Pseudobulk
 from priorgraph.core.splits import Split
-from priorgraph.ingest.perturbseq import dataset_dir, load_dataset
+from priorgraph.ingest.perturbseq import DatasetRecord, dataset_dir, load_dataset
 from priorgraph.ingest.splits import load_split
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.models import baselines, writeback
-from priorgraph.models.adapert import AdaPert, AdaPertConfig, knn_edges
+from priorgraph.models.adapert import AdaPert, knn_edges
 from priorgraph.models.base import PerturbationModel
-from priorgraph.models.gears import GEARS, GEARSConfig
+from priorgraph.models.gears import GEARS
+from priorgraph.models.graph_gp import GraphGP, GraphGPConfig
 from priorgraph.models.metrics import Evaluation, evaluate, evaluated_conditions
+from priorgraph.models.predictor import Predictor, Targets, TrainingSet
 from priorgraph.models.runtime import seed_everything
 from priorgraph.models.train import (
     FitSummary,
@@ -61,20 +69,93 @@ from priorgraph.models.train import (
 from priorgraph.models.train import save_checkpoint as save_model
 from priorgraph.queries.export import HOMOGENEOUS, Export
 from priorgraph.queries.export_coexpression import coexpression_export
-from priorgraph.queries.export_go import go_graph_export
 from priorgraph.queries.features import gene_features
+from priorgraph.queries.gene_similarity import (
+    GeneKernel,
+    combine,
+    genept_kernel,
+    go_kernel,
+    kernel_embedding,
+)
+from priorgraph.queries.perturbation_prior import PerturbationGraph, perturbation_go_graph
 
+log = logging.getLogger(__name__)
 NEURAL: dict[str, type[PerturbationModel]] = {"gears": GEARS, "adapert": AdaPert}
-BASELINES = ("linear", "additive")
-MODELS = (*NEURAL, *BASELINES)
+FITTED = ("no_change", "train_mean", "additive", "go_neighbour", "linear", "graph_gp")
+MODELS = (*FITTED, *NEURAL)
+KERNELS = ("go", "go+genept")
 TINY_HIDDEN = 16
-TINY_EPOCHS = 8
+TINY_STEPS = 100
 KNN_K = 10  # GenePT nearest neighbours per gene in AdaPert's candidate pool
+LINEAR_DIM = 16  # graph-embedding width of the linear baseline
+INTERACTION_WEIGHTS = (0.0, 0.5, 1.0)  # λ candidates of the composition
+
+
+@dataclass
+class RunOptions:
+    """How a run gets its graph inputs and trains (the ``train``/``benchmark`` options)."""
+
+    go_graph: str | None = None  # a stored GO graph; None: computed over every annotated gene
+    hops: int = 1  # GO neighbourhood of the targets in the neural models' prior
+    kernel: str = "go"  # gene similarity of graph_gp and of linear's embedding
+    features: str | None = None  # "genept": GenePT vectors as neural-model features
+    compose: bool = True  # neural models: combinations built on measured singles
+    model_configs: dict[str, Any] = field(default_factory=dict)  # model name → its config
+    train_config: TrainConfig | None = None
+    val_fraction: float = 0.2  # inner validation share of the training conditions
+
+    def __post_init__(self) -> None:
+        if self.kernel not in KERNELS:
+            raise UsageError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
+
+
+class Priors:
+    """The graph-derived inputs of one data set's models, computed once and shared by every
+    split and model: gene kernels over all targets, the neural models' GO prior."""
+
+    def __init__(self, graph: Graph, pb: Pseudobulk, *, species: str, options: RunOptions):
+        self.graph, self.pb, self.species, self.options = graph, pb, species, options
+        self.targets = sorted({t for ts in pb.targets for t in ts})
+
+    @cached_property
+    def go_idf(self) -> GeneKernel:
+        return go_kernel(self.graph, self.targets, species=self.species)
+
+    @cached_property
+    def go_jaccard(self) -> GeneKernel:
+        return go_kernel(self.graph, self.targets, species=self.species, measure="jaccard")
+
+    @cached_property
+    def kernel(self) -> GeneKernel:
+        """The similarity ``options.kernel`` names."""
+        if self.options.kernel == "go":
+            return self.go_idf
+        genept = genept_kernel(self.graph, self.targets, species=self.species)
+        return combine([self.go_idf, genept])
+
+    @cached_property
+    def go_graph(self) -> PerturbationGraph:
+        """GO prior of the neural models: measured genes + targets + GO neighbourhood."""
+        prior = perturbation_go_graph(
+            self.graph,
+            measured=[ids.gene_id(g, self.species) for g in self.pb.genes],
+            targets=[ids.gene_id(t, self.species) for t in self.targets],
+            go_graph=self.options.go_graph, hops=self.options.hops,
+        )  # fmt: skip
+        log.info(prior.summary())
+        return prior
+
+    def isolated_targets(self) -> list[str]:
+        """Targets that the gene kernel links to no other target (symbols)."""
+        return self.kernel.isolated(self.targets, self.targets)
+
+
+# --- neural models ------------------------------------------------------------------------
 
 
 @dataclass
 class ModelInputs:
-    """Everything a model constructor needs, with the exports it came from."""
+    """Everything a neural model constructor needs, with the exports it came from."""
 
     genes: list[str]  # expression gene symbols (pseudobulk order)
     gene_ids: list[str]
@@ -91,10 +172,14 @@ class ModelInputs:
         """Gene id → row of the perturbation-gene index."""
         return self.go.index()
 
+    def encode(self, targets: Sequence[Targets], species: str) -> Tensor:
+        """Target lists (symbols) → rows of the perturbation-gene index, -1 padded."""
+        return encode_targets([[ids.gene_id(t, species) for t in ts] for ts in targets],
+                              self.pert_row)  # fmt: skip
+
     def data(self, pb: Pseudobulk, species: str) -> PerturbationTensors:
         """Every condition of ``pb`` as pseudobulk training targets."""
-        targets = [[ids.gene_id(t, species) for t in ts] for ts in pb.targets]
-        return PerturbationTensors.from_pseudobulk(pb, encode_targets(targets, self.pert_row))
+        return PerturbationTensors.from_pseudobulk(pb, self.encode(pb.targets, species))
 
     def model_kwargs(self, model: str, train: PerturbationTensors) -> dict[str, Any]:
         """Constructor arguments of ``GEARS`` or ``AdaPert`` (without ``config``)."""
@@ -127,6 +212,7 @@ class ModelInputs:
         return {
             "go_export": self.go.content_hash[:16],
             "go_graph": self.go.meta.get("graph"),
+            "go_hops": self.go.meta.get("hops"),
             "go_edges": int(self.go.data.edge_index.shape[1]),
             "coexp_export": self.coexp.content_hash[:16],
             "coexp_edges": int(self.coexp_edge_index.shape[1]),
@@ -138,17 +224,15 @@ def build_inputs(
     graph: Graph,
     pb: Pseudobulk,
     split: Split,
-    species: str = "human",
     *,
-    go_graph: str | None = None,
+    prior: PerturbationGraph,
+    species: str = "human",
     features: str | None = None,
 ) -> ModelInputs:
-    """Model inputs from the GO export (``go_graph`` = a stored GO graph, or None to compute it
-    from the annotations), the split's co-expression export and optional GenePT vectors."""
+    """Neural-model inputs: the GO prior export, the split's co-expression export (training
+    cells only) re-indexed onto the expression genes, and optional GenePT vectors."""
     gene_ids = [ids.gene_id(g, species) for g in pb.genes]
-    measured = set(gene_ids)
-    unmeasured = sorted({ids.gene_id(t, species) for ts in pb.targets for t in ts} - measured)
-    go = go_graph_export(graph, gene_ids + unmeasured, graph_name=go_graph)
+    go = prior.export
     coexp = coexpression_export(graph, pb.dataset, split.name)
     row = {g: i for i, g in enumerate(gene_ids)}
     foreign = [g for g in coexp.node_ids[HOMOGENEOUS] if g not in row]
@@ -160,123 +244,300 @@ def build_inputs(
         list(pb.genes), gene_ids, go, coexp, remap[coexp.data.edge_index], pert_to_gene
     )
     if features is not None:
-        perts = gene_features(graph, go.node_ids[HOMOGENEOUS], features, fill="zero")
+        nodes = go.node_ids[HOMOGENEOUS]
+        perts = gene_features(graph, nodes, features, fill="zero")
         inputs.pert_features = torch.from_numpy(perts.matrix)
-        inputs.gene_features = inputs.pert_features[: len(gene_ids)].clone()
-        inputs.gene_present = torch.from_numpy(perts.present[: len(gene_ids)].copy())
+        order = torch.tensor([go.index()[g] for g in gene_ids], dtype=torch.long)
+        inputs.gene_features = inputs.pert_features[order].clone()
+        inputs.gene_present = torch.from_numpy(perts.present[order.numpy()].copy())
     return inputs
 
 
+def inner_validation(
+    conditions: Sequence[str], targets: Sequence[Targets], *, like: int, fraction: float, seed: int
+) -> list[str]:
+    """Validation conditions drawn from the training ``conditions``: a ``fraction`` (≥ 1) of
+    those with ``like`` targets (the kind the split tests), always leaving one such condition to
+    train on; from all conditions when fewer than two are of that kind."""
+    size = {c: len(t) for c, t in zip(conditions, targets, strict=True)}
+    pool = [c for c in conditions if size[c] == like]
+    if len(pool) < 2:
+        pool = list(conditions)
+    if len(pool) < 2:
+        return []
+    n = min(len(pool) - 1, max(1, round(fraction * len(pool))))
+    order = np.random.RandomState(seed).permutation(len(pool))
+    return sorted(pool[i] for i in order[:n])
+
+
+def compose(
+    targets: Sequence[Targets],
+    network: np.ndarray,
+    singles: dict[Targets, np.ndarray],
+    measured: dict[str, np.ndarray],
+    weight: float,
+) -> np.ndarray:
+    """The module doc's combination rule: ``Σ Δ̃(g) + λ (f(S) − Σ f(g))`` for combinations; a
+    single's own prediction is ``f`` (or its measurement, when it is a training condition).
+    ``network[i]`` is ``f`` of ``targets[i]``; ``singles[(g,)]`` is ``f`` of each target alone."""
+    out = np.array(network, dtype=np.float64, copy=True)
+    for i, t in enumerate(targets):
+        if len(t) == 1:
+            out[i] = measured.get(t[0], network[i])
+            continue
+        alone = [singles[(g,)] for g in t]
+        base = sum(measured.get(g, f) for g, f in zip(t, alone, strict=True))
+        out[i] = base + weight * (network[i] - sum(alone))
+    return out
+
+
+class NeuralPredictor(Predictor):
+    """A GEARS-/AdaPert-style network behind the :class:`Predictor` interface (module doc)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        inputs: ModelInputs,
+        data: PerturbationTensors,
+        targets: Sequence[Targets],
+        species: str,
+        options: RunOptions,
+        like: int,
+        val: Sequence[str] = (),
+    ):
+        self.name = name  # type: ignore[misc]
+        self.inputs, self.data, self.species, self.options = inputs, data, species, options
+        self.targets = dict(zip(data.conditions, targets, strict=True))
+        self.like, self.split_val = like, list(val)
+        self.model_config = options.model_configs.get(name) or NEURAL[name].config_class()
+        self.train_config = options.train_config or TrainConfig(threads=1, progress=False)
+        self.weight = 0.0
+        self.summary: FitSummary | None = None
+
+    def config(self) -> dict[str, Any]:
+        skip = ("progress", "threads")
+        return {
+            "model": self.name,
+            "model_config": asdict(self.model_config),
+            "train_config": {k: v for k, v in asdict(self.train_config).items() if k not in skip},
+            "compose": self.options.compose,
+            "features": self.options.features,
+            **self.inputs.describe(),
+        }
+
+    def fit(self, train: TrainingSet) -> NeuralPredictor:
+        super().fit(train)
+        val = self.split_val or inner_validation(
+            train.conditions, train.targets, like=self.like,
+            fraction=self.options.val_fraction, seed=self.train_config.seed,
+        )  # fmt: skip
+        fit_on = [c for c in train.conditions if c not in set(val)]
+        tensors = self.data.subset(fit_on)
+        seed_everything(self.train_config.seed)  # the initial weights are part of the run
+        cls = NEURAL[self.name]
+        self.model = cls(**self.inputs.model_kwargs(self.name, tensors), config=self.model_config)
+        val_tensors = self.data.subset(val) if val else None
+        self.summary = fit(self.model, tensors, val=val_tensors, config=self.train_config)
+        self.val = val
+        held_out = set(val)
+        # λ is chosen as if the validation conditions were new: their singles are not measured
+        self.measured = {t[0]: d for c, t, d in zip(train.conditions, train.targets, train.deltas,
+                                                    strict=True)
+                         if len(t) == 1 and c not in held_out}  # fmt: skip
+        self.weight = self._interaction_weight()
+        self.measured = train.single_deltas  # predictions use every measured single
+        return self
+
+    def _network(self, targets: Sequence[Targets]) -> np.ndarray:
+        perts = self.inputs.encode(targets, self.species)
+        return predict_deltas(self.model, perts).numpy().astype(np.float64)
+
+    def _compose(self, targets: Sequence[Targets], weight: float) -> np.ndarray:
+        network = self._network(targets)
+        genes = sorted({g for t in targets if len(t) > 1 for g in t})
+        singles = dict(zip([(g,) for g in genes], self._network([(g,) for g in genes]),
+                           strict=True)) if genes else {}  # fmt: skip
+        return compose(targets, network, singles, self.measured, weight)
+
+    def _interaction_weight(self) -> float:
+        """λ of the composition, chosen on the validation combinations (0 without any)."""
+        combos = [c for c in self.val if len(self.targets[c]) > 1]
+        if not self.options.compose or not combos:
+            return 0.0 if self.options.compose else 1.0
+        targets = [self.targets[c] for c in combos]
+        observed = self.data.subset(combos).delta.numpy().astype(np.float64)
+        errors = [float(((self._compose(targets, w) - observed) ** 2).mean())
+                  for w in INTERACTION_WEIGHTS]  # fmt: skip
+        return INTERACTION_WEIGHTS[int(np.argmin(errors))]
+
+    def predict_deltas(self, targets: Sequence[Targets]) -> np.ndarray:
+        if not self.options.compose:
+            return self._network(targets)
+        return self._compose(targets, self.weight)
+
+    def learned_edge_rows(
+        self, run: writeback.ModelRun, *, threshold: float = 0.5, top_k: int = 20
+    ) -> list[dict[str, Any]]:
+        """LEARNED_EDGE rows ``{start, end, run, perturbation, weight, gate}`` of an AdaPert run:
+        for every condition of the data set, among its candidate edges with deterministic gate
+        ≥ ``threshold``, the ``top_k`` that carry the largest message (``weight`` =
+        :meth:`AdaPert.edge_flows`)."""
+        if not isinstance(self.model, AdaPert):
+            return []
+        gene_ids, rows = self.inputs.gene_ids, []
+        for condition, perts in zip(self.data.conditions, self.data.perts.tolist(), strict=True):
+            targets = [p for p in perts if p >= 0]
+            pid = ids.perturbation_id(run.dataset, condition)
+            for src, dst, gate, flow in self.model.learned_edges(targets, threshold)[:top_k]:
+                rows.append({"start": gene_ids[src], "end": gene_ids[dst], "run": run.id,
+                             "perturbation": pid, "weight": round(float(flow), 6),
+                             "gate": round(float(gate), 6)})  # fmt: skip
+        return rows
+
+
+# --- any model ----------------------------------------------------------------------------
+
+
+def model_config(model: str, *, tiny: bool = False, **overrides: Any) -> Any:
+    """The default (or ``tiny``) configuration of a neural model or of the graph GP."""
+    if model == "graph_gp":
+        return GraphGPConfig(**overrides)
+    base = {"hidden": TINY_HIDDEN} if tiny else {}
+    return NEURAL[model].config_class(**{**base, **overrides})
+
+
+def make_predictor(
+    name: str,
+    *,
+    graph: Graph,
+    record: DatasetRecord,
+    split: Split,
+    priors: Priors,
+    options: RunOptions,
+) -> Predictor:
+    """The model ``name``, with the graph inputs it needs for ``split`` of ``record``."""
+    if name not in MODELS:
+        raise UsageError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if name == "go_neighbour":
+        return baselines.GONeighbour(similarity=priors.go_jaccard)
+    if name == "linear":
+        embedding = kernel_embedding(priors.kernel, dim=LINEAR_DIM)
+        return baselines.LinearModel(features=embedding, embedding=priors.kernel.name)
+    if name in ("no_change", "train_mean", "additive"):
+        return baselines.make_model(name)
+    if name == "graph_gp":
+        return GraphGP(kernel=priors.kernel, config=options.model_configs.get(name))
+    pb, species = priors.pb, record.config.species
+    inputs = build_inputs(graph, pb, split, prior=priors.go_graph, species=species,
+                          features=options.features)  # fmt: skip
+    data = inputs.data(pb, species)
+    train_config = options.train_config or TrainConfig(threads=1, progress=False)
+    if train_config.mode == "cells":
+        cells = record.cells().adata
+        data = data.with_cells(cells.X, cells.obs["condition"].astype(str).to_numpy(),
+                               control=record.config.control)  # fmt: skip
+    sizes = [len(pb.targets[pb.row(c)]) for c in split.test if c in set(pb.conditions)]
+    like = max(set(sizes), key=sizes.count) if sizes else 1
+    return NeuralPredictor(name=name, inputs=inputs, data=data, targets=pb.targets,
+                           species=species, options=options, like=like,
+                           val=[c for c in split.val if c in set(pb.conditions)])  # fmt: skip
+
+
 @dataclass
-class TrainResult:
-    """One run: its record, evaluation, predictions and, for graph models, model and inputs."""
+class RunResult:
+    """One fitted model on one split: its record, predictions (mean expression per evaluated
+    condition) and evaluation, and the fitted predictor."""
 
     run: writeback.ModelRun
     evaluation: Evaluation
-    predictions: dict[str, np.ndarray]  # predicted mean expression per evaluated condition
+    predictions: dict[str, np.ndarray]
     seconds: float
-    model: PerturbationModel | None = None
-    inputs: ModelInputs | None = None
-    data: PerturbationTensors | None = None
-    fit: FitSummary | None = None
-    train_config: TrainConfig | None = None
+    predictor: Predictor
     checkpoint: Path | None = None
     n_effects: int = 0
     n_learned_edges: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
-
-def model_config(
-    model: str, *, tiny: bool = False, **overrides: Any
-) -> GEARSConfig | AdaPertConfig:
-    """The default (or ``tiny``) configuration of a graph model, with overrides."""
-    base = {"hidden": TINY_HIDDEN} if tiny else {}
-    return NEURAL[model].config_class(**{**base, **overrides})
+    @property
+    def fit_summary(self) -> FitSummary | None:
+        return getattr(self.predictor, "summary", None)
 
 
-def train_graph_model(
-    graph: Graph,
-    model_name: str,
+def fit_and_evaluate(
+    predictor: Predictor,
     pb: Pseudobulk,
     split: Split,
     data_hash: str,
     *,
-    species: str = "human",
-    go_graph: str | None = None,
-    features: str | None = None,
-    config: GEARSConfig | AdaPertConfig | None = None,
-    train_config: TrainConfig | None = None,
-    on: tuple[str, ...] = ("test",),
+    on: Sequence[str] = ("test",),
     extra_config: dict[str, Any] | None = None,
-) -> TrainResult:
-    """Export, train (early stopping on the split's val conditions), predict, evaluate;
-    ``extra_config`` is recorded in the run's config (and so in its id)."""
-    inputs = build_inputs(graph, pb, split, species, go_graph=go_graph, features=features)
-    data = inputs.data(pb, species)
-    train = data.subset([c for c in pb.conditions if c in set(split.train)])
-    val_conditions = [c for c in pb.conditions if c in set(split.val)]
-    val = data.subset(val_conditions) if val_conditions else None
-    cls = NEURAL[model_name]
-    config = config or cls.config_class()
-    train_config = train_config or TrainConfig(threads=1)
-    seed_everything(train_config.seed)  # the initial weights are part of a reproducible run
-    model = cls(**inputs.model_kwargs(model_name, train), config=config)
-    result = fit(model, train, val=val, config=train_config)
+) -> RunResult:
+    """Fit on ``split``'s training conditions, predict the ``on`` sets, evaluate."""
+    start = time.perf_counter()
+    train = TrainingSet.from_split(pb, split)
+    predictor.fit(train)
     conditions = evaluated_conditions(pb, split, on)
-    deltas = predict_deltas(model, data.subset(conditions).perts).numpy().astype(np.float64)
+    deltas = predictor.predict_deltas([pb.targets[pb.row(c)] for c in conditions])
     predictions = {c: pb.control_mean + d for c, d in zip(conditions, deltas, strict=True)}
-    evaluation = evaluate(predictions, pb, split, train.mean_delta().numpy())
-    run_config = {
-        "model_config": asdict(config),
-        "train_config": {k: v for k, v in asdict(train_config).items()
-                         if k not in ("progress", "threads")},
-        "features": features,
-        "on": list(on),
-        **inputs.describe(),
-        **(extra_config or {}),
-    }  # fmt: skip
+    evaluation = evaluate(predictions, pb, split, train.deltas.mean(axis=0))
+    seconds = time.perf_counter() - start
+    config = {**predictor.config(), "on": list(on), **(extra_config or {})}
     run = writeback.ModelRun(
-        model=model_name, config=run_config, dataset=pb.dataset, split=split.name,
+        model=predictor.name, config=config, dataset=pb.dataset, split=split.name,
         data_hash=data_hash, metrics=evaluation.per_subgroup,
     )  # fmt: skip
-    return TrainResult(
-        run, evaluation, predictions, result.seconds, model, inputs, data, result, train_config,
-        extra={"best_epoch": result.best_epoch, "epochs_run": len(result.history)},
-    )  # fmt: skip
+    result = RunResult(run, evaluation, predictions, seconds, predictor)
+    summary = result.fit_summary
+    if summary is not None:
+        result.extra.update(best_round=summary.best_round, rounds=len(summary.history),
+                            interaction_weight=getattr(predictor, "weight", None))  # fmt: skip
+    return result
 
 
-def learned_edge_rows(
-    result: TrainResult, species: str = "human", threshold: float = 0.5, top_k: int = 20
-) -> list[dict[str, Any]]:
-    """LEARNED_EDGE rows ``{start, end, run, perturbation, weight, gate}`` of an AdaPert run: for
-    every condition, among its candidate edges with deterministic gate ≥ ``threshold``, the
-    ``top_k`` that carry the largest message (``weight`` = :meth:`AdaPert.edge_flows`)."""
-    if not isinstance(result.model, AdaPert) or result.data is None or result.inputs is None:
-        return []
-    data, gene_ids = result.data, result.inputs.gene_ids
-    rows = []
-    for condition, perts in zip(data.conditions, data.perts.tolist(), strict=True):
-        targets = [p for p in perts if p >= 0]
-        pid = ids.perturbation_id(result.run.dataset, condition)
-        for src, dst, gate, flow in result.model.learned_edges(targets, threshold)[:top_k]:
-            rows.append({"start": gene_ids[src], "end": gene_ids[dst], "run": result.run.id,
-                         "perturbation": pid, "weight": round(float(flow), 6),
-                         "gate": round(float(gate), 6)})  # fmt: skip
-    return rows
-
-
-def save_run_files(result: TrainResult, directory: Path) -> Path:
-    """Checkpoint (graph models: weights, config, both exports) and metrics under ``directory``."""
+def save_run_files(result: RunResult, directory: Path) -> Path:
+    """``run.json`` (configuration, metrics per subgroup and per perturbation, loss history and
+    best round) and, for neural models, the checkpoint with both exports."""
     directory.mkdir(parents=True, exist_ok=True)
-    if result.model is not None and result.inputs is not None:
-        save_model(directory, result.model, train_config=result.train_config,
+    predictor = result.predictor
+    if isinstance(predictor, NeuralPredictor):
+        save_model(directory, predictor.model, train_config=predictor.train_config,
                    extra={"run": result.run.id})  # fmt: skip
-        result.inputs.go.save(directory / "go_export.pt")
-        result.inputs.coexp.save(directory / "coexp_export.pt")
-    summary = {"id": result.run.id, "model": result.run.model, "config": result.run.config,
-               "metrics": result.run.metrics, "seconds": result.seconds}  # fmt: skip
-    (directory / "run.json").write_text(json.dumps(summary, indent=2, default=str))
+        predictor.inputs.go.save(directory / "go_export.pt")
+        predictor.inputs.coexp.save(directory / "coexp_export.pt")
+    summary = result.fit_summary
+    record = {
+        "id": result.run.id, "model": result.run.model, "dataset": result.run.dataset,
+        "split": result.run.split, "config": result.run.config, "seconds": result.seconds,
+        "metrics": result.run.metrics,
+        "per_perturbation": result.evaluation.per_perturbation,
+        "history": summary.history if summary else [],
+        "best_round": summary.best_round if summary else None,
+        **result.extra,
+    }  # fmt: skip
+    (directory / "run.json").write_text(json.dumps(record, indent=2, default=str))
     return directory
+
+
+def write_back(
+    graph: Graph,
+    result: RunResult,
+    pb: Pseudobulk,
+    *,
+    species: str,
+    edge_threshold: float = 0.5,
+    edge_top_k: int = 20,
+    progress: bool = False,
+) -> None:
+    """Write the run, its predicted effects and (AdaPert) its learned edges to the graph."""
+    deltas = {c: p - pb.control_mean for c, p in result.predictions.items()}
+    result.n_effects = writeback.write_run(
+        graph, result.run, deltas, pb.genes, species=species, progress=progress
+    )
+    predictor = result.predictor
+    if isinstance(predictor, NeuralPredictor) and predictor.name == "adapert":
+        rows = predictor.learned_edge_rows(result.run, threshold=edge_threshold, top_k=edge_top_k)
+        result.n_learned_edges = writeback.write_learned_edges(graph, result.run, rows)
 
 
 def train_run(
@@ -285,49 +546,34 @@ def train_run(
     split_name: str,
     model: str,
     *,
-    go_graph: str | None = None,
-    features: str | None = None,
-    config: GEARSConfig | AdaPertConfig | None = None,
-    train_config: TrainConfig | None = None,
+    options: RunOptions | None = None,
     store: str | Path | None = None,
     write: bool = True,
     edge_threshold: float = 0.5,
     edge_top_k: int = 20,
     progress: bool = True,
-) -> TrainResult:
-    """Train ``model`` on a stored data set and split; write the run back unless ``write`` is
-    False; checkpoint under ``<dataset dir>/runs/<run id>``."""
-    if model not in MODELS:
-        raise UsageError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+) -> RunResult:
+    """Fit ``model`` on a stored data set and split, evaluate the test set, save the run files
+    under ``<dataset dir>/runs/<run id>`` and write the run back unless ``write`` is False."""
+    options = options or RunOptions()
     record = load_dataset(dataset, store)
     pb = record.pseudobulk()
     split = load_split(dataset, split_name, store)
     species = record.config.species
-    if model in BASELINES:
-        start = time.perf_counter()
-        fitted = baselines.run_baseline(
-            baselines.make_model(model), pb, split, record.pseudobulk_sha256
-        )
-        result = TrainResult(
-            fitted.run, fitted.evaluation, fitted.predictions, time.perf_counter() - start
-        )
-    else:
-        result = train_graph_model(
-            graph, model, pb, split, record.pseudobulk_sha256, species=species,
-            go_graph=go_graph, features=features, config=config, train_config=train_config,
-            extra_config={"learned_edges": {"threshold": edge_threshold, "top_k": edge_top_k}}
-            if model == "adapert" else None,
-        )  # fmt: skip
+    priors = Priors(graph, pb, species=species, options=options)
+    predictor = make_predictor(model, graph=graph, record=record, split=split, priors=priors,
+                               options=options)  # fmt: skip
+    extra = ({"learned_edges": {"threshold": edge_threshold, "top_k": edge_top_k}}
+             if model == "adapert" else None)  # fmt: skip
+    result = fit_and_evaluate(predictor, pb, split, record.pseudobulk_sha256, extra_config=extra)
+    if model in NEURAL:
+        result.extra["isolated_targets"] = priors.go_graph.isolated
+    elif model in ("graph_gp", "linear"):
+        result.extra["isolated_targets"] = priors.isolated_targets()
     result.checkpoint = save_run_files(result, dataset_dir(dataset, store) / "runs" / result.run.id)
-    if not write:
-        return result
-    deltas = {c: p - pb.control_mean for c, p in result.predictions.items()}
-    result.n_effects = writeback.write_run(
-        graph, result.run, deltas, pb.genes, species=species, progress=progress
-    )
-    rows = learned_edge_rows(result, species, edge_threshold, edge_top_k)
-    if rows or model == "adapert":
-        result.n_learned_edges = writeback.write_learned_edges(graph, result.run, rows)
+    if write:
+        write_back(graph, result, pb, species=species, edge_threshold=edge_threshold,
+                   edge_top_k=edge_top_k, progress=progress)  # fmt: skip
     return result
 
 

@@ -1,20 +1,22 @@
 """One seeded training loop for the graph-fed perturbation models (GEARS-style, AdaPert-style).
 
-Data: :class:`PerturbationTensors` holds, per condition (``'A+ctrl'``, ``'A+B'``), the perturbed
-genes as rows of the perturbation-gene index (the GO graph export's node order), the pseudobulk
-change from control ``delta = mean(log x | condition) - mean(log x | ctrl)`` over the expression
-genes, and optionally the cells themselves. It yields :class:`~priorgraph.models.base.Batch` es
-in one of two modes:
+Data: :class:`PerturbationTensors` holds, per condition (``'A+ctrl'``, ``'A+B'``, ``'A'``), the
+perturbed genes as rows of the perturbation-gene index (the GO prior export's node order), the
+pseudobulk change from control ``delta = mean(log x | condition) - mean(log x | control)`` over
+the expression genes, and optionally the cells themselves. Training samples batches in one of
+two modes:
 
-* ``"pseudobulk"``: one sample per condition, target = the pseudobulk ``delta``;
-* ``"cells"``: one sample per perturbed cell, target = ``x_cell - x_ctrl`` for a control cell
-  drawn at random each epoch (GEARS' (control cell → perturbed cell) pairs).
+* ``"cells"`` (the default, as GEARS trains): a batch of perturbed cells drawn at random, each
+  paired with a control cell drawn at random, target = ``x_cell - x_control``;
+* ``"pseudobulk"``: a batch of conditions, target = the pseudobulk ``delta``.
 
-Models follow the contract of :class:`~priorgraph.models.base.PerturbationModel`. :func:`fit`
-trains with Adam over the model's parameter groups, sums its named loss terms, records each
-term's epoch mean in the history, early-stops on the validation pseudobulk MSE and restores the
-best weights; :func:`predict` returns the held-out conditions × genes delta matrix. Everything
-runs under a fixed seed with deterministic algorithms, on CUDA when available.
+Training counts optimiser *steps*, not epochs: with ~30 training conditions an epoch of
+pseudobulk is a single step, and a fixed number of epochs either stops long before convergence
+or wastes time. Every ``eval_every`` steps (a *round*) the validation pseudobulk MSE is
+measured; training stops after ``patience`` rounds without improvement and the best weights are
+restored. Models follow the contract of :class:`~priorgraph.models.base.PerturbationModel`;
+:func:`fit` sums their named loss terms and records each term's mean per round in the history.
+Everything runs under a fixed seed with deterministic algorithms, on CUDA when available.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +43,6 @@ from priorgraph.core.utils import progress as progress_bar
 from priorgraph.models.base import Batch, PerturbationModel
 from priorgraph.models.runtime import deterministic, device, evaluating, torch_threads
 
-CONTROL = "ctrl"
 Mode = Literal["pseudobulk", "cells"]
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,13 @@ def encode_targets(targets: Sequence[Sequence[str]], pert_index: Mapping[str, in
     return out
 
 
-def encode_conditions(conditions: Sequence[str], pert_index: Mapping[str, int]) -> Tensor:
-    """Condition labels (``'A+B'``, ``'A+ctrl'``) → :func:`encode_targets` of their genes."""
+def encode_conditions(
+    conditions: Sequence[str], pert_index: Mapping[str, int], *, control: str = "ctrl"
+) -> Tensor:
+    """Condition labels (``'A+B'``, ``'A+ctrl'``, ``'A'``) → :func:`encode_targets` of their
+    genes (the ``control`` token dropped)."""
     return encode_targets(
-        [[t for t in c.split("+") if t and t != CONTROL] for c in conditions], pert_index
+        [[t for t in c.split("+") if t and t != control] for c in conditions], pert_index
     )
 
 
@@ -94,18 +98,20 @@ class PerturbationTensors:
         genes: Sequence[str],
         pert_index: Mapping[str, int],
         *,
+        control: str = "ctrl",
         keep_cells: bool = False,
     ) -> PerturbationTensors:
         """Build from log-normalised expression ``x`` (cells × genes) and per-cell conditions.
 
-        ``pert_index`` maps each perturbation token to its row in the perturbation-gene index.
+        ``pert_index`` maps each perturbation token to its row in the perturbation-gene index;
+        ``control`` is the control cells' label.
         """
         values = dense(x, np.float32)
         labels = np.asarray(conditions).astype(str)
-        if (labels == CONTROL).sum() == 0:
-            raise UsageError("no control cells")
-        ctrl = values[labels == CONTROL]
-        names = sorted(str(c) for c in set(labels) - {CONTROL})
+        if (labels == control).sum() == 0:
+            raise UsageError(f"no control cells (label {control!r})")
+        ctrl = values[labels == control]
+        names = sorted(str(c) for c in set(labels) - {control})
         row = {c: i for i, c in enumerate(names)}
         means = (
             np.stack([values[labels == c].mean(0) for c in names])
@@ -113,11 +119,11 @@ class PerturbationTensors:
             else np.zeros((0, values.shape[1]), dtype=np.float32)
         )
         ctrl_mean = ctrl.mean(0)
-        perturbed = labels != CONTROL
+        perturbed = labels != control
         return cls(
             conditions=names,
             genes=list(genes),
-            perts=encode_conditions(names, pert_index),
+            perts=encode_conditions(names, pert_index, control=control),
             delta=torch.from_numpy(means - ctrl_mean),
             nonzero=torch.from_numpy(means != 0),
             ctrl_mean=torch.from_numpy(ctrl_mean),
@@ -139,6 +145,24 @@ class PerturbationTensors:
             delta=torch.from_numpy(pb.deltas.astype(np.float32)),
             nonzero=torch.from_numpy(np.asarray(pb.non_zero, dtype=bool)),
             ctrl_mean=torch.from_numpy(pb.control_mean.astype(np.float32)),
+        )
+
+    def with_cells(
+        self, x: np.ndarray | sp.spmatrix, labels: Sequence[str], *, control: str
+    ) -> PerturbationTensors:
+        """These conditions with their cells attached (cells of other conditions are left out;
+        the ``control`` cells are kept as the pool that cell targets are paired with)."""
+        values = dense(x, np.float32)
+        labels = np.asarray(labels).astype(str)
+        row = {c: i for i, c in enumerate(self.conditions)}
+        keep = np.isin(labels, list(row))
+        if not (labels == control).any():
+            raise UsageError(f"no control cells (label {control!r})")
+        return replace(
+            self,
+            cell_x=torch.from_numpy(values[keep]),
+            cell_condition=torch.tensor([row[c] for c in labels[keep]], dtype=torch.long),
+            ctrl_x=torch.from_numpy(values[labels == control]),
         )
 
     def subset(self, conditions: Sequence[str]) -> PerturbationTensors:
@@ -167,40 +191,34 @@ class PerturbationTensors:
         """The average response over these conditions (what a mean-collapsed model predicts)."""
         return self.delta.mean(0)
 
-    def batches(
-        self, mode: Mode, batch_size: int, generator: torch.Generator | None = None
-    ) -> Iterator[Batch]:
-        """Shuffled batches (in order when ``generator`` is None) of conditions or cell pairs."""
+    def sample(self, mode: Mode, batch_size: int, generator: torch.Generator) -> Batch:
+        """One random batch: up to ``batch_size`` distinct conditions (``pseudobulk``), or
+        ``batch_size`` cells drawn with replacement, each paired with a control cell
+        (``cells``)."""
         if mode == "pseudobulk":
             n = len(self.conditions)
-        elif self.cell_x is None or self.ctrl_x is None or self.cell_condition is None:
-            raise ValueError(
-                "mode 'cells' needs PerturbationTensors.from_expression(..., keep_cells=True)"
-            )
-        else:
-            n = len(self.cell_x)
-        order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            if mode == "pseudobulk":
-                cond, target = idx, self.delta[idx]
-            else:
-                cond = self.cell_condition[idx]
-                ctrl = torch.randint(len(self.ctrl_x), (len(idx),), generator=generator)
-                target = self.cell_x[idx] - self.ctrl_x[ctrl]
-            yield Batch(self.perts[cond], target, self.nonzero[cond], cond)
+            idx = torch.randperm(n, generator=generator)[: min(batch_size, n)]
+            return Batch(self.perts[idx], self.delta[idx], self.nonzero[idx], idx)
+        if self.cell_x is None or self.ctrl_x is None or self.cell_condition is None:
+            raise UsageError("mode 'cells' needs the cells: PerturbationTensors.with_cells(…)")
+        idx = torch.randint(len(self.cell_x), (batch_size,), generator=generator)
+        cond = self.cell_condition[idx]
+        ctrl = torch.randint(len(self.ctrl_x), (batch_size,), generator=generator)
+        target = self.cell_x[idx] - self.ctrl_x[ctrl]
+        return Batch(self.perts[cond], target, self.nonzero[cond], cond)
 
 
 @dataclass
 class TrainConfig:
     """Optimiser, batching and stopping settings (saved with every checkpoint)."""
 
-    epochs: int = 100
-    batch_size: int = 32
+    steps: int = 3000  # optimiser steps at most
+    batch_size: int = 64
+    eval_every: int = 50  # steps per round: validation MSE measured once a round
+    patience: int = 10  # rounds without validation improvement before stopping
     lr: float = 1e-3
     weight_decay: float = 5e-4
-    patience: int = 15  # epochs without validation improvement before stopping
-    mode: Mode = "pseudobulk"
+    mode: Mode = "cells"
     seed: int = 0
     progress: bool = True
     threads: int | None = None  # torch intra-op threads while training (None: leave as is)
@@ -208,11 +226,11 @@ class TrainConfig:
 
 @dataclass
 class FitSummary:
-    """What :func:`fit` did: per-epoch history (``loss``, every loss term, ``val_mse``), the
-    epoch kept, wall time and device."""
+    """What :func:`fit` did: the history (one record per round: ``step``, ``loss``, every loss
+    term averaged over the round, ``val_mse``), the round kept, wall time and device."""
 
     history: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int = -1
+    best_round: int = -1
     best_val: float = float("inf")
     seconds: float = 0.0
     device: str = "cpu"
@@ -257,8 +275,9 @@ def fit(
         _train(model, train, val, config, result)
     result.seconds = time.perf_counter() - start
     logger.info(
-        "%s: %d epochs, best %d (val_mse %.4g), %.1f s on %s", model.name, len(result.history),
-        result.best_epoch, result.best_val, result.seconds, result.device,
+        "%s: %d rounds of %d steps, best %d (val_mse %.4g), %.1f s on %s", model.name,
+        len(result.history), config.eval_every, result.best_round, result.best_val,
+        result.seconds, result.device,
     )  # fmt: skip
     return result
 
@@ -270,8 +289,9 @@ def _train(
     config: TrainConfig,
     result: FitSummary,
 ) -> None:
-    """The epoch loop of :func:`fit`, filling ``result`` in place."""
+    """The step loop of :func:`fit`, filling ``result`` in place."""
     dev = torch.device(result.device)
+    rounds = max(1, -(-config.steps // config.eval_every))
     with deterministic(config.seed):
         model.to(dev)
         optimiser = torch.optim.Adam(
@@ -280,15 +300,16 @@ def _train(
         generator = torch.Generator().manual_seed(config.seed)
         best_state: dict[str, Tensor] | None = None
         stale = 0
-        bar = progress_bar(total=config.epochs, desc=f"train {model.name}",
-                           enabled=config.progress, unit="epoch")  # fmt: skip
+        bar = progress_bar(total=rounds, desc=f"train {model.name}", enabled=config.progress,
+                           unit="round")  # fmt: skip
         with bar:
-            for epoch in range(config.epochs):
-                model.on_epoch(epoch, config.epochs)
+            for round_ in range(rounds):
+                model.on_round(round_, rounds)
                 model.train()
                 sums: dict[str, float] = defaultdict(float)
-                steps = 0
-                for batch in train.batches(config.mode, config.batch_size, generator):
+                steps = min(config.eval_every, config.steps - round_ * config.eval_every)
+                for _ in range(steps):
+                    batch = train.sample(config.mode, config.batch_size, generator)
                     optimiser.zero_grad()
                     terms = model.loss_terms(batch.to(dev))
                     loss = torch.stack(list(terms.values())).sum()
@@ -297,25 +318,26 @@ def _train(
                     sums["loss"] += float(loss.detach())
                     for name, value in terms.items():
                         sums[name] += float(value.detach())
-                    steps += 1
-                record = {"epoch": epoch, **{k: v / max(steps, 1) for k, v in sums.items()}}
+                record = {"round": round_, "step": round_ * config.eval_every + steps,
+                          **{k: v / max(steps, 1) for k, v in sums.items()}}  # fmt: skip
                 if val is not None and len(val.conditions):
                     record["val_mse"] = _val_mse(model, val)
                     if record["val_mse"] < result.best_val:
-                        result.best_val, result.best_epoch, stale = record["val_mse"], epoch, 0
+                        result.best_val, result.best_round, stale = record["val_mse"], round_, 0
                         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                     else:
                         stale += 1
                 result.history.append(record)
-                logger.debug("%s epoch %d: %s", model.name, epoch, record)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
+                logger.debug("%s round %d: %s", model.name, round_, record)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
+                                 if k not in ("round", "step")})  # fmt: skip
                 bar.update(1)
                 if stale >= config.patience:
                     break
         if best_state is not None:
             model.load_state_dict(best_state)
         else:
-            result.best_epoch = len(result.history) - 1
+            result.best_round = len(result.history) - 1
 
 
 def _model_classes() -> dict[str, type[PerturbationModel]]:

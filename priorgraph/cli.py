@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "split": (f"{_C}.perturb:split", "Train/val/test splits and their co-expression graphs."),
     "baseline": (f"{_C}.perturb:baseline", "Fit, evaluate and write back a baseline."),
     "train": (f"{_C}.train:train", "Train a model on graph exports, evaluate, write back."),
+    "benchmark": (
+        f"{_C}.benchmark:benchmark",
+        "Every model and baseline on the same random partitions of a data set.",
+    ),
     "simulate": (f"{_C}.train:simulate_command", "Known-truth Perturb-seq-like data."),
     "runs": (f"{_C}.perturb:runs", "Model runs written back to the graph."),
     "effects": (

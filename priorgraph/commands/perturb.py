@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from priorgraph.commands.common import open_graph
 from priorgraph.ingest import sources as registry
-from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
+from priorgraph.ingest.perturbseq import PerturbSeqConfig, dataset_dir, ingest, load_dataset
 from priorgraph.ingest.splits import (
     KINDS,
     build_coexpression,
@@ -29,12 +30,26 @@ format_option = click.option(
 )
 
 
+def _column_value(text: str) -> tuple[str, str]:
+    """``COLUMN=VALUE`` of ``--where``."""
+    column, sep, value = text.partition("=")
+    if not sep or not column:
+        raise click.BadParameter(f"expected COLUMN=VALUE, got {text!r}", param_hint="--where")
+    return column, value
+
+
 @click.command("perturbseq")
 @click.argument("source")
 @click.option("--dataset", required=True, help="Data set name (id of its Dataset node).")
 @click.option("--condition-col", default="condition", show_default=True)
 @click.option("--separator", default="+", show_default=True)
-@click.option("--control", default="ctrl", show_default=True)
+@click.option(
+    "--control", default=None, help="Control label (default: found among ctrl, control, …)."
+)
+@click.option(
+    "--where", multiple=True, metavar="COLUMN=VALUE",
+    help="Keep cells with obs[COLUMN] == VALUE (repeatable), e.g. dataset=norman19.",
+)  # fmt: skip
 @click.option("--gene-col", default=None, help="var column with gene symbols (default var_names).")
 @click.option("--layer", default=None, help="Layer with the expression (default X).")
 @click.option("--species", default="human", show_default=True)
@@ -47,7 +62,8 @@ def ingest_perturbseq(
     dataset: str,
     condition_col: str,
     separator: str,
-    control: str,
+    control: str | None,
+    where: tuple[str, ...],
     gene_col: str | None,
     layer: str | None,
     species: str,
@@ -59,7 +75,8 @@ def ingest_perturbseq(
     """Ingest a Perturb-seq h5ad (a path or a registered source name)."""
     config = PerturbSeqConfig(
         dataset=dataset, condition_col=condition_col, separator=separator, control=control,
-        gene_col=gene_col, layer=layer, species=species, min_cells=min_cells, n_top_de=top_de,
+        where=tuple(_column_value(w) for w in where), gene_col=gene_col, layer=layer,
+        species=species, min_cells=min_cells, n_top_de=top_de,
     )  # fmt: skip
     path = registry.resolve(source).path
     if no_graph:
@@ -87,6 +104,8 @@ def split() -> None:
 @click.option("--combo-seen2-train-frac", type=float, help="simulation: (0.75)")
 @click.option("--train-fraction", type=float, help="double: share of doubles in train (0.5)")
 @click.option("--val-fraction", type=float, help="double: share of held-out doubles in val (0.1)")
+@click.option("--test", "test", multiple=True, help="custom: a test condition (repeatable).")
+@click.option("--val", "val", multiple=True, help="custom: a validation condition (repeatable).")
 @click.option("--k", "k", default=20, show_default=True, help="Co-expression partners per gene.")
 @click.option("--threshold", default=0.4, show_default=True, help="Co-expression |r| cut-off.")
 @click.option("--no-graph", is_flag=True, help="Only save the split; no co-expression edges.")
@@ -100,6 +119,8 @@ def split_create(
     combo_seen2_train_frac: float | None,
     train_fraction: float | None,
     val_fraction: float | None,
+    test: tuple[str, ...],
+    val: tuple[str, ...],
     k: int,
     threshold: float,
     no_graph: bool,
@@ -114,7 +135,9 @@ def split_create(
     }
     record = load_dataset(dataset, store)
     params = {key: v for key, v in given.items() if v is not None}
-    made = make_split(kind, name, record, seed, **params)
+    if (test or val) and kind != "custom":
+        raise click.UsageError("--test/--val name the conditions of a --kind custom split")
+    made = make_split(kind, name, record, seed, test=test, val=val, **params)
     path = made.save(splits_dir(dataset, store))
     click.echo(f"split {name}: {len(made.train)} train, {len(made.val)} val, {len(made.test)} test")
     for group, conditions in made.subgroups.items():
@@ -163,7 +186,10 @@ def splitecho_rows(dataset: str, name: str, store: Path | None, fmt: str) -> Non
 @click.command()
 @click.argument("dataset")
 @click.argument("split_name", metavar="SPLIT")
-@click.option("--model", type=click.Choice(list(baselines.MODELS)), default="linear")
+@click.option(
+    "--model", type=click.Choice(["no_change", "train_mean", "additive", "linear"]),
+    default="linear", help="Baselines without graph inputs (all models: `priorgraph train`).",
+)  # fmt: skip
 @click.option("--k", "k", default=10, show_default=True, help="linear: principal components.")
 @click.option("--ridge", default=0.1, show_default=True, help="linear: ridge penalty λ.")
 @click.option(
@@ -193,9 +219,9 @@ def baseline(
     chosen = load_split(dataset, split_name, store)
     params = {}
     if model == "linear":
-        params = {"k": k, "ridge": ridge}
+        params = {"k": k, "ridge": ridge, "embedding": "pca"}
         if features is not None:
-            params["features"] = baselines.read_features(features)
+            params.update(features=baselines.read_features(features), embedding=features.name)
     result = baselines.run_baseline(
         baselines.make_model(model, **params), pb, chosen, record.pseudobulk_sha256, on=on
     )
@@ -231,14 +257,28 @@ def runs_list(dataset: str | None, fmt: str) -> None:
 
 @runs.command("show")
 @click.argument("run")
+@click.option("--history", is_flag=True, help="Also the loss history, one row per round.")
+@store_option
 @format_option
-def runsecho_rows(run: str, fmt: str) -> None:
-    """A run's configuration and its metrics per subgroup."""
+def runs_show(run: str, history: bool, store: Path | None, fmt: str) -> None:
+    """A run's configuration, its metrics per subgroup and per perturbation, and (for trained
+    models) its best round and loss history, from the graph and the run's run.json."""
     with open_graph() as graph:
         info = writeback.show_run(graph, run)
     metrics = info.pop("metrics")
+    saved = dataset_dir(info["dataset"], store) / "runs" / run / "run.json"
+    details = json.loads(saved.read_text()) if saved.is_file() else {}
+    if "best_round" in details and details["best_round"] is not None:
+        info["best_round"] = f"{details['best_round']} of {len(details['history'])} rounds"
     echo_rows([{"property": key, "value": value} for key, value in sorted(info.items())], fmt)
     echo_rows([{"subgroup": group, **values} for group, values in metrics.items()], fmt)
+    per = details.get("per_perturbation", {})
+    echo_rows([{"perturbation": c, **values} for c, values in per.items()], fmt)
+    if history:
+        echo_rows(details.get("history", []), fmt)
+    if not saved.is_file():
+        click.echo(f"({saved} not found: per-perturbation metrics and history are in run.json)",
+                   err=True)  # fmt: skip
 
 
 @runs.command("delete")

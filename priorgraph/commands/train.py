@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,67 +14,130 @@ from priorgraph.models.simulate import SimulationConfig, save, simulate
 from priorgraph.models.train import TrainConfig
 from priorgraph.output import FORMATS, echo_rows
 
-DEFAULT_EPOCHS = 60
+
+def run_options(
+    models: Sequence[str], *, go_graph: str | None, hops: int, kernel: str, features: str | None,
+    compose: bool, steps: int | None, hidden: int | None, lr: float, patience: int, seed: int,
+    threads: int, mode: str, tiny: bool, progress: bool,
+) -> pipeline.RunOptions:  # fmt: skip
+    """The RunOptions of the ``train``/``benchmark`` options for ``models``."""
+    configs = {m: pipeline.model_config(m, tiny=tiny, **({"hidden": hidden} if hidden else {}))
+               for m in models if m in pipeline.NEURAL}  # fmt: skip
+    default_steps = pipeline.TINY_STEPS if tiny else TrainConfig.steps
+    train_config = TrainConfig(
+        steps=steps or default_steps, lr=lr, patience=patience, seed=seed, threads=threads,
+        mode=mode, progress=progress,
+    )  # fmt: skip
+    return pipeline.RunOptions(go_graph=go_graph, hops=hops, kernel=kernel, features=features,
+                               compose=compose, model_configs=configs,
+                               train_config=train_config)  # fmt: skip
+
+
+def model_options(command: click.Command) -> click.Command:
+    """The options ``train`` and ``benchmark`` share (graph inputs, training)."""
+    options = [
+        click.option(
+            "--go-graph", help="Stored GO graph (default: computed over every annotated gene)."
+        ),
+        click.option(
+            "--hops",
+            default=1,
+            show_default=True,
+            type=click.IntRange(0),
+            help="Neural models: GO neighbourhood of the targets.",
+        ),
+        click.option(
+            "--kernel",
+            type=click.Choice(pipeline.KERNELS),
+            default="go",
+            show_default=True,
+            help="graph_gp/linear: gene similarity.",
+        ),
+        click.option(
+            "--features",
+            type=click.Choice(["genept"]),
+            help="Neural models: GenePT vectors as gene features.",
+        ),
+        click.option(
+            "--compose/--no-compose",
+            default=True,
+            show_default=True,
+            help="Neural models: combinations built on the measured singles.",
+        ),
+        click.option(
+            "--steps",
+            type=click.IntRange(1),
+            help=f"Optimiser steps at most (default {TrainConfig.steps}; tiny: "
+            f"{pipeline.TINY_STEPS}).",
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice(["cells", "pseudobulk"]),
+            default="cells",
+            show_default=True,
+            help="Neural models: train on cells or pseudobulk.",
+        ),
+        click.option("--hidden", type=click.IntRange(1), help="Hidden size (tiny: 16)."),
+        click.option("--lr", default=1e-3, show_default=True),
+        click.option(
+            "--patience",
+            default=10,
+            show_default=True,
+            help="Early stopping: rounds of 50 steps without improvement.",
+        ),
+        click.option("--seed", default=0, show_default=True),
+        click.option("--threads", default=1, show_default=True, help="torch threads."),
+        click.option("--tiny", is_flag=True, help="A small, fast configuration (tests, demos)."),
+        click.option("--store", type=click.Path(path_type=Path), help="Data set folder."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.command()
 @click.option("--model", type=click.Choice(pipeline.MODELS), required=True)
 @click.option("--dataset", required=True, help="An ingested Perturb-seq data set.")
 @click.option("--split", "split_name", required=True, help="A saved split of the data set.")
-@click.option("--go-graph", help="Stored GO graph to use (default: computed from annotations).")
-@click.option("--features", type=click.Choice(["genept"]), help="Gene features from the graph.")
-@click.option("--epochs", type=click.IntRange(1), help=f"Default {DEFAULT_EPOCHS} (tiny: 8).")
-@click.option("--hidden", type=click.IntRange(1), help="Hidden size (default 64/32; tiny: 16).")
-@click.option("--lr", default=1e-3, show_default=True)
-@click.option("--patience", default=15, show_default=True, help="Early-stopping patience.")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--threads", default=1, show_default=True, help="torch threads (1 is fastest).")
+@model_options
 @click.option("--edge-threshold", default=0.5, show_default=True, help="adapert: min gate.")
 @click.option("--edge-top-k", default=20, show_default=True, help="adapert: edges/perturbation.")
-@click.option("--tiny", is_flag=True, help="A small, fast configuration (tests, demos).")
 @click.option("--no-write", is_flag=True, help="Evaluate only; write nothing to the graph.")
-@click.option("--store", type=click.Path(path_type=Path), help="Data set folder.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def train(
     model: str,
     dataset: str,
     split_name: str,
-    go_graph: str | None,
-    features: str | None,
-    epochs: int | None,
-    hidden: int | None,
-    lr: float,
-    patience: int,
-    seed: int,
-    threads: int,
     edge_threshold: float,
     edge_top_k: int,
-    tiny: bool,
     no_write: bool,
     store: Path | None,
     fmt: str,
+    **settings: Any,
 ) -> None:
-    """Export the graph, train MODEL on SPLIT of DATASET, evaluate, write the run back."""
-    config = None
-    if model in pipeline.NEURAL:
-        config = pipeline.model_config(model, tiny=tiny, **({"hidden": hidden} if hidden else {}))
-    epochs = epochs or (pipeline.TINY_EPOCHS if tiny else DEFAULT_EPOCHS)
-    train_config = TrainConfig(
-        epochs=epochs, lr=lr, patience=patience, seed=seed, threads=threads,
-        progress=fmt == "table",
-    )  # fmt: skip
+    """Fit MODEL on SPLIT of DATASET with its graph inputs, evaluate, write the run back."""
+    options = run_options([model], progress=fmt == "table", **settings)
     with open_graph() as graph:
         result = pipeline.train_run(
-            graph, dataset, split_name, model, go_graph=go_graph, features=features,
-            config=config, train_config=train_config, store=store, write=not no_write,
-            edge_threshold=edge_threshold, edge_top_k=edge_top_k, progress=fmt == "table",
+            graph, dataset, split_name, model, options=options, store=store,
+            write=not no_write, edge_threshold=edge_threshold, edge_top_k=edge_top_k,
+            progress=fmt == "table",
         )  # fmt: skip
     rows = [
         {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}
         for group, values in result.evaluation.per_subgroup.items()
     ]
     echo_rows(rows, fmt)
-    click.echo(f"trained in {result.seconds:.1f} s; checkpoint {result.checkpoint}", err=True)
+    isolated = result.extra.get("isolated_targets")
+    if isolated:
+        click.echo(f"warning: {len(isolated)} targets have no graph neighbour: "
+                   f"{', '.join(isolated[:10])}", err=True)  # fmt: skip
+    summary = result.fit_summary
+    if summary is not None:
+        click.echo(f"best round {summary.best_round + 1} of {len(summary.history)} "
+                   f"(val MSE {summary.best_val:.4g}); interaction weight "
+                   f"{result.extra.get('interaction_weight')}", err=True)  # fmt: skip
+    click.echo(f"fitted in {result.seconds:.1f} s; run files {result.checkpoint}", err=True)
     if not no_write:
         click.echo(
             f"run {result.run.id}: {result.n_effects} predicted effects, "

@@ -23,6 +23,9 @@ class Pseudobulk:
     ``de_order[i]`` lists gene indices from most to least differentially expressed (|t| vs
     control); ``de_scores``/``rest_scores`` are t-scores in gene order (vs control / vs all other
     perturbed cells); ``perturbed_mean`` is the mean of all non-control cells.
+    ``variances``/``control_variance`` are the cells' variances (ddof 1) per condition and gene:
+    with ``n_cells`` they give the standard error of every mean, the noise level that models
+    such as :mod:`priorgraph.models.graph_gp` weigh observations by.
     """
 
     dataset: str
@@ -40,6 +43,8 @@ class Pseudobulk:
     non_zero: np.ndarray
     non_dropout: np.ndarray
     normalisation: str
+    variances: np.ndarray
+    control_variance: np.ndarray
     separator: str = "+"
 
     def row(self, condition: str) -> int:
@@ -53,6 +58,16 @@ class Pseudobulk:
     def deltas(self) -> np.ndarray:
         """Observed delta: condition mean − control mean, per condition and gene."""
         return self.means - self.control_mean
+
+    @property
+    def mean_variances(self) -> np.ndarray:
+        """Squared standard error of each condition mean, ``var / n_cells`` (conditions × genes)."""
+        return self.variances / self.n_cells[:, None]
+
+    @property
+    def control_mean_variance(self) -> np.ndarray:
+        """Squared standard error of the control mean, per gene."""
+        return self.control_variance / self.n_control
 
     def de_rank(self) -> np.ndarray:
         """1-based DE rank of every (condition, gene)."""
@@ -91,6 +106,8 @@ class Pseudobulk:
             "rest_scores": self.rest_scores,
             "non_zero": self.non_zero,
             "non_dropout": self.non_dropout,
+            "variances": self.variances,
+            "control_variance": self.control_variance,
             "meta": np.array(
                 json.dumps(
                     {
@@ -127,6 +144,11 @@ class Pseudobulk:
             arrays = {k: npz[k] for k in npz.files}
         if expected_hash is not None and array_hash(arrays) != expected_hash:
             raise PerturbSeqError(path, "content does not match its recorded hash")
+        if "variances" not in arrays:
+            raise PerturbSeqError(
+                path, "saved by an older priorgraph without cell variances; re-run "
+                "`priorgraph ingest perturbseq` for this data set",
+            )  # fmt: skip
         meta = json.loads(str(arrays["meta"]))
         sep = meta["separator"]
         return cls(
@@ -145,6 +167,8 @@ class Pseudobulk:
             non_zero=arrays["non_zero"],
             non_dropout=arrays["non_dropout"],
             normalisation=meta["normalisation"],
+            variances=arrays["variances"],
+            control_variance=arrays["control_variance"],
             separator=sep,
         )
 

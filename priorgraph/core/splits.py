@@ -26,7 +26,7 @@ class Split:
     test: list[str]
     subgroups: dict[str, list[str]] = field(default_factory=dict)
     val_subgroups: dict[str, list[str]] = field(default_factory=dict)
-    params: dict[str, float] = field(default_factory=dict)
+    params: dict[str, float | str] = field(default_factory=dict)
 
     def assignment(self) -> dict[str, str]:
         """Condition → ``train`` / ``val`` / ``test``."""

@@ -34,6 +34,7 @@ def pseudobulk() -> Pseudobulk:
         control_mean=np.array([1.0, 1.0]), perturbed_mean=means.mean(0), n_control=7,
         de_order=np.array([[1, 0], [1, 0]]), de_scores=np.ones((2, 2)), rest_scores=np.ones((2, 2)),
         non_zero=means != 0, non_dropout=means != 0, normalisation="log_normalised",
+        variances=np.array([[0.5, 1.0], [2.0, 4.0]]), control_variance=np.array([1.4, 0.7]),
     )  # fmt: skip
 
 
@@ -41,6 +42,8 @@ def test_pseudobulk_round_trip_and_clear_errors(tmp_path):
     pb = pseudobulk()
     assert pb.deltas.tolist() == [[0.0, -1.0], [1.0, 2.0]]
     assert pb.de_rank().tolist() == [[2, 1], [2, 1]]
+    assert pb.mean_variances.tolist() == [[0.1, 0.2], [2.0 / 6, 4.0 / 6]]
+    assert pb.control_mean_variance.tolist() == [0.2, 0.1]
     digest = pb.save(tmp_path / "pb.npz")
     again = Pseudobulk.load(tmp_path / "pb.npz", digest)
     assert again.targets == pb.targets and again.content_hash() == digest

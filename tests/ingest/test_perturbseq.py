@@ -72,8 +72,12 @@ def test_read_reports_dropped_conditions_and_unmeasured_targets(toy):
 
 def test_read_errors_name_the_file_and_problem(tmp_path):
     path = write(tmp_path, [[1, 2, 3], [1, 0, 2]], ["A+ctrl", "B+ctrl"])
-    with pytest.raises(PerturbSeqError, match=r"small.h5ad: no control cells"):
+    with pytest.raises(PerturbSeqError, match=r"small.h5ad: no control label .* most frequent "
+                       r"labels: A\+ctrl \(1\), B\+ctrl \(1\)"):  # fmt: skip
         read_perturbseq(path, PerturbSeqConfig("x", min_cells=1))
+    expected = r"small.h5ad: no control cells: no obs\['condition'\] == 'ctrl'"
+    with pytest.raises(PerturbSeqError, match=expected):
+        read_perturbseq(path, PerturbSeqConfig("x", min_cells=1, control="ctrl"))
     with pytest.raises(PerturbSeqError, match=r"small.h5ad: obs has no column 'perturbation'"):
         read_perturbseq(path, PerturbSeqConfig("x", condition_col="perturbation"))
     bad = write(tmp_path, [[1, 2, 3], [1, 0, 2]], ["ctrl", "A++B"])
@@ -82,6 +86,38 @@ def test_read_errors_name_the_file_and_problem(tmp_path):
     dup = write(tmp_path, [[1, 2, 3]], ["ctrl"], genes=("A", "A", "C"))
     with pytest.raises(PerturbSeqError, match="duplicated gene symbols"):
         read_perturbseq(dup, PerturbSeqConfig("x", min_cells=1))
+
+
+def test_perturbench_labels_and_a_found_control(tmp_path):
+    x = [[1, 2, 3], [1, 0, 2], [5, 2, 3], [6, 2, 3], [0, 9, 3], [0, 8, 3]]
+    labels = ["control", "control", "A", "A", "A+B", "A+B"]
+    path = write(tmp_path, x, labels, dataset=["n19"] * 4 + ["other"] * 2)
+    data, report = read_perturbseq(path, PerturbSeqConfig("x", min_cells=1))
+    assert data.config.control == "control"
+    assert data.targets == {"control": (), "A": ("A",), "A+B": ("A", "B")}
+    assert report.conditions == ["A", "A+B"] and report.n_control_cells == 2
+    # --where dataset=n19: one data set of a multi-data-set file
+    where = PerturbSeqConfig("x", min_cells=1, where=(("dataset", "n19"),))
+    data, report = read_perturbseq(path, where)
+    assert report.n_cells == 4 and report.conditions == ["A"]
+    with pytest.raises(
+        PerturbSeqError, match=r"--where dataset=n20: no cell has it \(n19, other\)"
+    ):
+        read_perturbseq(path, PerturbSeqConfig("x", where=(("dataset", "n20"),)))
+    with pytest.raises(PerturbSeqError, match="--where batch=1: obs has no column 'batch'"):
+        read_perturbseq(path, PerturbSeqConfig("x", where=(("batch", "1"),)))
+
+
+def test_a_missing_control_says_which_label_looks_like_one(tmp_path):
+    path = write(tmp_path, [[1, 2, 3]] * 3, ["NonTargeting_1", "A", "B"])
+    with pytest.raises(PerturbSeqError, match=r"looks like a control: 'NonTargeting_1' "
+                       r"\(pass --control NonTargeting_1\)"):  # fmt: skip
+        read_perturbseq(path, PerturbSeqConfig("x", min_cells=1))
+    data, _ = read_perturbseq(path, PerturbSeqConfig("x", min_cells=1, control="NonTargeting_1"))
+    assert data.targets["A"] == ("A",)
+    both = write(tmp_path, [[1, 2, 3]] * 3, ["ctrl", "control", "A"])
+    with pytest.raises(PerturbSeqError, match="several control-like labels"):
+        read_perturbseq(both, PerturbSeqConfig("x", min_cells=1))
 
 
 def test_pseudobulk_means_and_gears_gene_sets_by_hand(tmp_path):
@@ -95,6 +131,9 @@ def test_pseudobulk_means_and_gears_gene_sets_by_hand(tmp_path):
     assert np.allclose(pb.control_mean, [0, 2.0, 0])
     assert np.allclose(pb.means, [[0, 0, 1.0]])
     assert np.allclose(pb.deltas, [[0, -2.0, 1.0]])
+    # cell variances (ddof 1): control B = (1, 3) -> 2; condition C = (0.5, 1.5) -> 0.5
+    assert np.allclose(pb.control_variance, [0, 2.0, 0])
+    assert np.allclose(pb.variances, [[0, 0, 0.5]])
     assert pb.non_zero.tolist() == [[False, False, True]]
     # non-dropout: non-zero, or zero in both the condition and control (A); B is a dropout
     assert pb.non_dropout.tolist() == [[True, False, True]]

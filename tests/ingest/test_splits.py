@@ -10,9 +10,11 @@ from priorgraph.ingest.perturbseq import (
     synthetic_perturbseq,
 )
 from priorgraph.ingest.splits import (
+    benchmark_splits,
     coexpression_cells,
     coexpression_edges,
     coexpression_from_data,
+    custom_split,
     double_split,
     load_split,
     make_split,
@@ -46,6 +48,52 @@ def test_simulation_split_subgroups_follow_gears_definitions():
     assert split == simulation_split("s", "d", CONDITIONS, seed=3)
     assert split.test != simulation_split("s", "d", CONDITIONS, seed=4).test
     assert len(perts) == len(split.train) - 1 + len(split.val) + len(split.test)
+
+
+PB_LABELS = ["control", "A", "B", "C", "D", "A+B", "A+C", "C+D", "B+E", "E+F", "A+D"]
+
+
+def test_custom_split_trains_on_everything_else_and_groups_doubles_by_measured_singles():
+    split = custom_split("c", "d", PB_LABELS, test=["A+B", "B+E", "E+F", "D"], val=["A+C"],
+                         control="control")  # fmt: skip
+    assert split.train == ["A", "A+D", "B", "C", "C+D", "control"] and split.val == ["A+C"]
+    assert split.subgroups == {"double_both_singles": ["A+B"], "double_one_single": ["B+E"],
+                               "double_no_single": ["E+F"], "single": ["D"]}  # fmt: skip
+    with pytest.raises(UsageError, match="has no condition Z"):
+        custom_split("c", "d", PB_LABELS, test=["Z"], control="control")
+    with pytest.raises(UsageError, match="none also in val"):
+        custom_split("c", "d", PB_LABELS, test=["A"], val=["A"], control="control")
+
+
+def test_benchmark_doubles_folds_are_seeded_halves_of_the_doubles():
+    folds = benchmark_splits("d", PB_LABELS, protocol="doubles", folds=3, seed=7,
+                             control="control")  # fmt: skip
+    doubles = {c for c in PB_LABELS if "+" in c}
+    assert [f.name for f in folds] == [f"bench-doubles-s7-f{i}" for i in range(3)]
+    for fold in folds:
+        assert {"A", "B", "C", "D", "control"} <= set(fold.train) and fold.val == []
+        assert len(fold.test) == 3 and set(fold.test) <= doubles  # 6 doubles: 3 train, 3 test
+        assert set(fold.train) | set(fold.test) == set(PB_LABELS)
+    assert len({tuple(f.test) for f in folds}) > 1  # independent partitions
+    again = benchmark_splits("d", PB_LABELS, protocol="doubles", folds=3, seed=7,
+                             control="control")  # fmt: skip
+    assert again == folds
+
+
+def test_benchmark_unseen_singles_hold_every_single_out_once_without_leaking_doubles():
+    folds = benchmark_splits("d", PB_LABELS, protocol="unseen-singles", folds=2, seed=0,
+                             control="control")  # fmt: skip
+    assert sorted(c for f in folds for c in f.test) == ["A", "B", "C", "D"]
+    for fold in folds:
+        held = set(fold.test)
+        assert not held & set(fold.train)
+        assert all(not set(c.split("+")) & held for c in fold.train)  # no double reveals them
+        assert fold.subgroups == {"single": fold.test}
+    with pytest.raises(UsageError, match="unknown protocol"):
+        benchmark_splits("d", PB_LABELS, protocol="triples", control="control")
+    with pytest.raises(UsageError, match="cannot fill 5 folds"):
+        benchmark_splits("d", ["control", "A", "B"], protocol="unseen-singles", folds=5,
+                         control="control")  # fmt: skip
 
 
 def test_double_split_keeps_all_singles_and_half_the_doubles_in_train():

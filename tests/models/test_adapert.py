@@ -258,6 +258,6 @@ def test_parameter_groups_and_l0_schedule():
     assert len(rest["params"]) + len(gate["params"]) == len(list(model.parameters()))
     scales = []
     for epoch in range(8):
-        model.on_epoch(epoch, 8)
+        model.on_round(epoch, 8)
         scales.append(model.l0_scale)
     assert scales == pytest.approx([0, 0, 0.25, 0.5, 0.75, 1, 1, 1])

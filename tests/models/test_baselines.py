@@ -13,14 +13,16 @@ from priorgraph.ingest.splits import make_split
 from priorgraph.models import runtime
 from priorgraph.models.baselines import (
     Additive,
+    GONeighbour,
     LinearModel,
     NoChange,
-    TrainingSet,
     TrainMean,
     make_model,
     read_features,
     run_baseline,
 )
+from priorgraph.models.predictor import TrainingSet
+from priorgraph.queries.gene_similarity import GeneKernel
 
 TRAIN = TrainingSet(
     genes=["a", "b", "c"],
@@ -38,6 +40,26 @@ def test_simple_baselines_by_hand():
     assert additive.predict([("a", "b"), ("c",), ("a",)]).tolist() == [
         [0, 1, 3], [1, 1, 1], [0, 2, 1],
     ]  # fmt: skip
+    # partial additive: a double with one trained single gets that single's change only
+    assert additive.predict_deltas([("a", "c")]).tolist() == [[-1, 1, 0]]
+
+
+def test_go_neighbour_borrows_alpha_of_the_nearest_trained_single():
+    # c is GO-closer to b (0.4) than to a (0.1); d shares no term with anything
+    similarity = GeneKernel("toy", ["a", "b", "c", "d"], np.array([
+        [1, 0.2, 0.1, 0], [0.2, 1, 0.4, 0], [0.1, 0.4, 1, 0], [0, 0, 0, 1.0]]))  # fmt: skip
+    model = GONeighbour(similarity=similarity, alpha=0.3).fit(TRAIN)
+    mu = np.array([-0.5, 0.0, 1.0])  # mean change of the trained singles a, b
+    b = np.array([0.0, -1.0, 2.0])
+    assert model.neighbour("c") == "b" and model.neighbour("d") is None
+    np.testing.assert_allclose(model.predict_deltas([("c",)])[0], mu + 0.3 * (b - mu))
+    np.testing.assert_allclose(model.predict_deltas([("d",)])[0], mu)
+    # a trained single is predicted by its own change; a double sums its targets' parts
+    np.testing.assert_allclose(model.predict_deltas([("a", "c")])[0],
+                               np.array([-1, 1, 0]) + mu + 0.3 * (b - mu))  # fmt: skip
+    assert model.config() == {"model": "go_neighbour", "alpha": 0.3, "similarity": "toy"}
+    with pytest.raises(UsageError, match="alpha"):
+        GONeighbour(similarity=similarity, alpha=1.5)
 
 
 def test_linear_model_matches_the_ridge_formula():
@@ -59,20 +81,22 @@ def test_linear_model_matches_the_ridge_formula():
 def test_linear_model_interpolates_training_data_without_ridge_and_pca_embeddings():
     model = LinearModel(k=2, ridge=0.0, features=pd.DataFrame(np.eye(2), index=["a", "b"]))
     assert model.fit(TRAIN).predict([("a",), ("b",)]) == pytest.approx(TRAIN.means)
-    # a target without an embedding predicts b, the training mean
+    # a target without an embedding predicts b, the training mean, and is reported
     assert model.predict([("zz",)]) == pytest.approx(np.array([[0.5, 1.0, 2.0]]))
-    assert model.predict_missing == 1
-    pca = LinearModel(k=1, ridge=0.1).fit(TRAIN)  # P = rows of G for the targets
+    assert model.missing == ["zz"]
+    with pytest.raises(UsageError, match="pass features"):
+        LinearModel()
+    pca = LinearModel(k=1, ridge=0.1, embedding="pca").fit(TRAIN)  # P = rows of G
     assert pca.config() == {"model": "linear", "k": 1, "ridge": 0.1, "p": "pca"}
     assert pca.predict([("a",)]).shape == (1, 3)
 
 
 def test_linear_model_runs_on_the_device_it_is_given(monkeypatch):
     monkeypatch.setattr(runtime.torch.cuda, "is_available", lambda: True)
-    assert LinearModel().device == runtime.torch.device("cuda")  # the default follows CUDA
+    assert LinearModel(embedding="pca").device == runtime.torch.device("cuda")  # follows CUDA
     monkeypatch.setattr(runtime.torch.cuda, "is_available", lambda: False)
-    assert LinearModel().device == runtime.torch.device("cpu")
-    model = LinearModel(k=1, ridge=0.1, device="cpu").fit(TRAIN)
+    assert LinearModel(embedding="pca").device == runtime.torch.device("cpu")
+    model = LinearModel(k=1, ridge=0.1, embedding="pca", device="cpu").fit(TRAIN)
     assert model.g.device.type == "cpu" and model.kmat.device.type == "cpu"
     prediction = model.predict([("a",)])
     assert isinstance(prediction, np.ndarray) and prediction.dtype == np.float64

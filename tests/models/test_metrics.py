@@ -54,6 +54,17 @@ def test_mean_collapse_by_hand():
     assert np.isnan(m.mean_collapse(C, C, mu))
 
 
+def test_de_overlap_and_discrimination_scores_by_hand():
+    control = np.zeros(4)
+    # predicted top-2 changes: genes 3 and 0; true DE genes 0 and 1 → half of them found
+    assert m.de_overlap(np.array([0.5, 0.1, 0.0, -2.0]), control, np.array([0, 1])) == 0.5
+    observed = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    predicted = np.array([[0.9, 0, 0], [0.5, 0.5, 0], [0, 0, 0]])
+    # row 0 closest to its own; row 1 ties with 0 (1.0 vs 1.0), beats 2; row 2 ties all three
+    assert m.discrimination_scores(predicted, observed).tolist() == [0.0, 0.25, 0.5]
+    assert np.isnan(m.discrimination_scores(predicted[:1], observed[:1])).all()
+
+
 def test_evaluate_per_perturbation_and_subgroup():
     genes = ["a", "b", "c", "d"]
     pb = Pseudobulk(
@@ -63,6 +74,7 @@ def test_evaluate_per_perturbation_and_subgroup():
         de_order=np.array([[0, 2, 1, 3], [1, 0, 2, 3]]),
         de_scores=np.zeros((2, 4)), rest_scores=np.array([[1, -3, 2, 0], [0, 1, 0, 0.0]]),
         non_zero=np.ones((2, 4), bool), non_dropout=np.array([[1, 0, 1, 1], [1, 1, 1, 1]], bool),
+        variances=np.ones((2, 4)), control_variance=np.ones(4),
     )  # fmt: skip
     split = Split("s", "t", "simulation", 1, ["ctrl"], [], ["a+ctrl", "b+ctrl"],
                   subgroups={"unseen_single": ["a+ctrl", "b+ctrl"]})  # fmt: skip

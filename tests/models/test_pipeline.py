@@ -6,6 +6,7 @@ a test added (model runs, embeddings and their indexes, co-expression graphs of 
 sources), so the tests do not see each other's writes.
 """
 
+import json
 from dataclasses import replace
 
 import anndata as ad
@@ -30,6 +31,7 @@ from priorgraph.kg.schema import KINDS
 from priorgraph.kg.writer import Provenance
 from priorgraph.models import pipeline, writeback
 from priorgraph.models.metrics import evaluate
+from priorgraph.models.predictor import TrainingSet
 from priorgraph.models.simulate import SimulationConfig, simulate
 from priorgraph.models.train import TrainConfig, load_checkpoint
 
@@ -88,12 +90,26 @@ def prepared(shared):
     )
 
 
+def options(**settings) -> pipeline.RunOptions:
+    """Tiny, fast settings: the stored GO graph 'g', a few pseudobulk steps."""
+    tiny = {m: pipeline.model_config(m, tiny=True) for m in pipeline.NEURAL}
+    train = TrainConfig(steps=6, eval_every=2, mode="pseudobulk", threads=1, progress=False)
+    return pipeline.RunOptions(**{"go_graph": "g", "model_configs": tiny, "train_config": train,
+                                  **settings})  # fmt: skip
+
+
+def priors_of(graph, store, **settings) -> pipeline.Priors:
+    pb = load_dataset("sim", store).pseudobulk()
+    return pipeline.Priors(graph, pb, species="human", options=options(**settings))
+
+
 def test_inputs_align_the_go_and_coexpression_exports(prepared):
     graph, store = prepared
     record = load_dataset("sim", store)
     pb = record.pseudobulk()
     split = load_split("sim", "s1", store)
-    inputs = pipeline.build_inputs(graph, pb, split, go_graph="g")
+    priors = priors_of(graph, store)
+    inputs = pipeline.build_inputs(graph, pb, split, prior=priors.go_graph)
     nodes = inputs.go.node_ids["node"]
     assert nodes[:N_GENES] == [ids.gene_id(g) for g in pb.genes]
     assert nodes[N_GENES:] == [ids.gene_id(f"GENE{N_GENES}")]  # unmeasured target last
@@ -116,7 +132,8 @@ def test_adapert_gets_the_sign_of_coexpression_and_gears_its_size(prepared):
     signed = replace(load_split("sim", "s1", store), name="signed")
     edges = [("GENE0", "GENE1", -0.8, 2), ("GENE2", "GENE1", 0.6, 3), ("GENE1", "GENE1", 1.0, 1)]
     write_coexpression(graph, record, signed, edges, progress=False)
-    inputs = pipeline.build_inputs(graph, record.pseudobulk(), signed, go_graph="g")
+    prior = priors_of(graph, store).go_graph
+    inputs = pipeline.build_inputs(graph, record.pseudobulk(), signed, prior=prior)
     data = inputs.data(record.pseudobulk(), "human")
     gears, adapert = inputs.model_kwargs("gears", data), inputs.model_kwargs("adapert", data)
     assert sorted(gears["coexp_edge_weight"].tolist()) == pytest.approx([0.6, 0.8, 1.0])
@@ -129,27 +146,34 @@ def test_adapert_gets_the_sign_of_coexpression_and_gears_its_size(prepared):
 
 def test_adapert_run_writes_effects_learned_edges_and_checkpoint(prepared):
     graph, store = prepared
-    config = pipeline.model_config("adapert", tiny=True)
-    tc = TrainConfig(epochs=3, threads=1, progress=False)
-    result = pipeline.train_run(graph, "sim", "s1", "adapert", go_graph="g", config=config,
-                                train_config=tc, store=store, progress=False)  # fmt: skip
+    result = pipeline.train_run(graph, "sim", "s1", "adapert", options=options(), store=store,
+                                progress=False)  # fmt: skip
     metrics = result.evaluation.per_subgroup["all"]
-    assert {"weighted_mse", "weighted_delta_r2", "pearson_delta"} <= set(metrics)
+    assert {"weighted_mse", "weighted_delta_r2", "pearson_delta", "pds"} <= set(metrics)
     n_test = len(result.predictions)
     assert result.n_effects == n_test * N_GENES
-    assert result.n_learned_edges > 0
-    assert {"mse", "centered", "l0"} <= set(result.fit.history[-1])
-    condition = result.data.conditions[0]
+    predictor = result.predictor
+    history = predictor.summary.history
+    assert len(history) == 3 and {"mse", "centered", "l0", "val_mse", "step"} <= set(history[-1])
+    # every condition of the data set gets its learned subgraph
+    learned = {r["perturbation"] for r in graph.read(
+        "MATCH ()-[e:LEARNED_EDGE {run: $run}]->() RETURN DISTINCT e.perturbation AS perturbation",
+        {"run": result.run.id})}  # fmt: skip
+    assert result.n_learned_edges > 0 and len(learned) > 0
+    condition = predictor.data.conditions[0]
     rows = writeback.learned_edges(graph, ids.perturbation_id("sim", condition), result.run.id)
-    assert 0 < len(rows) <= 20
     assert all(0.5 <= r["gate"] <= 1 and r["weight"] >= 0 for r in rows)
     assert [r["weight"] for r in rows] == sorted((r["weight"] for r in rows), reverse=True)
+    # run.json has the history, the best round and the per-perturbation metrics
+    saved = json.loads((result.checkpoint / "run.json").read_text())
+    assert saved["best_round"] == predictor.summary.best_round and len(saved["history"]) == 3
+    assert set(saved["per_perturbation"]) == set(result.predictions)
     # the checkpoint (buffers included) reloads to the same predictions
-    kwargs = result.inputs.model_kwargs("adapert", result.data)
-    model, saved = load_checkpoint(result.checkpoint, **kwargs)
-    assert saved["run"] == result.run.id
-    perts = result.data.perts[:3]
-    torch.testing.assert_close(model.eval()(perts), result.model.eval()(perts))
+    kwargs = predictor.inputs.model_kwargs("adapert", predictor.data)
+    model, config = load_checkpoint(result.checkpoint, **kwargs)
+    assert config["run"] == result.run.id
+    perts = predictor.data.perts[:3]
+    torch.testing.assert_close(model.eval()(perts), predictor.model.eval()(perts))
     writeback.delete_run(graph, result.run.id)
     assert writeback.learned_edges(graph, ids.perturbation_id("sim", condition)) == []
     assert writeback.list_runs(graph) == []
@@ -167,21 +191,19 @@ def stored_predictions(graph, run, pb):
     return out
 
 
-def test_gears_and_baselines_are_evaluated_on_the_same_held_out_conditions(prepared):
-    """Both runs predict exactly the split's test conditions, and the metrics each run records
+def test_every_model_is_evaluated_on_the_same_held_out_conditions(prepared):
+    """Each run predicts exactly the split's test conditions, and the metrics each run records
     are those of the predictions it wrote to the graph."""
     graph, store = prepared
-    tc = TrainConfig(epochs=2, threads=1, progress=False)
-    gears = pipeline.train_run(graph, "sim", "s1", "gears", go_graph="g", train_config=tc,
-                               config=pipeline.model_config("gears", tiny=True), store=store,
-                               progress=False)  # fmt: skip
-    linear = pipeline.train_run(graph, "sim", "s1", "linear", store=store, progress=False)
+    results = [pipeline.train_run(graph, "sim", "s1", model, options=options(), store=store,
+                                  progress=False)
+               for model in ("gears", "linear", "graph_gp", "go_neighbour")]  # fmt: skip
     record = load_dataset("sim", store)
     pb, split = record.pseudobulk(), load_split("sim", "s1", store)
-    assert sorted(gears.predictions) == sorted(linear.predictions) == sorted(split.test)
-    assert gears.n_learned_edges == linear.n_learned_edges == 0
     train_mean = pb.deltas[[pb.row(c) for c in split.train if c != "ctrl"]].mean(axis=0)
-    for result in (gears, linear):
+    for result in results:
+        assert sorted(result.predictions) == sorted(split.test)
+        assert result.n_learned_edges == 0
         stored = stored_predictions(graph, result.run.id, pb)
         assert sorted(stored) == sorted(split.test)
         again = evaluate(stored, pb, split, train_mean).per_subgroup
@@ -189,9 +211,80 @@ def test_gears_and_baselines_are_evaluated_on_the_same_held_out_conditions(prepa
         for group, values in again.items():
             assert values == pytest.approx(result.evaluation.per_subgroup[group], nan_ok=True)
         assert writeback.show_run(graph, result.run.id)["metrics"].keys() == again.keys()
-    assert {r["model"] for r in writeback.list_runs(graph, "sim")} == {"gears", "linear"}
+    models = {r["model"] for r in writeback.list_runs(graph, "sim")}
+    assert models == {"gears", "linear", "graph_gp", "go_neighbour"}
     with pytest.raises(UsageError, match="unknown model"):
         pipeline.train_run(graph, "sim", "s1", "nope", store=store)
+
+
+def test_graph_models_report_targets_without_a_neighbour(prepared):
+    graph, store = prepared
+    priors = priors_of(graph, store)
+    # every generated gene is annotated; GENE24 shares terms with some of them
+    assert priors.go_idf.unannotated == [] and priors.go_graph.targets
+    isolated = set(priors.isolated_targets())
+    for target in isolated:
+        assert not (priors.kernel.values(target, priors.targets) > 0).sum() > 1
+    result = pipeline.train_run(graph, "sim", "s1", "graph_gp", options=options(), store=store,
+                                write=False, progress=False)  # fmt: skip
+    assert result.extra["isolated_targets"] == sorted(isolated, key=priors.targets.index)
+
+
+def test_combinations_are_built_on_the_measured_singles(prepared):
+    """With λ = 0 a double whose singles are both measured is predicted exactly additively;
+    the network then only predicts what nobody measured."""
+    graph, store = prepared
+    record = load_dataset("sim", store)
+    pb = record.pseudobulk()
+    singles = {t[0] for t in pb.targets if len(t) == 1}
+    pair = next(t for t in pb.targets if len(t) == 2 and set(t) <= singles)
+    split = make_split("custom", "c1", record, 0, test=["+".join(pair)])
+    write_coexpression(graph, record, split, build_coexpression(record, split), progress=False)
+    priors = priors_of(graph, store)
+    predictor = pipeline.make_predictor("gears", graph=graph, record=record, split=split,
+                                        priors=priors, options=options())  # fmt: skip
+    train = TrainingSet.from_split(pb, split)
+    predictor.fit(train)
+    predictor.weight = 0.0
+    singles = train.single_deltas
+    composed = predictor.predict_deltas([pair])[0]
+    np.testing.assert_allclose(composed, singles[pair[0]] + singles[pair[1]])
+    raw = pipeline.make_predictor("gears", graph=graph, record=record, split=split, priors=priors,
+                                  options=options(compose=False)).fit(train)  # fmt: skip
+    assert raw.weight == 1.0
+    assert not np.allclose(raw.predict_deltas([pair])[0], composed)
+
+
+def test_compose_by_hand():
+    network = np.array([[1.0, 1.0], [5.0, 0.0], [0.5, 0.5]])
+    singles = {("a",): np.array([2.0, 0.0]), ("b",): np.array([1.0, 1.0])}
+    measured = {"a": np.array([3.0, 3.0])}
+    out = pipeline.compose([("a", "b"), ("b",), ("a",)], network, singles, measured, 0.5)
+    # a+b: measured a + predicted b + ½ (f(ab) − f(a) − f(b))
+    np.testing.assert_allclose(out[0], [3 + 1 + 0.5 * (1 - 3), 3 + 1 + 0.5 * (1 - 1)])
+    np.testing.assert_allclose(out[1], [5.0, 0.0])  # an unmeasured single: the network's
+    np.testing.assert_allclose(out[2], [3.0, 3.0])  # a measured single: its measurement
+
+
+def test_inner_validation_prefers_the_tested_kind():
+    conditions = ["a", "b", "c", "a+b", "a+c", "b+c", "c+d"]
+    targets = [tuple(c.split("+")) for c in conditions]
+    val = pipeline.inner_validation(conditions, targets, like=2, fraction=0.5, seed=0)
+    assert len(val) == 2 and all("+" in c for c in val)
+    assert pipeline.inner_validation(["a", "b"], [("a",), ("b",)], like=2, fraction=0.2,
+                                     seed=0) in (["a"], ["b"])  # fmt: skip
+    assert pipeline.inner_validation(["a"], [("a",)], like=1, fraction=0.5, seed=0) == []
+
+
+def test_cells_mode_trains_on_cell_pairs(prepared):
+    graph, store = prepared
+    train = TrainConfig(steps=4, eval_every=2, mode="cells", batch_size=16, threads=1,
+                        progress=False)  # fmt: skip
+    result = pipeline.train_run(graph, "sim", "s1", "gears", store=store, write=False,
+                                options=options(train_config=train), progress=False)  # fmt: skip
+    data = result.predictor.data
+    assert data.cell_x is not None and len(data.ctrl_x) == SIM.control_cells
+    assert [h["step"] for h in result.predictor.summary.history] == [2, 4]
 
 
 def test_go_prior_takes_a_connected_neighbourhood(prepared):
@@ -212,7 +305,8 @@ def test_genept_vectors_become_perturbation_features(prepared):
     genept.store(graph, table, Provenance("test", "1"), progress=False)
     record = load_dataset("sim", store)
     split = load_split("sim", "s1", store)
-    inputs = pipeline.build_inputs(graph, record.pseudobulk(), split, go_graph="g",
+    prior = priors_of(graph, store).go_graph
+    inputs = pipeline.build_inputs(graph, record.pseudobulk(), split, prior=prior,
                                    features="genept")  # fmt: skip
     nodes = inputs.go.node_ids["node"]
     feats = inputs.pert_features.numpy()
@@ -235,14 +329,8 @@ def test_the_same_run_twice_gives_the_same_predictions(prepared):
     runs = []
     for _ in range(2):
         torch.manual_seed(12345 + len(runs))  # whatever the caller's global RNG state
-        record = load_dataset("sim", store)
-        split = load_split("sim", "s1", store)
-        result = pipeline.train_graph_model(
-            graph, "adapert", record.pseudobulk(), split, record.pseudobulk_sha256, go_graph="g",
-            config=pipeline.model_config("adapert", tiny=True),
-            train_config=TrainConfig(epochs=3, threads=1, progress=False),
-        )  # fmt: skip
-        runs.append(result)
+        runs.append(pipeline.train_run(graph, "sim", "s1", "adapert", options=options(),
+                                       store=store, write=False, progress=False))  # fmt: skip
     assert runs[0].run.id == runs[1].run.id
     for condition, pred in runs[0].predictions.items():
         np.testing.assert_array_equal(pred, runs[1].predictions[condition])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from priorgraph.core.errors import UsageError
 from priorgraph.models.adapert import AdaPert, AdaPertConfig
 from priorgraph.models.base import PerturbationModel
 from priorgraph.models.gears import GEARS, GEARSConfig
@@ -44,23 +45,37 @@ def test_pseudobulk_deltas_and_masks():
     assert data.perts.tolist() == [[0, 1], [0, -1]]
     sub = data.subset(["A+ctrl"])
     assert sub.conditions == ["A+ctrl"] and sub.delta.tolist() == [[3, 1, 0]]
-    batch = next(sub.batches("pseudobulk", 8))
+    batch = sub.sample("pseudobulk", 8, torch.Generator().manual_seed(0))
     assert batch.perts.tolist() == [[0, -1]] and batch.condition.tolist() == [0]
+    both = data.sample("pseudobulk", 8, torch.Generator().manual_seed(0))  # all, once each
+    assert sorted(both.condition.tolist()) == [0, 1]
 
 
 def test_cell_pairs_are_perturbed_minus_control_cells():
     data = tiny_data(keep_cells=True)
-    with pytest.raises(ValueError, match="keep_cells"):
-        next(tiny_data().batches("cells", 2))
+    with pytest.raises(UsageError, match="needs the cells"):
+        tiny_data().sample("cells", 2, torch.Generator())
     sub = data.subset(["A+ctrl"])
-    batches = list(sub.batches("cells", 1, torch.Generator().manual_seed(0)))
-    assert len(batches) == 2
+    batch = sub.sample("cells", 16, torch.Generator().manual_seed(0))
+    assert batch.condition.tolist() == [0] * 16 and batch.mask.all()
     controls = {tuple(r) for r in data.ctrl_x.tolist()}
-    for b in batches:
-        cell = b.target + data.ctrl_x  # one of these rows is the perturbed cell
-        assert any(tuple(row) in {(4, 1, 2), (6, 1, 2)} for row in cell.tolist())
-        assert b.condition.tolist() == [0] and b.mask.all()
-    assert len(controls) == 2
+    assert controls == {(1, 0, 2), (3, 0, 2)}
+    differences = {tuple(np.subtract(p, c)) for c in controls for p in ((4, 1, 2), (6, 1, 2))}
+    drawn = {tuple(t) for t in batch.target.tolist()}  # each = a perturbed − a control cell
+    assert drawn == differences  # 16 draws reach all of (3, 1, 0), (1, 1, 0), (5, 1, 0)
+
+
+def test_with_cells_attaches_the_cells_of_known_conditions_by_label():
+    x = np.array([[1, 0, 2], [3, 0, 2], [4, 1, 2], [6, 1, 2], [9, 9, 9]])
+    labels = ["control", "control", "A", "A", "Z"]  # perturbench labels; Z is not a condition
+    base = PerturbationTensors.from_expression(x[:4], labels[:4], ["g0", "g1", "g2"], INDEX,
+                                               control="control")  # fmt: skip
+    assert base.conditions == ["A"] and base.perts.tolist() == [[0]]
+    data = base.with_cells(x, labels, control="control")
+    assert data.cell_x.tolist() == [[4, 1, 2], [6, 1, 2]] and data.cell_condition.tolist() == [0, 0]
+    assert data.ctrl_x.tolist() == [[1, 0, 2], [3, 0, 2]]
+    with pytest.raises(UsageError, match="no control cells"):
+        base.with_cells(x, labels, control="ctrl")
 
 
 # --- a small simulated data set with graphs built the way the priorgraph exports are -------
@@ -118,7 +133,8 @@ def make(name: str, setup: dict, seed: int = 0) -> PerturbationModel:
                    config=AdaPertConfig(hidden=16))  # fmt: skip
 
 
-FAST = TrainConfig(epochs=60, batch_size=8, lr=3e-3, patience=15, progress=False, threads=1)
+FAST = TrainConfig(steps=240, eval_every=4, batch_size=8, lr=3e-3, patience=15,
+                   mode="pseudobulk", progress=False, threads=1)  # fmt: skip
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -136,11 +152,12 @@ def test_fit_learns_and_adapert_beats_no_change_on_unseen_singles(sim_setup, nam
     pred = predict(model, test)
     assert list(pred.index) == test.conditions and list(pred.columns) == test.genes
     pred = pred.to_numpy()
-    # the history has the loss and every named term per epoch; the weights kept are the best
-    terms = set(model.loss_terms(next(train.batches("pseudobulk", 8))))
-    assert all(set(h) == {"epoch", "loss", "val_mse", *terms} for h in result.history)
+    # the history has the loss and every named term per round; the weights kept are the best
+    terms = set(model.loss_terms(train.sample("pseudobulk", 8, torch.Generator())))
+    assert all(set(h) == {"round", "step", "loss", "val_mse", *terms} for h in result.history)
     assert all(h["loss"] == pytest.approx(sum(h[t] for t in terms)) for h in result.history)
-    best = result.history[result.best_epoch]["val_mse"]
+    assert [h["step"] for h in result.history[:2]] == [4, 8]
+    best = result.history[result.best_round]["val_mse"]
     assert best == min(h["val_mse"] for h in result.history) == result.best_val
     val = sim_setup["val"]
     assert float(((predict(model, val).to_numpy() - val.delta.numpy()) ** 2).mean()) == (
@@ -161,7 +178,8 @@ def test_fit_learns_and_adapert_beats_no_change_on_unseen_singles(sim_setup, nam
 
 @pytest.mark.parametrize("name", ["gears", "adapert"])
 def test_seeded_fits_are_identical_and_checkpoints_round_trip(sim_setup, name, tmp_path):
-    config = TrainConfig(epochs=3, batch_size=8, progress=False, seed=5, threads=1)
+    config = TrainConfig(steps=12, eval_every=4, batch_size=8, mode="pseudobulk", progress=False,
+                         seed=5, threads=1)  # fmt: skip
     runs = []
     for _ in range(2):
         model = make(name, sim_setup, seed=2)
@@ -180,19 +198,21 @@ def test_seeded_fits_are_identical_and_checkpoints_round_trip(sim_setup, name, t
 
 def test_cell_pair_training_and_early_stopping(sim_setup):
     model = make("gears", sim_setup)
-    config = TrainConfig(epochs=3, batch_size=256, mode="cells", progress=False, threads=1)
+    config = TrainConfig(steps=3, eval_every=1, batch_size=256, mode="cells", progress=False,
+                         threads=1)  # fmt: skip
     result = fit(model, sim_setup["train"], config=config)
-    assert len(result.history) == 3 and result.best_epoch == 2
+    assert len(result.history) == 3 and result.best_round == 2
     assert all(np.isfinite(h["loss"]) for h in result.history)
-    diverging = TrainConfig(epochs=200, lr=0.3, patience=2, progress=False, threads=1)
+    diverging = TrainConfig(steps=200, eval_every=1, lr=0.3, patience=2, mode="pseudobulk",
+                            progress=False, threads=1)  # fmt: skip
     stopped = fit(make("gears", sim_setup), sim_setup["train"], val=sim_setup["val"],
                   config=diverging)  # fmt: skip
     assert len(stopped.history) < 200
-    assert stopped.best_epoch == len(stopped.history) - 3
+    assert stopped.best_round == len(stopped.history) - 3
 
 
 class _Hooked(PerturbationModel):
-    """A linear model that records fit's epoch hook and asks for its own learning rate."""
+    """A linear model that records fit's round hook and asks for its own learning rate."""
 
     name = "hooked"
     config_class = dict
@@ -200,7 +220,7 @@ class _Hooked(PerturbationModel):
     def __init__(self) -> None:
         super().__init__()
         self.a, self.b = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(3))
-        self.epochs: list[tuple[int, int]] = []
+        self.rounds: list[tuple[int, int]] = []
 
     def forward(self, perts):
         return (self.a + self.b).expand(len(perts), 3)
@@ -212,15 +232,16 @@ class _Hooked(PerturbationModel):
     def parameter_groups(self, lr):
         return [{"params": [self.a]}, {"params": [self.b], "lr": 0.0}]
 
-    def on_epoch(self, epoch, epochs):
-        self.epochs.append((epoch, epochs))
+    def on_round(self, round_, rounds):
+        self.rounds.append((round_, rounds))
 
 
-def test_fit_calls_the_epoch_hook_and_uses_the_parameter_groups():
+def test_fit_calls_the_round_hook_and_uses_the_parameter_groups():
     model = _Hooked()
-    result = fit(model, tiny_data(), config=TrainConfig(epochs=3, weight_decay=0.0,
-                                                         progress=False))  # fmt: skip
-    assert model.epochs == [(0, 3), (1, 3), (2, 3)]
+    config = TrainConfig(steps=3, eval_every=1, weight_decay=0.0, mode="pseudobulk",
+                         progress=False)  # fmt: skip
+    result = fit(model, tiny_data(), config=config)
+    assert model.rounds == [(0, 3), (1, 3), (2, 3)]
     assert model.a.abs().sum() > 0 and model.b.abs().sum() == 0  # b's group has lr 0
     first = result.history[0]  # zero weights: the terms of the first step are known
     delta = tiny_data().delta
@@ -250,4 +271,4 @@ def test_a_model_must_name_its_loss_terms():
     minimal = Minimal()  # the hooks default to one optimiser group and no schedule
     (group,) = minimal.parameter_groups(0.1)
     assert [id(p) for p in group["params"]] == [id(minimal.w)] and "lr" not in group
-    assert minimal.on_epoch(0, 1) is None
+    assert minimal.on_round(0, 1) is None
