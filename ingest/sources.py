@@ -225,6 +225,15 @@ REGISTRY: dict[str, Source] = {
             origin="Katsevich-Lab/sceptredata lowmoi_example_data.rda",
         ),
         Source(
+            "perturb.norman2019.subset",
+            "Norman 2019 K562 CRISPRa: 3,375 cells x 500 HVGs, 18 singles, 15 doubles "
+            "(perturbench labels, log-normalised)",
+            "perturbench-d357dfae",
+            "perturb/norman2019_k562_crispra_perturbench_subset.h5ad",
+            sha256="25f31166eceb151cd8935703e80e1db1e3e2d043c95f1ba368a4e933fe2e131f",
+            origin="altoslabs/perturbench devel.h5ad, norman19 rows",
+        ),
+        Source(
             "perturb.norman2019.gi",
             "Norman 2019 GI scores in GEARS format",
             "scouter-misc",

@@ -78,11 +78,8 @@ def plot_predicted_vs_observed(
     ax.axhline(0, lw=0.5, c="0.8")
     ax.axvline(0, lw=0.5, c="0.8")
     r = np.corrcoef(observed, predicted)[0, 1] if predicted.std() > 0 else float("nan")
-    ax.set(
-        xlabel="observed delta (log-normalised)",
-        ylabel="predicted delta",
-        title=f"{perturbation} ({dataset})\nrun {run}  r = {r:.2f}",
-    )
+    ax.set(xlabel="observed delta (log-normalised)", ylabel="predicted delta")
+    ax.set_title(f"{perturbation} ({dataset}), r = {r:.2f}\nrun {run}", fontsize=8)
     ax.legend(loc="best", fontsize=7)
     fig.tight_layout()
     path = Path(path)

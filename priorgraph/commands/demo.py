@@ -1,9 +1,15 @@
-"""``priorgraph demo``: the main job end to end on a small sample.
+"""``priorgraph demo``: the platform end to end, on real data when the data mirror is there.
 
-Server → schema → GO annotations of a gene panel (real 2024 human table from the mirror, or
-generated) → GO graph → Perturb-seq (real Papalexi 2021 from the mirror, or data simulated on
-the GO graph) → split + co-expression → a small AdaPert run, written back → the top predicted
-effects on one gene, a predicted-vs-observed PNG, and graph statistics.
+Real path (``PRIORGRAPH_DATA_DIR`` holds the mirror): server → schema → the whole human GO
+(2024 ontology and 252k annotations) → the Norman 2019 K562 CRISPRa subset (real double
+perturbations) → one partition of the benchmark's ``doubles`` protocol (control + every single +
+half of the doubles train) → the baselines and the graph GP, written back → held-out doubles:
+metrics per category, the genes of one double predicted next to observed (table + PNG read back
+from the graph) → "which perturbations move this gene?" as one query → an AdaPert run that writes
+its learned subgraphs → graph statistics.
+
+Without the mirror (or ``--generated``) the same chain runs on a generated GO sample and
+Perturb-seq data simulated on its GO graph, and says so.
 """
 
 from __future__ import annotations
@@ -18,137 +24,165 @@ from priorgraph.core.config import external_settings, home_dir
 from priorgraph.core.errors import SourceError
 from priorgraph.ingest import sample as demo_sample
 from priorgraph.ingest import sources
-from priorgraph.ingest.go import ingest_panel
+from priorgraph.ingest.go import ingest_go
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
-from priorgraph.ingest.perturbseq import (
-    PerturbSeqConfig,
-    ingest,
-    load_dataset,
-    perturbation_panel,
+from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
+from priorgraph.ingest.splits import (
+    benchmark_splits,
+    build_coexpression,
+    splits_dir,
+    write_coexpression,
 )
-from priorgraph.ingest.splits import build_coexpression, make_split, splits_dir, write_coexpression
-from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import LocalServer
 from priorgraph.models import pipeline
+from priorgraph.models.benchmark import summarise
 from priorgraph.models.simulate import SimulationConfig, simulate
 from priorgraph.models.train import TrainConfig
 from priorgraph.output import render
 from priorgraph.queries.effects import gene_effects, plot_predicted_vs_observed
 from priorgraph.queries.overview import graph_stats
 
-GO_GRAPH = "demo_go"
-SPLIT = "demo"
+REAL = "perturb.norman2019.subset"
+MODELS = ("train_mean", "additive", "go_neighbour", "graph_gp")
+BEST = "graph_gp"
 SIMULATION = SimulationConfig(n_genes=40, n_singles=12, n_doubles=16, cells_per_condition=40,
                               control_cells=200, seed=0)  # fmt: skip
 
 
-def _perturbseq_source(generated: bool) -> Path | None:
-    """The mirrored Papalexi h5ad, or None (generated data)."""
+def _real_sources(generated: bool) -> tuple[Path, Path, Path] | None:
+    """The mirrored GO ontology, GO table and Norman subset, or None (generated data)."""
     if generated:
         return None
     try:
-        return sources.fetch("perturb.papalexi2021")
+        return (sources.fetch("go.basic.2024.isa_only"), sources.fetch("go.gene2go.human.2024"),
+                sources.fetch(REAL))  # fmt: skip
     except SourceError as err:
-        click.echo(f"real Perturb-seq unavailable ({err}); simulating one")
+        click.echo(f"real data unavailable ({err}); using generated data instead")
         return None
 
 
-def _load_go(graph: Graph, h5ad: Path | None) -> tuple[list[str], Path | None]:
-    """GO for the demo: the real ontology + the panel's 2024 human annotations through the GO
-    ingest, or a generated sample (and then simulated Perturb-seq data, h5ad None). Returns the
-    gene ids the GO graph is built over and the Perturb-seq file to use."""
-    if h5ad is not None:
-        panel = perturbation_panel(h5ad)
-        try:
-            report = ingest_panel(graph, panel)
-        except SourceError as err:
-            click.echo(f"real GO files unavailable ({err}); using a generated sample")
-        else:
-            click.echo(
-                f"GO: {report.terms:,} terms; {report.genes} of {len(panel)} panel genes annotated"
-                f" ({report.annotations:,} annotations; {len(report.problems)} file problems "
-                "skipped)"
-            )
-            return [ids.gene_id(g) for g in panel], h5ad
+def _load_real(graph: Graph, obo: Path, table: Path, h5ad: Path) -> str:
+    report = ingest_go(graph, obo=obo, annotations=table, kind="table", source="go.gene2go.human",
+                       version=sources.get("go.gene2go.human.2024").version, on_error="skip",
+                       progress=False)  # fmt: skip
+    click.echo(
+        f"GO: {report.terms:,} terms, {report.annotations:,} annotations of {report.genes:,} "
+        f"human genes ({len(report.problems)} file problems skipped)"
+    )
+    dataset = "norman2019"
+    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), progress=False)
+    click.echo(f"Perturb-seq {dataset} (Norman 2019, K562 CRISPRa): " + perturb.lines()[0])
+    return dataset
+
+
+def _load_generated(graph: Graph) -> str:
     sample = demo_sample.generated_sample(n_genes=SIMULATION.n_genes + 10, n_terms=60)
     counts = demo_sample.load_sample(graph, sample)
     click.echo(f"GO: generated sample, {counts['ANNOTATED_WITH'].rows} annotations")
-    return [g["id"] for g in sample.genes], None
-
-
-def _simulated(graph: Graph, directory: Path) -> Path:
-    """Counts simulated from a hidden network half taken from the demo GO graph."""
-    genes, prior = pipeline.go_prior(graph, GO_GRAPH, SIMULATION.n_genes, SIMULATION.seed)
-    path = directory / "demo_simulated.h5ad"
-    directory.mkdir(parents=True, exist_ok=True)
+    build_go_graph(graph, GOGraphSpec("demo_go"), progress=False)
+    genes, prior = pipeline.go_prior(graph, "demo_go", SIMULATION.n_genes, SIMULATION.seed)
+    path = home_dir() / "demo" / "demo_simulated.h5ad"
+    path.parent.mkdir(parents=True, exist_ok=True)
     simulate(SIMULATION, genes=genes, prior_edges=prior).adata.write_h5ad(path)
-    return path
+    dataset = "demo_simulated"
+    report, _ = ingest(graph, path, PerturbSeqConfig(dataset), progress=False)
+    click.echo(f"Perturb-seq {dataset} (simulated on the GO graph): " + report.lines()[0])
+    return dataset
 
 
-def _effect_row(row: dict) -> dict:
-    """One effects row for the terminal: the columns a reader compares, deltas to 3 decimals."""
-    rounded = {k: round(row[k], 3) if isinstance(row[k], float) else row[k]
-               for k in ("predicted", "rank", "observed", "de_rank")}  # fmt: skip
-    return {"perturbation": row["perturbation"], **rounded}
+def _summary_rows(results: dict[str, pipeline.RunResult], category: dict[str, str]) -> list[dict]:
+    """Mean pearson_delta and L2 per test category and model."""
+    import pandas as pd
+
+    rows = [{"model": name, "perturbation": c, "category": category[c], "fold": 0,
+             "l2": m["l2_top_expressed"], **m}
+            for name, result in results.items()
+            for c, m in result.evaluation.per_perturbation.items()]  # fmt: skip
+    summary = summarise(pd.DataFrame(rows))
+    summary = summary[summary["category"] != "all"]
+    return [{"category": r["category"], "model": r["model"], "n": r["n"],
+             "pearson_delta": round(r["pearson_delta_mean"], 3), "L2": round(r["l2_mean"], 3),
+             "beats additive (L2)": f"{r['beats_additive_l2']:.0%}"}
+            for r in summary.to_dict("records")]  # fmt: skip
 
 
 @click.command()
-@click.option(
-    "--generated", is_flag=True, help="Use the generated sample even if the mirror exists."
-)
-@click.option("--epochs", default=30, show_default=True, help="AdaPert training epochs.")
+@click.option("--generated", is_flag=True, help="Use generated data even if the mirror exists.")
+@click.option("--steps", default=300, show_default=True, help="AdaPert training steps.")
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("out/demo_predicted_vs_observed.png"),
     show_default=True,
-    help="PNG of predicted vs observed deltas.",
+    help="PNG of predicted vs observed changes of one held-out perturbation.",
 )
-def demo(generated: bool, epochs: int, plot: Path) -> None:
-    """Run the whole chain on a small sample (real if mirrored) and print what it found."""
+def demo(generated: bool, steps: int, plot: Path) -> None:
+    """Run the whole chain on real data (or a generated sample) and print what it found."""
     if external_settings() is None:
         info = LocalServer.default().start()
         click.echo(f"Neo4j at {info['uri']} ({'reused' if info['reused'] else 'started'})")
-    h5ad = _perturbseq_source(generated)
+    real = _real_sources(generated)
     with open_graph() as graph:
         names = apply_schema(graph)
         click.echo(f"schema: {len(names)} constraints and indexes online")
-        genes, h5ad = _load_go(graph, h5ad)
-        record = build_go_graph(graph, GOGraphSpec(GO_GRAPH), genes, progress=False)
-        click.echo(f"GO graph {GO_GRAPH}: {record['n_edges']} edges over {record['n_genes']} genes")
-        dataset = "papalexi2021" if h5ad else "demo_simulated"
-        if h5ad is None:
-            h5ad = _simulated(graph, home_dir() / "demo")
-        report, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), progress=False)
-        click.echo(f"Perturb-seq {dataset}: " + report.lines()[0])
-        data = load_dataset(dataset)
-        split = make_split("simulation", SPLIT, data, seed=1)
+        dataset = _load_real(graph, *real) if real else _load_generated(graph)
+        record = load_dataset(dataset)
+        pb, cfg = record.pseudobulk(), record.config
+        split = benchmark_splits(dataset, [*pb.conditions, cfg.control], protocol="doubles",
+                                 folds=1, seed=0, separator=cfg.separator,
+                                 control=cfg.control)[0]  # fmt: skip
         split.save(splits_dir(dataset), overwrite=True)
-        write_coexpression(graph, data, split, build_coexpression(data, split), progress=False)
-        click.echo(f"split {SPLIT}: {len(split.train)} train, {len(split.val)} val, "
-                   f"{len(split.test)} test")  # fmt: skip
-        result = pipeline.train_run(
-            graph, dataset, SPLIT, "adapert", go_graph=GO_GRAPH,
-            config=pipeline.model_config("adapert", tiny=True),
-            train_config=TrainConfig(epochs=epochs, threads=1), progress=False,
-        )  # fmt: skip
-        overall = result.evaluation.per_subgroup["all"]
-        click.echo(
-            f"AdaPert run {result.run.id}: trained in {result.seconds:.1f} s; test "
-            f"pearson_delta {overall['pearson_delta']:.3f}, weighted_mse "
-            f"{overall['weighted_mse']:.3f}; {result.n_effects} predicted effects and "
-            f"{result.n_learned_edges} learned edges written"
+        write_coexpression(graph, record, split, build_coexpression(record, split), progress=False)
+        click.echo(f"split {split.name}: {len(split.train)} train (control, every single, half of "
+                   f"the doubles), {len(split.test)} held-out doubles")  # fmt: skip
+
+        options = pipeline.RunOptions(
+            train_config=TrainConfig(steps=steps, threads=1, progress=False)
         )
-        pb = data.pseudobulk()
-        deltas = np.abs(np.stack([p - pb.control_mean for p in result.predictions.values()]))
-        gene = pb.genes[int(deltas.mean(0).argmax())]
-        click.echo(f"top predicted effects on {gene}:")
-        effects = gene_effects(graph, gene, run=result.run.id, top=10, dataset=dataset)
-        render([_effect_row(row) for row in effects], "table")
-        condition = list(result.predictions)[int(deltas.sum(1).argmax())]
+        priors = pipeline.Priors(graph, pb, species=cfg.species, options=options)
+        results = {}
+        for name in MODELS:
+            predictor = pipeline.make_predictor(name, graph=graph, record=record, split=split,
+                                                priors=priors, options=options)  # fmt: skip
+            results[name] = pipeline.fit_and_evaluate(predictor, pb, split,
+                                                      record.pseudobulk_sha256)  # fmt: skip
+            pipeline.write_back(graph, results[name], pb, species=cfg.species)
+        click.echo("held-out doubles, mean per category (the graph GP is priorgraph's best model "
+                   "on the benchmark; docs/benchmarks.md):")  # fmt: skip
+        render(_summary_rows(results, split.subgroup_of()), "table")
+
+        best = results[BEST]
+        per = best.evaluation.per_perturbation
+        condition = max(per, key=lambda c: per[c]["pearson_delta"])
+        i = pb.row(condition)
+        observed = pb.deltas[i]
+        genes = np.argsort(-np.abs(observed))[:8]
+        predicted = {m: results[m].predictions[condition] - pb.control_mean for m in MODELS}
+        click.echo(f"{condition}, held out: the 8 genes it moves most, observed vs predicted "
+                   f"(log-normalised change from control)")  # fmt: skip
+        render([{"gene": pb.genes[g], "observed": round(float(observed[g]), 3),
+                 **{m: round(float(predicted[m][g]), 3) for m in ("additive", BEST)}}
+                for g in genes], "table")  # fmt: skip
         plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_predicted_vs_observed(graph, dataset, condition, result.run.id, plot)
-        click.echo(f"predicted vs observed deltas of {condition}: {plot}")
+        plot_predicted_vs_observed(graph, dataset, condition, best.run.id, plot)
+        click.echo(f"predicted vs observed changes of {condition} (read back from the graph): "
+                   f"{plot}")  # fmt: skip
+        gene = pb.genes[int(genes[0])]
+        click.echo(f"which held-out perturbations does {BEST} predict to move {gene}? (one query)")
+        effects = gene_effects(graph, gene, run=best.run.id, top=5, dataset=dataset)
+        render([{"perturbation": r["perturbation"], "predicted": round(r["predicted"], 3),
+                 "observed": None if r["observed"] is None else round(r["observed"], 3)}
+                for r in effects if r["predicted"] is not None], "table")  # fmt: skip
+
+        adapert = pipeline.make_predictor("adapert", graph=graph, record=record, split=split,
+                                          priors=priors, options=options)  # fmt: skip
+        result = pipeline.fit_and_evaluate(adapert, pb, split, record.pseudobulk_sha256)
+        pipeline.write_back(graph, result, pb, species=cfg.species)
+        overall = result.evaluation.per_subgroup["all"]
+        click.echo(f"AdaPert (learned perturbation-specific subgraphs): held-out pearson_delta "
+                   f"{overall['pearson_delta']:.3f}, L2 {overall['l2_top_expressed']:.3f}; "
+                   f"{result.n_learned_edges} learned edges written for "
+                   f"{len(pb.conditions)} conditions")  # fmt: skip
         render(graph_stats(graph), "table")

@@ -137,7 +137,7 @@ def train(
         click.echo(f"best round {summary.best_round + 1} of {len(summary.history)} "
                    f"(val MSE {summary.best_val:.4g}); interaction weight "
                    f"{result.extra.get('interaction_weight')}", err=True)  # fmt: skip
-    click.echo(f"fitted in {result.seconds:.1f} s; run files {result.checkpoint}", err=True)
+    click.echo(f"fitted in {result.seconds:.1f} s; files in {result.checkpoint}", err=True)
     if not no_write:
         click.echo(
             f"run {result.run.id}: {result.n_effects} predicted effects, "
