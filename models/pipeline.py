@@ -38,6 +38,7 @@ import torch
 from torch import Tensor
 
 from priorgraph.core.errors import UsageError
+from priorgraph.core.names import check_name
 from priorgraph.core.pseudobulk import Pseudobulk
 from priorgraph.core.splits import Split
 from priorgraph.ingest.perturbseq import dataset_dir, load_dataset
@@ -318,7 +319,8 @@ def train_run(
             extra_config={"learned_edges": {"threshold": edge_threshold, "top_k": edge_top_k}}
             if model == "adapert" else None,
         )  # fmt: skip
-    result.checkpoint = save_run_files(result, dataset_dir(dataset, store) / "runs" / result.run.id)
+    run_dir = dataset_dir(dataset, store) / "runs" / check_name(result.run.id, what="run")
+    result.checkpoint = save_run_files(result, run_dir)
     if not write:
         return result
     deltas = {c: p - pb.control_mean for c, p in result.predictions.items()}
