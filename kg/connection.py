@@ -20,7 +20,13 @@ from neo4j import (
     NotificationMinimumSeverity,
     Transaction,
 )
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import (
+    AuthError,
+    IncompleteCommit,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from priorgraph.core.config import DEFAULT_USER, Neo4jSettings, database_name, external_settings
 from priorgraph.core.errors import GraphConnectionError
@@ -132,10 +138,35 @@ class Graph:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One explicit write transaction: committed when the block ends, rolled back on error."""
-        with self._session() as session, session.begin_transaction() as tx:
-            yield tx
-            tx.commit()
+        """One explicit write transaction: committed when the block ends, rolled back on error.
+
+        A connection lost on the way (the server stopped or crashed, the network dropped) is a
+        :class:`GraphConnectionError` that says where the work stands: lost before the commit,
+        the server rolled the transaction back and nothing of it is in the graph; lost during
+        the commit, it may or may not be. Either way the work can be re-run (loads are
+        idempotent).
+        """
+        try:
+            with self._session() as session, session.begin_transaction() as tx:
+                yield tx
+                tx.commit()
+        except IncompleteCommit as err:
+            raise GraphConnectionError(
+                f"lost the connection to Neo4j at {self.settings.uri} while committing: the "
+                f"write may or may not be in the graph; {self._rerun_hint()} (loads are "
+                "idempotent: re-running settles it)"
+            ) from err
+        except (ServiceUnavailable, SessionExpired) as err:
+            raise GraphConnectionError(
+                f"lost the connection to Neo4j at {self.settings.uri} during a write: the server "
+                f"rolled the transaction back, nothing of it is in the graph; {self._rerun_hint()}"
+            ) from err
+
+    def _rerun_hint(self) -> str:
+        """What to do after a lost connection."""
+        if self.settings.local:
+            return "start the server again (`priorgraph server start`) and re-run the command"
+        return "re-run the command once the server answers again"
 
     def _session(self, access_mode: str = WRITE_ACCESS):
         try:
