@@ -68,3 +68,23 @@ def test_browser_says_that_another_neo4j_is_used(run, monkeypatch):
     result = run("browser")
     assert result.exit_code == 3
     assert "NEO4J_URI is set: priorgraph uses neo4j+s://example.org" in result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l", "LOAD CSV reads files or URLs"),
+        ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TERMINATE TRANSACTIONS is an "
+         "administrative command; priorgraph does not run those"),
+        ("CREATE USER eve SET PASSWORD 'abcdefghij'", "administrative command"),
+        ("MATCH (g:Gene) DETACH DELETE g", "the query writes (DETACH DELETE); this run is "
+         "read-only: pass --write"),
+    ],
+)  # fmt: skip
+def test_read_only_cypher_refuses_in_one_line(cli, graph, query, words):
+    graph.write("CREATE (:Gene {id: 'human:A'})")
+    result = cli("cypher", query)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and words in result.output
+    assert "Traceback" not in result.output
+    assert graph.read("MATCH (g:Gene) RETURN count(g) AS n") == [{"n": 1}]
