@@ -112,7 +112,7 @@ def graph(neo4j_settings: Neo4jSettings, schema_names: frozenset[str]) -> Iterat
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real data mirror (../shared/data); tests that need it skip with a reason without it."""
-    path = Path(os.environ.get("PRIORGRAPH_DATA_DIR", SHARED_DATA))
+    path = Path(os.environ.get("PRIORGRAPH_DATA_DIR") or SHARED_DATA)
     if not path.is_dir():
         pytest.skip(f"real data mirror not present at {path}")
     return path
