@@ -20,7 +20,7 @@ from priorgraph.core.errors import EmbeddingFileError, GOFileError
 from priorgraph.ingest import genept, go
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIRS = ("priorgraph", "kg", "ingest", "queries", "models")
+PACKAGE_DIRS = ("priorgraph", "kg", "ingest", "queries", "models", "bench")
 
 
 class RunsCode:
