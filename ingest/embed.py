@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 import math
 import os
@@ -34,6 +33,7 @@ import numpy as np
 
 from priorgraph.core.config import home_dir
 from priorgraph.core.errors import EmbeddingServiceError, SummaryFileError
+from priorgraph.core.utils import open_text, read_json
 from priorgraph.core.utils import progress as progress_bar
 from priorgraph.kg.writer import batched
 
@@ -61,7 +61,7 @@ def load_summaries(path: str | Path, genes: Iterable[str] | None = None) -> dict
     """
     path = Path(path)
     if path.suffix == ".json":
-        data = json.loads(path.read_text())
+        data = read_json(path, error=SummaryFileError)
         if isinstance(data, list):
             data = {(d.get("symbol") or d.get("gene")): (d.get("summary") or d.get("text"))
                     for d in data}  # fmt: skip
@@ -70,7 +70,7 @@ def load_summaries(path: str | Path, genes: Iterable[str] | None = None) -> dict
         texts = {str(k).strip(): str(v).strip() for k, v in data.items() if k and v}
     else:
         texts = {}
-        with open(path, newline="") as handle:
+        with open_text(path, newline="") as handle:
             reader = csv.DictReader(handle, delimiter="\t")
             if not {"symbol", "description"} <= set(reader.fieldnames or []):
                 raise SummaryFileError(path, "needs 'symbol' and 'description' columns")

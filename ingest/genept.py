@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import csv
 import logging
-import pickle
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 import numpy as np
 
 from priorgraph.core import utils
+from priorgraph.core.datafiles import load_npz, load_pickle
 from priorgraph.core.errors import EmbeddingFileError, Problem, UsageError, location
 from priorgraph.kg import cypher
 from priorgraph.kg import ids as kg_ids
@@ -81,22 +81,6 @@ class EmbeddingTable:
 # --- reading -------------------------------------------------------------------------------
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    """Unpickles dicts, lists, floats and numpy arrays only; anything else is refused
-    (a pickle can run code: a downloaded error page or a tampered file must not)."""
-
-    ALLOWED: ClassVar[set[tuple[str, str]]] = {
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "scalar"), ("collections", "OrderedDict"),
-    }  # fmt: skip
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
-
-
 def _vector(values: Any) -> tuple[np.ndarray | None, str | None]:
     try:
         vector = np.asarray(values, dtype=np.float32)
@@ -108,10 +92,7 @@ def _vector(values: Any) -> tuple[np.ndarray | None, str | None]:
 
 
 def _read_pickle(handle: IO[bytes], where: str) -> Iterator[RawEntry]:
-    try:
-        data = _SafeUnpickler(handle).load()
-    except (pickle.UnpicklingError, EOFError) as err:
-        raise EmbeddingFileError(where, f"not a pickle of plain data: {err}") from err
+    data = load_pickle(handle, path=where, error=EmbeddingFileError)
     if not isinstance(data, Mapping):
         raise EmbeddingFileError(
             where, f"expected a pickled dict symbol → vector, got {type(data)}"
@@ -146,15 +127,15 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def _read_npz(path: Path) -> tuple[list[RawEntry], str | None]:
-    with np.load(path, allow_pickle=False) as data:
-        genes_key = next((k for k in ("genes", "symbols") if k in data), None)
-        matrix_key = next((k for k in ("embeddings", "matrix") if k in data), None)
-        if genes_key is None or matrix_key is None:
-            raise EmbeddingFileError(
-                path, f"an NPZ needs arrays 'genes' and 'embeddings', has {data.files}"
-            )
-        genes, matrix = data[genes_key], data[matrix_key]
-        model = str(data["model"]) if "model" in data else None
+    data = load_npz(path, error=EmbeddingFileError)
+    genes_key = next((k for k in ("genes", "symbols") if k in data), None)
+    matrix_key = next((k for k in ("embeddings", "matrix") if k in data), None)
+    if genes_key is None or matrix_key is None:
+        raise EmbeddingFileError(
+            path, f"an NPZ needs arrays 'genes' and 'embeddings', has {sorted(data)}"
+        )
+    genes, matrix = data[genes_key], data[matrix_key]
+    model = str(data["model"]) if "model" in data else None
     if matrix.ndim != 2 or matrix.shape[0] != len(genes):
         raise EmbeddingFileError(path, f"{len(genes)} genes but embeddings of shape {matrix.shape}")
     entries = []
@@ -172,7 +153,11 @@ def read_entries(path: str | Path, member: str | None = None) -> tuple[list[RawE
         raise EmbeddingFileError(path, "no such embedding file")
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes[-1:] == [".zip"]:
-        with zipfile.ZipFile(path) as archive:
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as err:
+            raise EmbeddingFileError(path, f"not a readable zip archive ({err})") from err
+        with archive:
             pickles = [n for n in archive.namelist() if n.endswith((".pickle", ".pkl"))]
             if member is None:
                 raise EmbeddingFileError(path, f"choose a member (--member) among {pickles}")

@@ -26,7 +26,6 @@ Everything is written in one transaction, so a failed run leaves the graph as it
 from __future__ import annotations
 
 import logging
-import pickle
 import re
 import tempfile
 from collections import defaultdict
@@ -37,6 +36,7 @@ from typing import Any
 
 from goatools.obo_parser import GODag
 
+from priorgraph.core.datafiles import load_pickle
 from priorgraph.core.errors import GOFileError, OnError, Problem, Problems, UsageError
 from priorgraph.core.utils import open_text
 from priorgraph.ingest import sources
@@ -47,6 +47,7 @@ from priorgraph.kg.writer import BatchWriter, Provenance
 GAF_COLUMNS = 17
 _GO = re.compile(r"^GO:\d{7}$")
 _TAG_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*:(\s|$)")
+_NON_GO_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # part_of, regulates: no prefix, no GO
 _STANZAS = ("[Term]", "[Typedef]", "[Instance]")
 _RELATIONS = ("IS_A", "PART_OF")
 logger = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Ontology:
     version: str
     terms: dict[str, Term]
     edges: dict[str, list[tuple[str, str]]]
+    non_go: list[str] = field(default_factory=list)  # [Term] ids outside GO, left out
 
     def parents(self) -> dict[str, set[str]]:
         """term → its direct IS_A and PART_OF parents (for propagation)."""
@@ -106,12 +108,15 @@ def _stanzas(lines: list[str]) -> Iterator[tuple[str, int, list[tuple[int, str]]
     yield header, start, body
 
 
-def _check_obo(path: Path, problems: Problems) -> Path | None:
+def _check_obo(path: Path, problems: Problems, non_go: list[str]) -> Path | None:
     """Validate OBO syntax line by line; return a cleaned copy's path if anything was skipped.
 
     A stanza is malformed when it has an unknown type, a line that is not ``tag: value``, or
     (for ``[Term]``) no single valid GO ``id`` or no ``name``; a duplicate id is malformed too.
-    ``is_a``/``part_of`` lines must point to a term defined in the file.
+    ``is_a``/``part_of`` lines must point to a term defined in the file. A ``[Term]`` whose one
+    id is a plain name outside GO (``part_of``, ``regulates``: relations that some converters,
+    such as R's ontologyIndex, write as terms) is no GO term and no problem: it is left out and
+    its id appended to ``non_go``.
     """
     with open_text(path) as handle:
         lines = handle.read().splitlines()
@@ -130,7 +135,11 @@ def _check_obo(path: Path, problems: Problems) -> Path | None:
             error = f"malformed stanza: line is not 'tag: value': {bad[0][1]!r}"
         elif header == "[Term]":
             found = [t.split(":", 1)[1].split("!")[0].strip() for _, t in body if t[:3] == "id:"]
-            if len(found) != 1 or not _GO.match(found[0]):
+            if len(found) == 1 and _NON_GO_ID.match(found[0]):
+                non_go.append(found[0])
+                for n in range(start, (body[-1][0] if body else start) + 1):
+                    keep[n] = False
+            elif len(found) != 1 or not _GO.match(found[0]):
                 error = f"malformed stanza: [Term] needs one GO id, found {found}"
             elif found[0] in defined:
                 error = f"malformed stanza: duplicate id {found[0]}"
@@ -169,7 +178,8 @@ def read_obo(path: str | Path, problems: Problems | None = None) -> Ontology:
     """Parse an OBO file with goatools (obsolete terms kept, ``part_of`` read), after checks."""
     path = Path(path)
     problems = problems or go_problems()
-    cleaned = _check_obo(path, problems)
+    non_go: list[str] = []
+    cleaned = _check_obo(path, problems, non_go)
     try:
         dag = GODag(
             str(cleaned or path),
@@ -197,7 +207,7 @@ def read_obo(path: str | Path, problems: Problems | None = None) -> Ontology:
         edges["IS_A"].extend((key, p.item_id) for p in rec.parents)
         edges["PART_OF"].extend((key, p.item_id) for p in rec.relationship.get("part_of", ()))
     version = dag.data_version or sources.sha256sum(path)[:12]
-    return Ontology(str(path), version, terms, edges)
+    return Ontology(str(path), version, terms, edges, non_go)
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,18 +295,18 @@ def read_table(path: str | Path, problems: Problems | None = None) -> Annotation
 
 
 def read_gears_pickle(path: str | Path, problems: Problems | None = None) -> Annotations:
-    """GEARS's ``gene2go`` pickle: a dict symbol → set of GO ids. ``line`` is the entry number."""
+    """GEARS's ``gene2go`` pickle: a dict symbol → set of GO ids. ``line`` is the entry number.
+
+    Read with the restricted unpickler (:func:`~priorgraph.core.datafiles.load_pickle`): a
+    pickle that is not plain data, or not a pickle, is a :class:`GOFileError` whatever
+    ``on_error`` says (there is no line to skip)."""
     path, problems = Path(path), problems or go_problems()
     out = Annotations(str(path), "gears-pickle", [])
     if path.stat().st_size == 0:
         problems.add(path, 0, "empty file")
         return out
     with open(path, "rb") as handle:
-        try:
-            data = pickle.load(handle)
-        except (pickle.UnpicklingError, EOFError) as err:
-            problems.add(path, 0, f"not a pickle: {err}")
-            return out
+        data = load_pickle(handle, path=path, error=GOFileError)
     if not isinstance(data, Mapping):
         problems.add(path, 0, f"expected a dict gene -> GO ids, found {type(data).__name__}")
         return out
@@ -356,6 +366,7 @@ class GOIngestReport:
 
     files: list[str] = field(default_factory=list)
     terms: int = 0
+    non_go_terms: list[str] = field(default_factory=list)
     edges: dict[str, int] = field(default_factory=dict)
     annotation_lines: int = 0
     annotations: int = 0
@@ -497,6 +508,7 @@ def ingest_go(
     if ontology is not None:
         report.files.append(ontology.path)
         report.terms = len(ontology.terms)
+        report.non_go_terms = ontology.non_go
         report.edges = {rel: len(pairs) for rel, pairs in ontology.edges.items()}
     gene_rows: list[dict[str, Any]] = []
     ann_rows: list[dict[str, Any]] = []
@@ -581,7 +593,7 @@ def ingest_panel(
     wanted = set(genes)
     with tempfile.TemporaryDirectory(prefix="priorgraph-go-panel-") as tmp:
         panel = Path(tmp) / "panel.tsv"
-        with open(sources.fetch(table)) as rows, open(panel, "w") as out:
+        with open_text(sources.fetch(table)) as rows, open(panel, "w") as out:
             out.writelines(line for line in rows if line.split("\t", 1)[0] in wanted)
         return ingest_go(
             graph, obo=sources.fetch(obo), annotations=panel, kind="table",

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from priorgraph.core.errors import GeneListError, UsageError
+from priorgraph.core.utils import open_text
 from priorgraph.core.utils import progress as progress_bar
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
@@ -181,7 +182,7 @@ def read_gene_list(path: str | Path, species: str = ids.DEFAULT_SPECIES) -> list
     """Gene ids from a file with one gene per line (first column; symbols or ``species:sym``);
     blank lines and ``#`` comments are ignored, duplicates kept once in first-seen order."""
     genes: dict[str, None] = {}
-    with open(path) as handle:
+    with open_text(path) as handle:
         for line in handle:
             token = line.split("#")[0].strip().split("\t")[0].split(",")[0].strip()
             if token:

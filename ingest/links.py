@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from priorgraph.core.errors import LinkFileError, Problem, UsageError
+from priorgraph.core.utils import open_text
 from priorgraph.ingest.peaks import get_assembly
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
@@ -223,7 +224,7 @@ def read_link_table(
     def error(lineno: int, problem: str) -> None:
         errors.append(Problem(str(path), lineno, problem))
 
-    with open(path, newline="") as handle:
+    with open_text(path, newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
         if not {"peak", "gene", "score"} <= set(reader.fieldnames or ()):
             raise LinkFileError(

@@ -36,9 +36,11 @@ import scanpy as sc
 from scipy import sparse
 
 from priorgraph.core.config import home_dir
-from priorgraph.core.errors import PerturbSeqError, UsageError
+from priorgraph.core.datafiles import read_h5ad
+from priorgraph.core.errors import PerturbSeqError
+from priorgraph.core.names import check_name
 from priorgraph.core.pseudobulk import Pseudobulk
-from priorgraph.core.utils import dense
+from priorgraph.core.utils import dense, read_json
 from priorgraph.ingest.sources import sha256sum
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
@@ -137,7 +139,7 @@ def perturbation_panel(
 ) -> list[str]:
     """Measured genes and perturbation targets of an h5ad, sorted (read in backed mode: the
     gene panel a GO prior must cover, including targets that are not measured)."""
-    adata = ad.read_h5ad(path, backed="r")
+    adata = read_h5ad(path, error=PerturbSeqError, backed=True)
     try:
         labels = adata.obs[condition_key].astype(str).unique()
         control = control or find_control(np.asarray(labels), path, condition_key)
@@ -179,7 +181,7 @@ def read_perturbseq(
     path = Path(path)
     if not path.is_file():
         raise PerturbSeqError(path, "no such file")
-    adata = ad.read_h5ad(path)
+    adata = read_h5ad(path, error=PerturbSeqError)
     if config.where:
         adata = _select(adata, config.where, path)
     obs = adata.obs
@@ -410,8 +412,7 @@ def compute_pseudobulk(data: PerturbSeqCells, report: PerturbSeqReport) -> Pseud
 
 def dataset_dir(dataset: str, store: str | Path | None = None) -> Path:
     """Where a data set's files live: ``<store or PRIORGRAPH_HOME/perturbseq>/<dataset>``."""
-    if not dataset or "/" in dataset or dataset.startswith("."):
-        raise UsageError(f"bad data set name {dataset!r}")
+    check_name(dataset, what="data set")
     return (Path(store) if store is not None else home_dir() / "perturbseq") / dataset
 
 
@@ -441,7 +442,7 @@ class DatasetRecord:
             raise PerturbSeqError(
                 target, "data set not ingested (run `priorgraph ingest perturbseq`)"
             )
-        raw = json.loads(target.read_text())
+        raw = read_json(target, error=PerturbSeqError)
         raw["config"] = PerturbSeqConfig(
             **{**raw["config"], "where": tuple(map(tuple, raw["config"].get("where", ())))}
         )
@@ -462,6 +463,18 @@ def load_dataset(dataset: str, store: str | Path | None = None) -> DatasetRecord
 
 
 # --- graph rows and the load ----------------------------------------------------------------
+
+
+def unknown_targets(pb: Pseudobulk, missing: set[str], species: str) -> dict[str, str]:
+    """Target symbol → its first condition, for targets that are not measured genes and whose
+    gene id is in ``missing`` (not in the graph)."""
+    measured = set(pb.genes)
+    out: dict[str, str] = {}
+    for condition, targets in zip(pb.conditions, pb.targets, strict=True):
+        for gene in targets:
+            if gene not in measured and ids.gene_id(gene, species) in missing:
+                out.setdefault(gene, condition)
+    return out
 
 
 def graph_rows(pb: Pseudobulk, record: DatasetRecord) -> dict[str, list[dict]]:
@@ -542,11 +555,15 @@ def ingest(
     *,
     store: str | Path | None = None,
     progress: bool = True,
+    add_unknown_genes: bool = False,
 ) -> tuple[PerturbSeqReport, dict[str, WriteCounts]]:
     """Read, compute and save a data set, then write it to the graph in one transaction.
 
     With ``graph=None`` only the files are written (no Neo4j needed). Genes already in the graph
-    keep their properties and provenance; missing ones are added and listed in the report.
+    keep their properties and provenance; missing measured genes are added and listed in the
+    report. A perturbation target that is neither a gene of the graph nor a measured gene (a
+    typo in a label, a retired symbol) is a :class:`PerturbSeqError`, checked before anything is
+    written, unless ``add_unknown_genes`` creates a Gene node for it.
     """
     data, report = read_perturbseq(path, config)
     config = data.config  # with the control label found in the file
@@ -564,15 +581,23 @@ def ingest(
         n_genes=report.n_genes,
     )
     rows = graph_rows(pb, record)
+    missing: set[str] = set()
+    if graph is not None:
+        gene_ids = [g["id"] for g in rows["Gene"]]
+        missing = {r["id"] for r in cypher.run(graph, "perturb_missing_genes", ids=gene_ids)}
+        unknown = unknown_targets(pb, missing, config.species)
+        if unknown and not add_unknown_genes:
+            shown = ", ".join(f"{g} ({c})" for g, c in list(unknown.items())[:10])
+            raise PerturbSeqError(
+                path, f"{len(unknown)} perturbation target(s) are neither genes of the graph nor "
+                f"measured genes: {shown}; fix the labels, load the genes first (e.g. `ingest "
+                "go`), or pass --add-unknown-genes to create them",
+            )  # fmt: skip
     pb.save(pb_path)
     record.save(directory)
     logger.info("%s: %s; files in %s", config.dataset, report.lines()[0], directory)
     if graph is None:
         return report, {}
-    missing = {
-        r["id"]
-        for r in cypher.run(graph, "perturb_missing_genes", ids=[g["id"] for g in rows["Gene"]])
-    }
     new_genes = [g for g in rows["Gene"] if g["id"] in missing]
     report.new_genes = [g["symbol"] for g in new_genes]
     writer = BatchWriter(

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from priorgraph.core.errors import UsageError
+from priorgraph.core.names import check_name
 from priorgraph.core.splits import Split
 from priorgraph.core.utils import dense
 from priorgraph.ingest.perturbseq import DatasetRecord, PerturbSeqCells, dataset_dir
@@ -52,7 +53,7 @@ def splits_dir(dataset: str, store: str | Path | None = None) -> Path:
 
 
 def load_split(dataset: str, name: str, store: str | Path | None = None) -> Split:
-    return Split.load(splits_dir(dataset, store) / f"{name}.json")
+    return Split.load(splits_dir(dataset, store) / f"{check_name(name, what='split')}.json")
 
 
 def list_splits(dataset: str, store: str | Path | None = None) -> list[Split]:

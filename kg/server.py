@@ -2,14 +2,22 @@
 
 The Neo4j server distribution (``org.neo4j.assembly:neo4j-community``, tar.gz) is not published on
 Maven Central, so priorgraph resolves the documented embedded DBMS (``org.neo4j:neo4j`` +
-``org.neo4j:neo4j-bolt``) with Maven, compiles a small launcher
-(``launcher/PriorgraphNeo4j.java``) and runs it as a detached JVM that serves Bolt on 127.0.0.1
-only, with authentication on and a generated password kept in a 0600 file.
+``org.neo4j:neo4j-bolt``, and Neo4j Browser, ``org.neo4j.client:neo4j-browser``) with Maven,
+compiles a small launcher (``launcher/PriorgraphNeo4j.java``, ``launcher/BrowserServer.java``)
+and runs it as a detached JVM that serves Bolt on 127.0.0.1 only, with authentication on and a
+generated password kept in a 0600 file, and Neo4j Browser on 127.0.0.1:7474
+(``PRIORGRAPH_HTTP_PORT``; 0 turns it off) with a guide built from the named queries
+(:mod:`priorgraph.kg.browser_guide`).
+
+The server is locked down (docs/reliability.md, "Server security settings"): ``LOAD CSV`` reads
+no file and fetches no URL, no usage report or telemetry leaves the machine, and the server's
+home is private: 0700 directories and 0600 files (:mod:`priorgraph.kg.private_files`), tightened
+again at every start for installs made before.
 
 Layout under ``PRIORGRAPH_HOME`` (default ``~/.cache/priorgraph``)::
 
     runtime/neo4j-5.26.30/{lib/*.jar, classes/, .complete}   shared by every server home
-    server/{password, state.json, launcher.log, dbms/}       one server: its data and logs
+    server/{password, state.json, launcher.log, guides/, dbms/}   one server: data, logs (0700)
 """
 
 from __future__ import annotations
@@ -31,13 +39,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from priorgraph.core.config import DEFAULT_BOLT_PORT, DEFAULT_USER, Neo4jSettings, home_dir
 from priorgraph.core.errors import ServerError
+from priorgraph.kg.browser_guide import write_guide
+from priorgraph.kg.private_files import PRIVATE_UMASK, make_private, open_private_log, write_private
 
 NEO4J_VERSION = "5.26.30"
+DEFAULT_HTTP_PORT = 7474  # Neo4j Browser; PRIORGRAPH_HTTP_PORT=0 starts the server without it
 LAUNCHER_DIR = Path(__file__).parent / "launcher"
 LAUNCHER_CLASS = "PriorgraphNeo4j"
+LAUNCHER_SOURCES = ("PriorgraphNeo4j.java", "BrowserServer.java")
 READY_MARKER = "PRIORGRAPH_NEO4J_READY"
 logger = logging.getLogger(__name__)
 # The JVM flags Neo4j's own server scripts pass (neo4j.conf, server.jvm.additional).
@@ -81,7 +94,7 @@ def java_executable() -> str:
 
 def _launcher_fingerprint(version: str) -> str:
     digest = hashlib.sha256(version.encode())
-    for name in ("pom.xml", f"{LAUNCHER_CLASS}.java"):
+    for name in ("pom.xml", *LAUNCHER_SOURCES):
         digest.update((LAUNCHER_DIR / name).read_bytes())
     return digest.hexdigest()
 
@@ -116,7 +129,7 @@ def provision(runtime_root: Path | None = None, version: str = NEO4J_VERSION) ->
         ],
         [
             javac, "-d", str(staging / "classes"), "-cp", str(staging / "lib" / "*"),
-            str(LAUNCHER_DIR / f"{LAUNCHER_CLASS}.java"),
+            *(str(LAUNCHER_DIR / name) for name in LAUNCHER_SOURCES),
         ],
     )  # fmt: skip
     for cmd in steps:
@@ -158,12 +171,12 @@ def free_port(address: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _write_secret(path: Path, value: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    os.chmod(path, 0o600)
+def port_from_env(name: str, default: int) -> int:
+    """The TCP port in environment variable ``name`` (0 allowed: "off" where a caller says so)."""
+    raw = os.environ.get(name, str(default))
+    if not raw.strip().isdigit() or int(raw) > 65535:
+        raise ServerError(f"{name} must be a port number (0-65535), not {raw!r}")
+    return int(raw)
 
 
 @dataclass
@@ -177,14 +190,17 @@ class LocalServer:
     pagecache: str = "512m"
     runtime_root: Path = field(default_factory=lambda: home_dir() / "runtime")
     version: str = NEO4J_VERSION
+    http_port: int | None = None  # Neo4j Browser on address:http_port; None: no Browser
 
     @classmethod
     def default(cls) -> LocalServer:
-        """The server that ``priorgraph server …`` manages (``PRIORGRAPH_BOLT_PORT`` etc.)."""
+        """The server that ``priorgraph server …`` manages (``PRIORGRAPH_BOLT_PORT``,
+        ``PRIORGRAPH_HTTP_PORT`` etc.)."""
         env = os.environ
         return cls(
             home=home_dir() / "server",
-            port=int(env.get("PRIORGRAPH_BOLT_PORT", DEFAULT_BOLT_PORT)),
+            port=port_from_env("PRIORGRAPH_BOLT_PORT", DEFAULT_BOLT_PORT),
+            http_port=port_from_env("PRIORGRAPH_HTTP_PORT", DEFAULT_HTTP_PORT) or None,
             heap=env.get("PRIORGRAPH_NEO4J_HEAP", "3g"),
             pagecache=env.get("PRIORGRAPH_NEO4J_PAGECACHE", "512m"),
         )
@@ -204,6 +220,10 @@ class LocalServer:
     @property
     def dbms_home(self) -> Path:
         return self.home / "dbms"
+
+    @property
+    def guides_dir(self) -> Path:
+        return self.home / "guides"
 
     @property
     def uri(self) -> str:
@@ -230,38 +250,65 @@ class LocalServer:
         return state if _pid_alive(int(state["pid"])) else None
 
     def status(self) -> dict:
-        """Whether the server runs, and where its URI, password file, data and logs are."""
+        """Whether the server runs, and where its URI, Browser, password file, data and logs
+        are (``browser`` is None when the server runs without the Browser)."""
         state = self._state()
+        http_port = state.get("http_port") if state else self.http_port
         return {
             "running": state is not None,
             "pid": state["pid"] if state else None,
             "uri": self.uri,
+            "browser": f"http://{self.address}:{http_port}/browser/" if http_port else None,
             "version": self.version,
             "password_file": str(self.password_file),
             "data": str(self.dbms_home / "data"),
             "log": str(self.log_file),
         }
 
+    def browser_url(self) -> str | None:
+        """The running server's Neo4j Browser, its login form filled in (Bolt URL and user;
+        ``connectURL``, ``preselectAuthMethod``), or None when the server is not running or
+        runs without the Browser."""
+        state = self._state()
+        if state is None or not state.get("http_port"):
+            return None
+        login = urlencode({
+            "connectURL": f"neo4j://{DEFAULT_USER}@{self.address}:{state['port']}",
+            "preselectAuthMethod": "NATIVE",
+        })  # fmt: skip
+        return f"http://{self.address}:{state['http_port']}/browser/?{login}"
+
     def start(self, timeout: float = 180.0) -> dict:
-        """Provision if needed, start and wait until Bolt answers; reuse a running server."""
+        """Provision if needed, start and wait until Bolt answers; reuse a running server.
+
+        Before the JVM starts, the server's home is made private again (an older install left
+        the store and password hash world-readable) and the Browser guide is rewritten from
+        this version's named queries.
+        """
         if self._state() is not None:
             return {**self.status(), "reused": True}
         java = java_executable()
-        if not port_is_free(self.address, self.port):
-            raise ServerError(
-                f"port {self.port} on {self.address} is busy (another Neo4j or program listens "
-                "there); stop it, or choose another port with PRIORGRAPH_BOLT_PORT"
-            )
+        for port, variable in ((self.port, "PRIORGRAPH_BOLT_PORT"),
+                               (self.http_port, "PRIORGRAPH_HTTP_PORT")):  # fmt: skip
+            if port is not None and not port_is_free(self.address, port):
+                off = " (0: no Neo4j Browser)" if variable == "PRIORGRAPH_HTTP_PORT" else ""
+                raise ServerError(
+                    f"port {port} on {self.address} is busy (another Neo4j or program listens "
+                    f"there); stop it, or choose another port with {variable}{off}"
+                )
         runtime = provision(self.runtime_root, self.version)
+        tightened = make_private(self.home)
+        if tightened:
+            logger.info("made %d files and directories under %s private (0600/0700)",
+                        tightened, self.home)  # fmt: skip
         password = self.read_password()
         if password is None:
             password = secrets.token_urlsafe(24)
-            _write_secret(self.password_file, password)
+            write_private(self.password_file, password + "\n")
         marker = self.dbms_home / ".priorgraph-password"
         digest = hashlib.sha256(password.encode()).hexdigest()
         init_password = not marker.exists() or marker.read_text() != digest
 
-        self.home.mkdir(parents=True, exist_ok=True)
         cmd = [
             java, f"-Xms{self.heap}", f"-Xmx{self.heap}", *JVM_FLAGS,
             "-cp", f"{runtime / 'classes'}{os.pathsep}{runtime / 'lib' / '*'}", LAUNCHER_CLASS,
@@ -270,18 +317,21 @@ class LocalServer:
         ]  # fmt: skip
         if init_password:
             cmd.append("--init-password")
-        with open(self.log_file, "w") as log:
+        if self.http_port is not None:
+            write_guide(self.guides_dir)
+            cmd += ["--http-port", str(self.http_port), "--guides-dir", str(self.guides_dir)]
+        with open_private_log(self.log_file) as log:
             proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, umask=PRIVATE_UMASK,
             )  # fmt: skip
         logger.info("starting Neo4j %s on %s:%d (pid %d)", self.version, self.address, self.port,
                     proc.pid)  # fmt: skip
         self._wait_ready(proc, password, timeout)
-        marker.write_text(digest)
-        self.state_file.write_text(
-            json.dumps({"pid": proc.pid, "port": self.port, "version": self.version})
-        )
+        write_private(marker, digest)
+        state = {"pid": proc.pid, "port": self.port, "http_port": self.http_port,
+                 "version": self.version}  # fmt: skip
+        write_private(self.state_file, json.dumps(state))
         return {**self.status(), "reused": False}
 
     def _wait_ready(self, proc: subprocess.Popen, password: str, timeout: float) -> None:
@@ -337,12 +387,17 @@ class LocalServer:
 
 
 @contextmanager
-def temporary_server(heap: str = "1g", pagecache: str = "512m") -> Iterator[LocalServer]:
+def temporary_server(
+    heap: str = "1g", pagecache: str = "512m", *, browser: bool = False
+) -> Iterator[LocalServer]:
     """A throw-away local server (temporary data directory, free port, generated password),
     stopped and deleted when the block ends: for tests, benchmarks and scripts that must not
-    touch a user's graph."""
+    touch a user's graph. ``browser``: also serve Neo4j Browser, on another free port."""
     with tempfile.TemporaryDirectory(prefix="priorgraph-neo4j-") as home:
-        server = LocalServer(home=Path(home), port=free_port(), heap=heap, pagecache=pagecache)
+        server = LocalServer(
+            home=Path(home), port=free_port(), heap=heap, pagecache=pagecache,
+            http_port=free_port() if browser else None,
+        )  # fmt: skip
         server.start()
         try:
             yield server

@@ -39,6 +39,7 @@ import torch
 from priorgraph.core.errors import FeatureFileError, UsageError
 from priorgraph.core.pseudobulk import Pseudobulk
 from priorgraph.core.splits import Split
+from priorgraph.core.utils import open_text
 from priorgraph.models.metrics import Evaluation, evaluate, evaluated_conditions
 from priorgraph.models.predictor import Predictor, Targets, TrainingSet
 from priorgraph.models.runtime import device as torch_device
@@ -260,7 +261,11 @@ def read_features(path: str | Path) -> pd.DataFrame:
     """A gene-feature matrix: CSV/TSV, first column gene symbols, other columns numbers."""
     path = Path(path)
     sep = "\t" if path.suffix in (".tsv", ".txt") else ","
-    table = pd.read_csv(path, sep=sep, index_col=0)
+    try:
+        with open_text(path, newline="") as handle:
+            table = pd.read_csv(handle, sep=sep, index_col=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise FeatureFileError(path, f"not a {sep!r}-separated table: {err}") from err
     bad = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     if bad:
         raise FeatureFileError(path, f"feature columns must be numeric; not: {bad[:5]}")

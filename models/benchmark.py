@@ -50,6 +50,7 @@ from priorgraph.models.pipeline import (
     RunOptions,
     fit_and_evaluate,
     make_predictor,
+    run_directory,
     save_run_files,
     write_back,
 )
@@ -113,7 +114,7 @@ def run_benchmark(
                 predictor = make_predictor(name, graph=graph, record=record, split=split,
                                            priors=priors, options=options)  # fmt: skip
                 result = fit_and_evaluate(predictor, pb, split, record.pseudobulk_sha256)
-                save_run_files(result, dataset_dir(dataset, store) / "runs" / result.run.id)
+                save_run_files(result, run_directory(dataset, result.run.id, store=store))
                 if write:
                     write_back(graph, result, pb, species=cfg.species)
                 for condition, metrics in result.evaluation.per_perturbation.items():

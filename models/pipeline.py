@@ -44,6 +44,7 @@ import torch
 from torch import Tensor
 
 from priorgraph.core.errors import UsageError
+from priorgraph.core.names import check_name
 from priorgraph.core.pseudobulk import Pseudobulk
 from priorgraph.core.splits import Split
 from priorgraph.ingest.perturbseq import DatasetRecord, dataset_dir, load_dataset
@@ -495,6 +496,11 @@ def fit_and_evaluate(
     return result
 
 
+def run_directory(dataset: str, run: str, *, store: str | Path | None = None) -> Path:
+    """``<dataset dir>/runs/<run id>`` (the id checked as a name: never a path)."""
+    return dataset_dir(dataset, store) / "runs" / check_name(run, what="run")
+
+
 def save_run_files(result: RunResult, directory: Path) -> Path:
     """``run.json`` (configuration, metrics per subgroup and per perturbation, loss history and
     best round) and, for neural models, the checkpoint with both exports."""
@@ -570,7 +576,7 @@ def train_run(
         result.extra["isolated_targets"] = priors.go_graph.isolated
     elif model in ("graph_gp", "linear"):
         result.extra["isolated_targets"] = priors.isolated_targets()
-    result.checkpoint = save_run_files(result, dataset_dir(dataset, store) / "runs" / result.run.id)
+    result.checkpoint = save_run_files(result, run_directory(dataset, result.run.id, store=store))
     if write:
         write_back(graph, result, pb, species=species, edge_threshold=edge_threshold,
                    edge_top_k=edge_top_k, progress=progress)  # fmt: skip

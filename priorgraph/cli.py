@@ -22,6 +22,7 @@ _C = "priorgraph.commands"
 COMMANDS: dict[str, tuple[str, str]] = {
     # the graph itself
     "server": (f"{_C}.server:server", "Run the local Neo4j 5.26 (127.0.0.1, auth on)."),
+    "browser": (f"{_C}.server:browser", "Neo4j Browser of the local server: URL and login."),
     "schema": (f"{_C}.graph:schema", "Constraints and indexes."),
     "stats": (f"{_C}.graph:stats", "Node count per label, relationship count per type."),
     "cypher": (f"{_C}.graph:cypher", "Run a Cypher query with parameters (read-only by default)."),

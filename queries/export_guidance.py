@@ -15,10 +15,12 @@ node (``weight=1``, ``sign=1``, ``type='loop'``). Weights lie in ``(0, 1]``, sig
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
@@ -226,5 +228,11 @@ def write_graphml(g: nx.MultiDiGraph, path: str | Path) -> Path:
 
 
 def read_graphml(path: str | Path) -> nx.MultiDiGraph:
-    """Read a GraphML guidance graph back as a ``MultiDiGraph`` (as scglue does)."""
-    return nx.read_graphml(Path(path), force_multigraph=True)
+    """Read a GraphML guidance graph back as a ``MultiDiGraph`` (as scglue does); a file that is
+    not GraphML (or a truncated ``.gz``) is a :class:`GuidanceGraphError` naming it."""
+    try:
+        return nx.read_graphml(Path(path), force_multigraph=True)
+    except ElementTree.ParseError as err:
+        raise GuidanceGraphError(path, f"not valid GraphML: {err}", line=err.position[0]) from err
+    except (EOFError, OSError, zlib.error, nx.NetworkXError) as err:
+        raise GuidanceGraphError(path, f"not a readable GraphML file: {err}") from err

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from priorgraph.core.errors import GeneListError, MissingFeaturesError, UsageError
+from priorgraph.core.utils import open_text
 from priorgraph.kg import cypher
 from priorgraph.kg import ids as kg_ids
 from priorgraph.kg.connection import Graph
@@ -58,13 +59,15 @@ class GeneFeatures:
         return torch.from_numpy(self.matrix)
 
     def save(self, path: str | Path) -> Path:
-        """``.npz`` (matrix, ids, present) or ``.pt`` (a dict of tensors and ids)."""
+        """``.npz`` (matrix, ids, present) or ``.pt``: PyG's dictionary form of a ``Data`` with
+        ``x``, ``present``, ``node_ids``, ``kind`` and ``fill`` (plain tensors and strings, so
+        ``Data.from_dict(torch.load(path))`` reads it with torch's safe default loader)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".pt":
             torch.save(
-                {"x": self.tensor(), "ids": self.ids, "present": torch.from_numpy(self.present),
-                 "kind": self.kind, "fill": self.fill},
+                {"x": self.tensor(), "present": torch.from_numpy(self.present),
+                 "node_ids": list(self.ids), "kind": self.kind, "fill": self.fill},
                 path,
             )  # fmt: skip
         elif path.suffix == ".npz":
@@ -134,7 +137,7 @@ def read_ids(path: str | Path, node_type: str = HOMOGENEOUS, species: str = "hum
     path = Path(path)
     if path.suffix == ".pt":
         return list(Export.load(path).node_ids[node_type])
-    with open(path, newline="") as handle:
+    with open_text(path, newline="") as handle:
         first = handle.readline()
         if first.rstrip("\n").split("\t") == ["node_type", "row", "id"]:
             reader = csv.DictReader(handle, fieldnames=["node_type", "row", "id"], delimiter="\t")

@@ -35,12 +35,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """A project-managed server of this test session (skipped when an external one is given)."""
+    """A project-managed server of this test session, with Neo4j Browser (skipped when an
+    external one is given)."""
     if os.environ.get("PRIORGRAPH_TEST_NEO4J_URI"):
         pytest.skip("tests use the external server in PRIORGRAPH_TEST_NEO4J_URI")
     server = LocalServer(
-        home=tmp_path_factory.mktemp("neo4j"), port=free_port(), heap="768m", pagecache="128m"
-    )
+        home=tmp_path_factory.mktemp("neo4j"), port=free_port(), heap="768m", pagecache="128m",
+        http_port=free_port(),  # Neo4j Browser too, as `priorgraph server start` runs it
+    )  # fmt: skip
     server.start()
     yield server
     server.stop()
@@ -110,7 +112,7 @@ def graph(neo4j_settings: Neo4jSettings, schema_names: frozenset[str]) -> Iterat
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real data mirror (../shared/data); tests that need it skip with a reason without it."""
-    path = Path(os.environ.get("PRIORGRAPH_DATA_DIR", SHARED_DATA))
+    path = Path(os.environ.get("PRIORGRAPH_DATA_DIR") or SHARED_DATA)
     if not path.is_dir():
         pytest.skip(f"real data mirror not present at {path}")
     return path

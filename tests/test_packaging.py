@@ -22,6 +22,7 @@ def test_wheel_has_one_namespace_and_imports(tmp_path):
         "priorgraph/kg/server.py",
         "priorgraph/kg/launcher/pom.xml",
         "priorgraph/kg/launcher/PriorgraphNeo4j.java",
+        "priorgraph/kg/launcher/BrowserServer.java",
         "priorgraph/kg/cypher/graph_labels.cypher",
         "priorgraph/core/errors.py",
         "priorgraph/queries/export.py",

@@ -72,7 +72,9 @@ def _load_real(graph: Graph, obo: Path, table: Path, h5ad: Path) -> str:
         f"human genes ({len(report.problems)} file problems skipped)"
     )
     dataset = "norman2019"
-    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), progress=False)
+    # IER5L, a target, has no GO annotation and is not measured: a Gene node is created for it
+    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), progress=False,
+                        add_unknown_genes=True)  # fmt: skip
     click.echo(f"Perturb-seq {dataset} (Norman 2019, K562 CRISPRa): " + perturb.lines()[0])
     return dataset
 

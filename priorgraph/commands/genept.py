@@ -13,7 +13,9 @@ import click
 import numpy as np
 
 from priorgraph.commands.common import open_graph
+from priorgraph.core.datafiles import read_h5ad
 from priorgraph.core.errors import SourceError, SummaryFileError, UsageError
+from priorgraph.core.utils import read_words
 from priorgraph.ingest import embed as embedding
 from priorgraph.ingest import genept
 from priorgraph.ingest import sources as registry
@@ -94,7 +96,7 @@ def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_
           dry_run, replace, kind) -> None:  # fmt: skip
     """Embed gene summaries (NCBI-style JSON, or an Ensembl table's descriptions)."""
     path = registry.resolve(summaries).path
-    genes = Path(genes_file).read_text().split() if genes_file else None
+    genes = read_words(genes_file) if genes_file else None
     texts = embedding.load_summaries(path, genes)
     if not texts:
         raise SummaryFileError(path, "no gene text to embed")
@@ -195,11 +197,9 @@ def gene_features(ids_file, out, fill, node_type, kind, species) -> None:
 @FORMAT
 def embed_cells(h5ad, label, emb_file, sentences, top_n, use_raw, out, kind, species, fmt) -> None:
     """GenePT-w (and -s) cell embeddings of an AnnData; with --label, kNN/ARI/AMI vs PCA."""
-    import anndata
-
     from priorgraph.models import genept_cells
 
-    adata = anndata.read_h5ad(h5ad)
+    adata = read_h5ad(h5ad)
     matrix = adata.raw if use_raw and adata.raw is not None else adata
     x, var_names = matrix.X, [str(v) for v in matrix.var_names]
     if emb_file:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.core.datafiles import read_h5ad
 from priorgraph.ingest import go as go_ingest
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.go_graph import (
@@ -89,6 +90,10 @@ def ingest_go(
         f"{result.not_excluded} NOT-qualified excluded, {len(result.remapped)} remapped, "
         f"{len(result.problems)} problems skipped"
     )
+    if result.non_go_terms:
+        left_out = result.non_go_terms
+        shown = ", ".join(left_out[:10]) + (" …" if len(left_out) > 10 else "")
+        click.echo(f"  left out {len(left_out)} [Term] stanzas that are not GO terms: {shown}")
     for problem in result.problems[:20]:
         click.echo(f"  skipped {problem}")
 
@@ -216,11 +221,9 @@ def export_biolord(
 ):
     """bioLORD genetic-perturbation AnnData: mean expression per single perturbation and the
     GO-neighbour vectors in obsm['go_neighbours']."""
-    import anndata as ad
-
     from priorgraph.queries import export_go
 
-    adata = ad.read_h5ad(h5ad)
+    adata = read_h5ad(h5ad)
     if genes_file is not None:
         genes = read_gene_list(genes_file, species)
     else:

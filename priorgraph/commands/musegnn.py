@@ -13,6 +13,7 @@ import click
 import numpy as np
 
 from priorgraph.commands.common import open_graph
+from priorgraph.core.datafiles import read_h5ad
 from priorgraph.core.errors import UsageError
 from priorgraph.ingest import coexpression
 from priorgraph.ingest.embed import write_npz
@@ -37,11 +38,9 @@ SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default
 def ingest_coexpression(h5ad, dataset, use_raw, obs_key, obs_value, n_top_genes, k, threshold,
                         species) -> None:  # fmt: skip
     """Store a data set's co-expression graph as COEXPRESSED {rho, dataset, split: 'all'}."""
-    import anndata
-
     if bool(obs_key) != bool(obs_value):
         raise click.UsageError("--obs-key and --obs-value go together")
-    adata = anndata.read_h5ad(h5ad)
+    adata = read_h5ad(h5ad)
     cells = adata.obs[obs_key].astype(str).isin(obs_value).to_numpy() if obs_key else None
     if cells is not None and not cells.any():
         raise UsageError(f"no cell has obs[{obs_key!r}] in {list(obs_value)}")

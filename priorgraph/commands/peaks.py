@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.core.utils import read_words
 from priorgraph.ingest import genes as genes_mod
 from priorgraph.ingest import liftover as lift_mod
 from priorgraph.ingest import links as links_mod
@@ -273,7 +274,7 @@ def guidance_export(
     graphml: bool,
 ) -> None:
     """Write guidance.pt (HeteroData + id map) and a validated GLUE guidance.graphml.gz."""
-    names = Path(features).read_text().split() if features else None
+    names = read_words(features) if features else None
     with open_graph() as graph:
         tables = guidance_mod.fetch_guidance(
             graph, assembly, methods=methods or None, features=names, peak_names=peak_names
@@ -301,7 +302,7 @@ def guidance_export(
 )
 def guidance_validate(graphml: str, features: str | None) -> None:
     """Check a GraphML guidance graph against GLUE's rules; list every violation."""
-    names = Path(features).read_text().split() if features else None
+    names = read_words(features) if features else None
     g = guidance_mod.read_graphml(graphml)
     guidance_mod.check_guidance(g, names, path=graphml)
     click.echo(f"valid: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")

@@ -56,6 +56,11 @@ def _column_value(text: str) -> tuple[str, str]:
 @click.option("--min-cells", default=10, show_default=True, type=click.IntRange(1))
 @click.option("--top-de", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--no-graph", is_flag=True, help="Only compute and save the files.")
+@click.option(
+    "--add-unknown-genes",
+    is_flag=True,
+    help="Create Gene nodes for targets that are neither in the graph nor measured.",
+)
 @store_option
 def ingest_perturbseq(
     source: str,
@@ -70,6 +75,7 @@ def ingest_perturbseq(
     min_cells: int,
     top_de: int,
     no_graph: bool,
+    add_unknown_genes: bool,
     store: Path | None,
 ) -> None:
     """Ingest a Perturb-seq h5ad (a path or a registered source name)."""
@@ -83,7 +89,9 @@ def ingest_perturbseq(
         report, counts = ingest(None, path, config, store=store)
     else:
         with open_graph() as graph:
-            report, counts = ingest(graph, path, config, store=store)
+            report, counts = ingest(
+                graph, path, config, store=store, add_unknown_genes=add_unknown_genes
+            )
     for line in report.lines():
         click.echo(line)
     for part, c in counts.items():

@@ -17,6 +17,11 @@ import click
 
 from priorgraph.core.errors import PriorgraphError
 
+LOST_CONNECTION = (
+    "lost the connection to Neo4j (the server stopped or the network dropped): a transaction "
+    "that was open is rolled back by the server; re-run the command once the server answers "
+    "again (`priorgraph server status`; loads are idempotent)"
+)
 MEMORY_HINT = (
     " (the load is one transaction and needs more server memory: restart the local server "
     "with a larger PRIORGRAPH_NEO4J_HEAP, e.g. 4g)"
@@ -32,18 +37,25 @@ def debug_enabled() -> bool:
 @contextmanager
 def cli_errors() -> Iterator[None]:
     """Report a PriorgraphError as one message and exit code 1 (no traceback), and a Neo4j
-    transaction that ran out of server memory with what to do; re-raise everything else, and
-    everything under ``--debug``."""
+    transaction that ran out of server memory, or a connection to Neo4j that was lost, with
+    what to do; re-raise everything else, and everything under ``--debug``."""
     try:
         yield
     except PriorgraphError as err:
         if debug_enabled():
             raise
         raise click.ClickException(str(err)) from err
-    except Exception as err:  # only Neo4j's out-of-memory error is turned into a message
-        if debug_enabled() or "MemoryPoolOutOfMemoryError" not in str(getattr(err, "code", "")):
+    except Exception as err:  # Neo4j out of memory, or gone, is a message; the rest are bugs
+        if debug_enabled():
             raise
-        raise click.ClickException(f"Neo4j error: {err}{MEMORY_HINT}") from err
+        if "MemoryPoolOutOfMemoryError" in str(getattr(err, "code", "")):
+            raise click.ClickException(f"Neo4j error: {err}{MEMORY_HINT}") from err
+        if type(err).__module__.startswith("neo4j"):
+            from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+            if isinstance(err, ServiceUnavailable | SessionExpired):
+                raise click.ClickException(LOST_CONNECTION) from err
+        raise
 
 
 def configure_logging(*, debug: bool = False) -> None:
@@ -52,6 +64,10 @@ def configure_logging(*, debug: bool = False) -> None:
     from rich.console import Console
     from rich.logging import RichHandler
 
+    # the driver logs a lost connection itself, before raising what the CLI reports in one line
+    driver_log = logging.getLogger("neo4j")
+    if not any(isinstance(h, logging.NullHandler) for h in driver_log.handlers):
+        driver_log.addHandler(logging.NullHandler())
     logger = logging.getLogger("priorgraph")
     if not any(isinstance(h, RichHandler) for h in logger.handlers):
         handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False)

@@ -1,4 +1,5 @@
-"""``priorgraph server start|stop|status``: the project-managed local Neo4j."""
+"""``priorgraph server start|stop|status`` (the project-managed local Neo4j) and ``priorgraph
+browser`` (its Neo4j Browser)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 
 import click
 
+from priorgraph.core.config import DEFAULT_USER, external_settings
 from priorgraph.kg.server import LocalServer
 from priorgraph.kg.server import provision as provision_runtime
+
+NOT_RUNNING = 3  # exit code of `server status` and `browser` when there is nothing to show
 
 
 @click.group()
@@ -23,6 +27,8 @@ def start(timeout: float) -> None:
     verb = "already running" if info["reused"] else "started"
     click.echo(f"Neo4j {info['version']} {verb} at {info['uri']} (pid {info['pid']})")
     click.echo(f"user neo4j, password in {info['password_file']}")
+    if info["browser"]:
+        click.echo(f"Neo4j Browser at {info['browser']} (`priorgraph browser`: URL and login)")
 
 
 @server.command()
@@ -51,4 +57,39 @@ def status(as_json: bool) -> None:
     for key, value in info.items():
         click.echo(f"{key:14} {value}")
     if not info["running"]:
-        raise SystemExit(3)
+        raise SystemExit(NOT_RUNNING)
+
+
+@click.command()
+@click.option("--show-password", is_flag=True,
+              help="Print the password itself (default: where the password file is).")  # fmt: skip
+def browser(show_password: bool) -> None:
+    """Neo4j Browser of the local server: its URL (login form filled in) and the login.
+
+    Exit code 3 when there is no Browser to open: the server is not running, runs without
+    the Browser (PRIORGRAPH_HTTP_PORT=0), or NEO4J_URI points priorgraph at another Neo4j.
+    """
+    external = external_settings()
+    if external is not None:
+        click.echo(f"NEO4J_URI is set: priorgraph uses {external.uri}, not the local server; "
+                   "open that server's own Browser (docker/compose.yml: "
+                   "http://127.0.0.1:7474)")  # fmt: skip
+        raise SystemExit(NOT_RUNNING)
+    server_ = LocalServer.default()
+    url = server_.browser_url()
+    if url is None:
+        if server_.status()["running"]:
+            click.echo("the local server runs without Neo4j Browser (started with "
+                       "PRIORGRAPH_HTTP_PORT=0); restart it with the Browser: "
+                       "`priorgraph server stop`, then `priorgraph server start` "
+                       "(PRIORGRAPH_HTTP_PORT unset: port 7474)")  # fmt: skip
+        else:
+            click.echo("the local server is not running: `priorgraph server start` starts it "
+                       "with Neo4j Browser")  # fmt: skip
+        raise SystemExit(NOT_RUNNING)
+    click.echo(f"Neo4j Browser: {url}")
+    if show_password:
+        click.echo(f"login: user {DEFAULT_USER}, password {server_.read_password()}")
+    else:
+        click.echo(f"login: user {DEFAULT_USER}, password in {server_.password_file} "
+                   "(or `priorgraph browser --show-password`)")  # fmt: skip

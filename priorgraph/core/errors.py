@@ -5,7 +5,8 @@ is a bug and shows its traceback. The hierarchy::
 
     PriorgraphError
     ├── UsageError              a value the user gave does not fit (unknown name, bad option,
-    │   └── MissingFeaturesError    something asked for that the graph or the store lacks)
+    │   ├── MissingFeaturesError    something asked for that the graph or the store lacks)
+    │   └── ReadOnlyQueryError      Cypher run read-only would write, administer or load files
     ├── SourceError             a registered source cannot be found, downloaded or verified
     ├── ServerError             the local Neo4j cannot be provisioned, started or stopped
     ├── GraphConnectionError    Neo4j cannot be reached or refuses the credentials
@@ -48,6 +49,16 @@ class UsageError(PriorgraphError):
 
 class MissingFeaturesError(UsageError):
     """Some requested genes have no embedding and no fill was asked for."""
+
+
+class ReadOnlyQueryError(UsageError):
+    """Cypher run read-only would do more than read the graph; ``reason`` says what: ``write``
+    (data), ``schema`` (indexes, constraints), ``admin`` (users, transactions, settings, DBMS
+    procedures), ``load_csv`` (files or URLs) or ``procedure`` (a plugin's that reaches out)."""
+
+    def __init__(self, message: str, *, reason: str):
+        self.reason = reason
+        super().__init__(message)
 
 
 class SourceError(PriorgraphError):

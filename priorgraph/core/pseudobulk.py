@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from priorgraph.core.datafiles import load_npz
 from priorgraph.core.errors import PerturbSeqError, UsageError
 
 
@@ -140,8 +141,7 @@ class Pseudobulk:
         path = Path(path)
         if not path.is_file():
             raise PerturbSeqError(path, "no pseudobulk file (run `priorgraph ingest` first)")
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        arrays = load_npz(path, error=PerturbSeqError)
         if expected_hash is not None and array_hash(arrays) != expected_hash:
             raise PerturbSeqError(path, "content does not match its recorded hash")
         if "variances" not in arrays:

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from priorgraph.core.errors import SplitFileError
+from priorgraph.core.names import check_name
+from priorgraph.core.utils import read_json
 
 
 @dataclass
@@ -27,6 +29,9 @@ class Split:
     subgroups: dict[str, list[str]] = field(default_factory=dict)
     val_subgroups: dict[str, list[str]] = field(default_factory=dict)
     params: dict[str, float | str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_name(self.name, what="split")
 
     def assignment(self) -> dict[str, str]:
         """Condition → ``train`` / ``val`` / ``test``."""
@@ -56,4 +61,4 @@ class Split:
         """Read ``<name>.json`` (a SplitFileError when there is no such split)."""
         if not path.is_file():
             raise SplitFileError(path, "no such split")
-        return cls(**json.loads(path.read_text()))
+        return cls(**read_json(path, error=SplitFileError))

@@ -65,7 +65,7 @@ def test_pickle_that_runs_code_is_refused(tmp_path):
 
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"KLF1": Evil()}))
-    with pytest.raises(EmbeddingFileError, match="refusing to unpickle builtins.print"):
+    with pytest.raises(EmbeddingFileError, match="refused: the pickle would call builtins.print"):
         genept.load_file(path, KNOWN)
 
 

@@ -115,6 +115,18 @@ def test_bad_obo_stanza_skipped_and_reported(tmp_path):
     ]
 
 
+def test_relations_written_as_terms_are_left_out_without_a_problem(tmp_path):
+    path = tmp_path / "with_relations.obo"
+    relations = "\n[Term]\nid: part_of\nname: part of\n\n[Term]\nid: regulates\nname: r\n"
+    path.write_text(OBO + relations + "is_a: part_of ! part of\n")
+    onto = go.read_obo(path)  # the default: the first problem would raise
+    assert onto.non_go == ["part_of", "regulates"]
+    assert "part_of" not in onto.terms and len(onto.terms) == 6
+    path.write_text(OBO + "\n[Term]\nid: FOO:123\nname: prefixed, not GO\n")
+    with pytest.raises(GOFileError, match="needs one GO id, found \\['FOO:123'\\]"):
+        go.read_obo(path)
+
+
 def test_gaf_reads_columns_excludes_not_and_reads_gzip(tmp_path):
     path = tmp_path / "a.gaf.gz"
     lines = ["!gaf-version: 2.2", gaf_line("KLF1", "GO:0000002"),
@@ -302,8 +314,9 @@ def test_real_go_release_and_human_table_for_a_gene_panel(graph, shared_data, mo
     with open(shared_data / "go" / "human_gene2go_2024-02-20.tsv") as handle:
         lines = [line for line in handle if line.split("\t", 1)[0] in panel]
     report = ingest_panel(graph, [*sorted(panel), "NOT_A_GENE"])
-    # the derived OBO has 6 stanzas whose id is 'term_tracker_item': reported, not loaded
-    assert [p.problem[:32] for p in report.problems] == ["malformed stanza: [Term] needs o"] * 6
+    # the derived OBO writes 6 relations as [Term] stanzas: no GO terms, no problems, listed
+    assert report.problems == [] and len(report.non_go_terms) == 6
+    assert {"part_of", "regulates"} <= set(report.non_go_terms)
     assert report.terms > 42_000
     assert (report.genes, report.annotations) == (5, len(lines)) and len(lines) == 285
     assert graph.read(

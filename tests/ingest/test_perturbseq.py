@@ -160,7 +160,10 @@ def test_planted_effects_rank_first_and_files_round_trip(toy, tmp_path):
 
 def test_ingest_writes_graph_idempotently_and_keeps_existing_genes(graph, toy, tmp_path):
     graph.write("CREATE (:Gene {id: 'human:G0', symbol: 'G0', species: 'human', source: 'go'})")
-    report, counts = ingest(graph, toy, CONFIG, store=tmp_path, progress=False)
+    with pytest.raises(PerturbSeqError, match=r"1 perturbation target\(s\) .*: X9 \(X9\+ctrl\)"):
+        ingest(graph, toy, CONFIG, store=tmp_path, progress=False)  # X9: not a gene anywhere
+    report, counts = ingest(graph, toy, CONFIG, store=tmp_path, progress=False,
+                            add_unknown_genes=True)  # fmt: skip
     assert counts["Perturbation"].nodes_created == 9  # 4 singles, 4 doubles, X9
     assert counts["TARGETS"].relationships_created == 13
     assert counts["Gene"].nodes_created == 12  # G1..G11 and X9 (G0 was there)
@@ -176,5 +179,5 @@ def test_ingest_writes_graph_idempotently_and_keeps_existing_genes(graph, toy, t
         "RETURN o.delta AS delta, o.de_rank AS de_rank"
     )
     assert len(effect) == 1 and effect[0]["delta"] < -1 and effect[0]["de_rank"] <= 2
-    _, again = ingest(graph, toy, CONFIG, store=tmp_path, progress=False)
+    _, again = ingest(graph, toy, CONFIG, store=tmp_path, progress=False)  # X9 is a gene now
     assert sum(c.nodes_created + c.relationships_created for c in again.values()) == 0

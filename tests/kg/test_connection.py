@@ -4,7 +4,7 @@ import pytest
 from neo4j.exceptions import ClientError
 
 from priorgraph.core.config import Neo4jSettings
-from priorgraph.core.errors import GraphConnectionError
+from priorgraph.core.errors import GraphConnectionError, ReadOnlyQueryError
 from priorgraph.kg.connection import Graph, resolve_settings
 from priorgraph.kg.server import LocalServer, free_port
 
@@ -49,9 +49,11 @@ def test_missing_password_is_reported_before_connecting():
         Graph(settings)
 
 
-def test_read_transactions_refuse_writes(graph):
-    with pytest.raises(ClientError, match="Writing in read access mode not allowed"):
+def test_reads_refuse_writes_before_and_in_the_server(graph):
+    with pytest.raises(ReadOnlyQueryError, match="pass --write"):  # the check, before running
         graph.read("CREATE (:Gene {id: 'human:X'})")
+    with pytest.raises(ClientError, match="Writing in read access mode not allowed"):
+        graph.read_tx(lambda tx: tx.run("CREATE (:Gene {id: 'human:X'})").consume())
     assert graph.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
 
 

@@ -2,10 +2,9 @@ import re
 from pathlib import Path
 
 import pytest
-from neo4j.exceptions import ClientError
 
-from priorgraph.core.errors import UsageError
-from priorgraph.kg import cypher
+from priorgraph.core.errors import ReadOnlyQueryError, UsageError
+from priorgraph.kg import cypher, read_only
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "queries.md"
 WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE|DROP)\b|db\.create\.", re.IGNORECASE)
@@ -66,11 +65,18 @@ def test_the_read_path_refuses_a_write_even_from_a_query_that_claims_to_read(gra
     assert cypher.run(graph, "graph_labels") == [{"label": "Gene", "count": 2}]
     liar = cypher.NamedQuery("liar", "MATCH (g:Gene) DETACH DELETE g", "Reads, it says.",
                              "read", ())  # fmt: skip
-    with pytest.raises(ClientError, match="Writing in read access mode not allowed"):
+    with pytest.raises(ReadOnlyQueryError, match=r"writes \(DETACH DELETE\)"):
         liar.run(graph)
-    with pytest.raises(ClientError, match="Writing in read access mode not allowed"):
+    with pytest.raises(ReadOnlyQueryError, match="pass --write"):
         graph.read(cypher.load("runs_delete"), {"run": "x"})
     assert graph.read("MATCH (g:Gene) RETURN count(g) AS n") == [{"n": 2}]
+
+
+def test_every_named_read_query_passes_the_read_only_check(graph):
+    for name in cypher.names(mode="read"):
+        query = cypher.get(name)
+        with graph.driver.session(database=graph.database) as session:
+            read_only.check(session, query.text, {}, database=graph.database)
 
 
 def test_write_queries_run_in_a_write_transaction(graph):

@@ -5,7 +5,7 @@ import pytest
 
 from priorgraph.core.errors import ServerError
 from priorgraph.kg.connection import Graph
-from priorgraph.kg.server import LocalServer, free_port, java_executable
+from priorgraph.kg.server import DEFAULT_HTTP_PORT, LocalServer, free_port, java_executable
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -73,11 +73,106 @@ def test_server_is_local_only_with_a_private_password_and_reused(local_server):
     assert again["pid"] == local_server.status()["pid"]
 
 
-def test_data_survives_stop_and_start(local_server, neo4j_settings, graph):
+def loose_entries(root: Path) -> dict[str, str]:
+    """Every file or directory under ``root`` that its group or others may use, with its mode."""
+    return {
+        str(p.relative_to(root)): oct(p.lstat().st_mode & 0o777)
+        for p in [root, *root.rglob("*")]
+        if not p.is_symlink() and p.lstat().st_mode & 0o077
+    }
+
+
+def test_every_file_and_directory_of_the_server_is_private(local_server):
+    home = local_server.home
+    assert loose_entries(home) == {}
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert local_server.password_file.stat().st_mode & 0o777 == 0o600
+    # the store (the system database's auth data among it), logs and guide were created private
+    system = local_server.dbms_home / "data" / "databases" / "system"
+    for path in (system, *system.iterdir(), local_server.log_file,
+                 local_server.guides_dir / "priorgraph.html"):  # fmt: skip
+        assert path.stat().st_mode & 0o077 == 0, path
+    assert len(list(home.rglob("*"))) > 50  # the walk saw the whole store
+
+
+def test_data_survives_a_restart_and_an_older_install_is_made_private(
+    local_server, neo4j_settings, graph
+):
     graph.write("CREATE (:Gene {id: 'human:KEEP', symbol: 'KEEP'})")
     graph.close()
     assert local_server.stop() is True
     assert local_server.status()["running"] is False
+    # what an install before this version left: a world-readable store and password (hash)
+    store = local_server.dbms_home / "data" / "databases" / "neo4j"
+    loosened = [local_server.home, local_server.password_file, store, *store.iterdir(),
+                local_server.dbms_home / ".priorgraph-password"]  # fmt: skip
+    for path in loosened:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    assert len(loose_entries(local_server.home)) >= len(loosened)
     local_server.start()
+    assert loose_entries(local_server.home) == {}
     with Graph(neo4j_settings) as again:
         assert again.read("MATCH (g:Gene) RETURN g.id AS id") == [{"id": "human:KEEP"}]
+
+
+def test_the_browser_runs_with_the_server(local_server):
+    http_port = local_server.http_port
+    assert listening_addresses(http_port) <= LOOPBACK and listening_addresses(http_port)
+    status = local_server.status()
+    assert status["browser"] == f"http://127.0.0.1:{http_port}/browser/"
+    bolt = local_server.uri.rsplit(":", 1)[1]
+    assert local_server.browser_url() == (
+        f"http://127.0.0.1:{http_port}/browser/?connectURL=neo4j%3A%2F%2Fneo4j%40127.0.0.1%3A"
+        f"{bolt}&preselectAuthMethod=NATIVE"
+    )
+
+
+def test_ports_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("PRIORGRAPH_HOME", str(tmp_path))
+    monkeypatch.delenv("PRIORGRAPH_HTTP_PORT", raising=False)
+    assert LocalServer.default().http_port == DEFAULT_HTTP_PORT == 7474
+    monkeypatch.setenv("PRIORGRAPH_HTTP_PORT", "0")
+    server = LocalServer.default()
+    assert server.http_port is None and server.status()["browser"] is None
+    assert server.browser_url() is None  # not running
+    monkeypatch.setenv("PRIORGRAPH_HTTP_PORT", "17474")
+    assert LocalServer.default().status()["browser"] == "http://127.0.0.1:17474/browser/"
+    for bad in ("http", "-1", "70000"):
+        monkeypatch.setenv("PRIORGRAPH_HTTP_PORT", bad)
+        with pytest.raises(ServerError, match="PRIORGRAPH_HTTP_PORT must be a port number"):
+            LocalServer.default()
+
+
+def test_a_busy_browser_port_is_a_clear_error(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server = LocalServer(home=tmp_path, port=free_port(), http_port=port)
+        with pytest.raises(ServerError, match=r"PRIORGRAPH_HTTP_PORT \(0: no Neo4j Browser\)"):
+            server.start()
+
+
+def test_server_settings_are_locked_down(local_server, graph):
+    names = [
+        "dbms.security.allow_csv_import_from_file_urls",
+        "server.directories.import",
+        "dbms.usage_report.enabled",
+        "client.allow_telemetry",
+        "browser.remote_content_hostname_whitelist",
+        "server.http.enabled",
+        "server.bolt.listen_address",
+    ]
+    rows = graph.write("SHOW SETTINGS YIELD name, value WHERE name IN $names RETURN name, value",
+                       {"names": names})  # fmt: skip
+    settings = {r["name"]: r["value"] for r in rows}
+    assert settings["dbms.security.allow_csv_import_from_file_urls"] == "false"
+    assert settings["dbms.usage_report.enabled"] == "false"
+    assert settings["client.allow_telemetry"] == "false"
+    assert settings["server.http.enabled"] == "false"  # Neo4j's own HTTP API stays off
+    assert settings["browser.remote_content_hostname_whitelist"] == "127.0.0.1,localhost"
+    assert settings["server.bolt.listen_address"].startswith("127.0.0.1:")
+    imports = local_server.dbms_home / "import"
+    assert settings["server.directories.import"] == str(imports)
+    assert imports.is_dir() and list(imports.iterdir()) == []
+    assert imports.stat().st_mode & 0o777 == 0o700
