@@ -13,7 +13,8 @@ import click
 import numpy as np
 
 from priorgraph.commands.common import open_graph
-from priorgraph.core.errors import SourceError, SummaryFileError, UsageError
+from priorgraph.commands.gene_names import echo_names, load_resolver
+from priorgraph.core.errors import SummaryFileError, UsageError
 from priorgraph.ingest import embed as embedding
 from priorgraph.ingest import genept
 from priorgraph.ingest import sources as registry
@@ -37,9 +38,11 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="ta
 @click.option("--source", "source_name", help="Provenance name (default: registry name or file).")
 @click.option("--version", "source_version", help="Provenance version (default: file sha256).")
 @click.option("--member", help="Pickle inside a zip (GenePT's Zenodo archive).")
-@click.option("--reference", default="ensembl.table.human.109", show_default=True,
-              help="Known genes besides the graph's: a source name, a TSV with 'symbol', or "
-                   "'none' (graph genes only).")  # fmt: skip
+@click.option("--reference", default="default", show_default=True,
+              help="Known genes besides the graph's: a gene table (source name or TSV with "
+                   "'symbol'), 'default' (the species' registered tables) or 'none' (graph "
+                   "genes only). Symbols are resolved (previous symbols, aliases, Ensembl "
+                   "ids).")  # fmt: skip
 @click.option("--skip-unknown", is_flag=True, help="Drop (and list) unknown symbols.")
 @click.option("--replace", is_flag=True, help="Replace embeddings of another model/dimension.")
 @KIND
@@ -49,18 +52,11 @@ def ingest_genept(file_or_source, model, source_name, source_version, member, re
     """Validate an embedding file (pickle, CSV/TSV, NPZ) and store it as Gene.<kind>."""
     embeddings = registry.resolve(file_or_source)
     path = embeddings.path
-    known_reference: set[str] = set()
-    if reference != "none":
-        try:
-            known_reference = genept.reference_symbols(registry.resolve(reference).path)
-        except SourceError as err:
-            if reference not in registry.REGISTRY:
-                raise
-            click.echo(f"reference {reference} unavailable ({err}); known genes: the graph's")
     with open_graph() as graph:
-        known = known_reference | set(genept.graph_symbols(graph, species))
-        table = genept.load_file(path, known, skip_unknown=skip_unknown, model=model,
-                                 member=member)  # fmt: skip
+        genes = load_resolver(graph, species, reference)
+        table = genept.load_file(path, None, skip_unknown=skip_unknown, model=model,
+                                 member=member, genes=genes)  # fmt: skip
+        echo_names(table.names)
         default = embeddings.provenance()
         provenance = Provenance(source_name or default.source, source_version or default.version)
         result = genept.store(graph, table, provenance, kind=kind, species=species,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.gene_names import GENE_REFERENCE, load_resolver, unknown_genes_option
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
 from priorgraph.ingest.splits import (
@@ -41,6 +42,8 @@ format_option = click.option(
 @click.option("--min-cells", default=10, show_default=True, type=click.IntRange(1))
 @click.option("--top-de", default=20, show_default=True, type=click.IntRange(1))
 @click.option("--no-graph", is_flag=True, help="Only compute and save the files.")
+@unknown_genes_option("warn", "kept as given")
+@GENE_REFERENCE
 @store_option
 def ingest_perturbseq(
     source: str,
@@ -54,19 +57,27 @@ def ingest_perturbseq(
     min_cells: int,
     top_de: int,
     no_graph: bool,
+    unknown_genes: str,
+    gene_reference: str,
     store: Path | None,
 ) -> None:
-    """Ingest a Perturb-seq h5ad (a path or a registered source name)."""
+    """Ingest a Perturb-seq h5ad (a path or a registered source name).
+
+    Gene names of var and of the targets are resolved to approved symbols.
+    """
     config = PerturbSeqConfig(
         dataset=dataset, condition_col=condition_col, separator=separator, control=control,
         gene_col=gene_col, layer=layer, species=species, min_cells=min_cells, n_top_de=top_de,
     )  # fmt: skip
     path = registry.resolve(source).path
+    names = {"unknown_genes": unknown_genes}
     if no_graph:
-        report, counts = ingest(None, path, config, store=store)
+        names["genes"] = load_resolver(None, species, gene_reference)
+        report, counts = ingest(None, path, config, store=store, **names)
     else:
         with open_graph() as graph:
-            report, counts = ingest(graph, path, config, store=store)
+            names["genes"] = load_resolver(graph, species, gene_reference)
+            report, counts = ingest(graph, path, config, store=store, **names)
     for line in report.lines():
         click.echo(line)
     for part, c in counts.items():
