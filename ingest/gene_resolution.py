@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from priorgraph.core.errors import InputError, SourceError, UsageError
+from priorgraph.core.errors import GeneFileError, InputError, SourceError, UsageError
 from priorgraph.core.utils import open_text
 from priorgraph.ingest import sources
 from priorgraph.kg import cypher, ids
@@ -104,7 +104,9 @@ class GeneReference:
             columns = set(reader.fieldnames or ())
             key = next((c for c in ("ensgene", "ensembl", "ensembl_id") if c in columns), None)
             if "symbol" not in columns:
-                raise InputError(path, f"gene table needs a 'symbol' column, has {sorted(columns)}")
+                raise GeneFileError(
+                    path, f"gene table needs a 'symbol' column, has {sorted(columns)}"
+                )
             rows = [((r["symbol"] or "").strip(), (r[key] or "").strip() if key else None)
                     for r in reader]  # fmt: skip
         self.add_genes(rows, str(path))
@@ -115,9 +117,9 @@ class GeneReference:
         with open_text(path, newline="") as handle:
             reader = csv.DictReader(handle, delimiter="\t")
             if not need <= set(reader.fieldnames or ()):
-                raise InputError(path, f"previous-symbol table needs columns {sorted(need)}")
+                raise GeneFileError(path, f"previous-symbol table needs columns {sorted(need)}")
             for r in reader:
-                old, new = r["previous_symbol"].strip(), r["current_symbol"].strip()
+                old, new = (r["previous_symbol"] or "").strip(), (r["current_symbol"] or "").strip()
                 if old and new and old != new:
                     self.previous[old] = (new, (r.get("ensembl_id") or "").strip() or None)
         self.origins.append(str(path))
@@ -128,9 +130,9 @@ class GeneReference:
         with open_text(path, newline="") as handle:
             reader = csv.DictReader(handle, delimiter="\t")
             if not {"symbol", "approved_symbol"} <= set(reader.fieldnames or ()):
-                raise InputError(path, "HGNC map needs columns 'symbol' and 'approved_symbol'")
+                raise GeneFileError(path, "HGNC map needs columns 'symbol' and 'approved_symbol'")
             for r in reader:
-                symbol, approved = r["symbol"].strip(), r["approved_symbol"].strip()
+                symbol, approved = (r["symbol"] or "").strip(), (r["approved_symbol"] or "").strip()
                 if symbol and approved:
                     found.setdefault(symbol, set()).add(approved)
         self.hgnc.update({s: tuple(sorted(a)) for s, a in found.items()})

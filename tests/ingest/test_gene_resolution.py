@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from priorgraph.core.errors import GeneListError, UsageError
+from priorgraph.core.errors import GeneFileError, GeneListError, UsageError
 from priorgraph.ingest.gene_resolution import (
     GeneReference,
     GeneResolver,
@@ -176,7 +176,7 @@ def test_the_graph_genes_are_part_of_the_reference_and_win(graph, tmp_path):
 
 def test_reference_reads_need_their_columns(tmp_path):
     (tmp_path / "bad.tsv").write_text("gene\tid\nA\t1\n")
-    with pytest.raises(Exception, match="bad.tsv: gene table needs a 'symbol' column"):
+    with pytest.raises(GeneFileError, match="bad.tsv: gene table needs a 'symbol' column"):
         GeneReference("human").read_gene_table(tmp_path / "bad.tsv")
 
 
