@@ -299,6 +299,21 @@ class GeneNames:
         """Unknown and ambiguous names, in input order."""
         return [n for n, r in self.resolved.items() if r.symbol is None]
 
+    def unique_symbols(self, names: Iterable[str]) -> list[str]:
+        """Each name's approved symbol, or the name itself when it is unresolved or when its
+        gene is already named by the list (an AnnData's ``var_names`` stay unique)."""
+        names = list(names)
+        taken = set(names)
+        out = []
+        for name in names:
+            symbol = self.symbol(name)
+            if symbol is None or (symbol != name and symbol in taken):
+                out.append(name)
+            else:
+                out.append(symbol)
+                taken.add(symbol)
+        return out
+
     def as_dict(self) -> dict[str, object]:
         """For JSON reports: renamed (old → new), unknown and ambiguous names."""
         return {"renamed": self.renamed, "unknown": self.unknown,

@@ -13,7 +13,7 @@ import click
 import numpy as np
 
 from priorgraph.commands.common import open_graph
-from priorgraph.commands.gene_names import echo_names, load_resolver
+from priorgraph.commands.gene_names import GENE_REFERENCE, echo_names, load_resolver
 from priorgraph.core.errors import SummaryFileError, UsageError
 from priorgraph.ingest import embed as embedding
 from priorgraph.ingest import genept
@@ -162,10 +162,18 @@ def similar_genes(symbol, k, no_shared_go, go_overlap, candidates, kind, species
 @click.option("--node-type", default="node", show_default=True)
 @KIND
 @SPECIES
-def gene_features(ids_file, out, fill, node_type, kind, species) -> None:
-    """A gene × dim matrix aligned with an export's node-id map."""
+@GENE_REFERENCE
+def gene_features(ids_file, out, fill, node_type, kind, species, gene_reference) -> None:
+    """A gene × dim matrix aligned with an export's node-id map (or a gene list: names are
+    resolved to the graph's genes, row order kept)."""
     ids = features.read_ids(ids_file, node_type, species)
+    prefix = f"{species}:"
     with open_graph() as graph:
+        names = load_resolver(graph, species, gene_reference).names(
+            [i.removeprefix(prefix) for i in ids], what=ids_file
+        )
+        echo_names(names)
+        ids = [names.gene_id(i.removeprefix(prefix)) or i for i in ids]
         result = features.gene_features(graph, ids, kind, fill)
     result.save(out)
     missing = result.missing

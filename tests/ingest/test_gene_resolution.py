@@ -115,6 +115,13 @@ def test_names_report_renamed_unknown_and_ambiguous(resolver):
     )
 
 
+def test_unique_symbols_keep_a_list_unique(resolver):
+    given = ["MARCH8", "MARCHF8", "SEPT2", "NOTAGENE7", "ENSG00000141510"]
+    names = resolver.names(given, what="var")
+    # MARCH8 would collide with MARCHF8, which the list names itself: kept as given
+    assert names.unique_symbols(given) == ["MARCH8", "MARCHF8", "SEPTIN2", "NOTAGENE7", "TP53"]
+
+
 def test_unknown_names_are_an_error_naming_file_and_line_or_a_warning(resolver, caplog):
     names = resolver.names(["TP53", "NOTAGENE7", "XY1"], what="genes.txt")
     with pytest.raises(GeneListError) as err:
