@@ -114,8 +114,13 @@ def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_
         click.echo(f"wrote {len(symbols)} × {matrix.shape[1]} embeddings to {out}")
     if store:
         with open_graph() as graph:
-            entries = [genept.RawEntry(s, v, str(path), s)
-                       for s, v in zip(symbols, matrix, strict=True)]  # fmt: skip
+            names = load_resolver(graph, kg_ids.DEFAULT_SPECIES, "default").names(
+                symbols, what=str(path)
+            )
+            echo_names(names)  # vectors go onto the genes' approved symbols
+            approved = names.unique_symbols(symbols)
+            entries = [genept.RawEntry(a, v, str(path), s)
+                       for s, a, v in zip(symbols, approved, matrix, strict=True)]  # fmt: skip
             table = genept.validate(entries, path, None, model=embedder.model)
             provenance = Provenance(f"embed:{path.name}", embedder.model)
             result = genept.store(graph, table, provenance, kind=kind, replace=replace)
