@@ -33,6 +33,7 @@ import numpy as np
 from priorgraph.core import utils
 from priorgraph.core.datafiles import load_npz, load_pickle
 from priorgraph.core.errors import EmbeddingFileError, Problem, UsageError, location
+from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
 from priorgraph.kg import cypher
 from priorgraph.kg import ids as kg_ids
 from priorgraph.kg.connection import Graph
@@ -72,6 +73,7 @@ class EmbeddingTable:
     matrix: np.ndarray
     model: str | None = None
     unknown: list[Problem] = field(default_factory=list)  # dropped with skip_unknown
+    names: GeneNames | None = None  # how the symbols were resolved (load_file with genes)
 
     @property
     def dimension(self) -> int:
@@ -246,28 +248,23 @@ def load_file(
     skip_unknown: bool = False,
     model: str | None = None,
     member: str | None = None,
+    genes: GeneResolver | None = None,
 ) -> EmbeddingTable:
-    """Read and validate an embedding file; ``model`` overrides the one the file records."""
+    """Read and validate an embedding file; ``model`` overrides the one the file records.
+
+    With ``genes``, symbols are first resolved to approved ones (previous symbols, aliases,
+    Ensembl ids; ``names`` of the result lists what was renamed) and ``known`` defaults to the
+    resolver's reference."""
     entries, recorded = read_entries(path, member)
-    return validate(entries, path, known, skip_unknown=skip_unknown, model=model or recorded)
-
-
-# --- known genes -----------------------------------------------------------------------------
-
-
-def graph_symbols(graph: Graph, species: str = kg_ids.DEFAULT_SPECIES) -> dict[str, str]:
-    """``{symbol: gene id}`` of the graph's genes of one species."""
-    return {r["symbol"]: r["id"] for r in cypher.run(graph, "genept_genes", species=species)
-            if r["symbol"]}  # fmt: skip
-
-
-def reference_symbols(path: str | Path) -> set[str]:
-    """Gene symbols of a reference table with a ``symbol`` column (Ensembl/annotables TSV)."""
-    with utils.open_text(path, newline="") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        if "symbol" not in (reader.fieldnames or []):
-            raise EmbeddingFileError(path, f"no 'symbol' column (has {reader.fieldnames})")
-        return {row["symbol"].strip() for row in reader if row["symbol"] and row["symbol"].strip()}
+    names = None
+    if genes is not None:
+        names = genes.names((e.symbol for e in entries), what=str(path))
+        for entry in entries:
+            entry.symbol = names.symbol(entry.symbol) or entry.symbol
+        known = known if known is not None else genes.reference.symbols
+    table = validate(entries, path, known, skip_unknown=skip_unknown, model=model or recorded)
+    table.names = names
+    return table
 
 
 # --- storing -------------------------------------------------------------------------------

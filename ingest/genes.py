@@ -1,4 +1,5 @@
-"""Gene coordinates and TSSs onto ``(:Gene)``, and orthologs as ``(:Gene)-[:ORTHOLOG_OF]->(:Gene)``.
+"""Gene annotations of one assembly → ``(:GeneLocus)-[:LOCUS_OF]->(:Gene)``; orthologs as
+``(:Gene)-[:ORTHOLOG_OF]->(:Gene)``.
 
 Three inputs give the same table (``symbol, ensembl, chrom, start, end, strand, tss, biotype``,
 0-based half-open, UCSC chromosome names):
@@ -6,12 +7,24 @@ Three inputs give the same table (``symbol, ensembl, chrom, start, end, strand, 
 * a gene BED (``chrom start end name [ensembl|score] strand [biotype]``, as Ensembl-derived BEDs);
 * an Ensembl/annotables gene table (``ensgene symbol chr start end strand biotype``; 1-based
   inclusive starts, strand ±1);
-* a GTF (``gene`` features; ``gene_name``, ``gene_id``, ``gene_biotype``/``gene_type``).
+* a GTF (``gene`` features; ``gene_name``, ``gene_id``, ``gene_biotype``/``gene_type``; a row
+  without ``gene_id`` is an error naming its line).
 
 The TSS is strand-specific: ``tss = start`` on ``+``, ``tss = end - 1`` on ``-`` (a TSS BED can
 override it). Genes on contigs outside the assembly's chromosomes (patches, scaffolds) and rows
 without a symbol are skipped and counted; when a symbol names several genes, one is kept:
 protein-coding first, then the lowest Ensembl id, and the others are counted.
+
+**Genes and loci.** A gene is one ``(:Gene {id: 'human:TP53', symbol, species, ensembl,
+biotype})`` whatever the assembly; its coordinates on each assembly are a
+``(:GeneLocus {id: 'hg38:ENSG00000141510', assembly, chrom, start, end, strand, tss})`` linked
+to it, so hg19, hg38 and macaque annotations live side by side. With a
+:class:`~priorgraph.ingest.gene_resolution.GeneResolver`, each row is matched to the gene it
+names — by its Ensembl id first, then by its symbol (previous symbols and aliases included) —
+so an hg19 annotation that still says ``MARCH8`` places ``human:MARCHF8``; a row the reference
+does not know defines a new gene under its own symbol. Loading an annotation of an assembly
+replaces that assembly's loci (and removes coordinates that an older version kept on the Gene
+nodes themselves).
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +40,12 @@ import pandas as pd
 
 from priorgraph.core.errors import GeneFileError, UsageError
 from priorgraph.core.utils import open_text
+from priorgraph.ingest.gene_resolution import (
+    GeneNames,
+    GeneResolver,
+    describe_names,
+    ensembl_gene_id,
+)
 from priorgraph.ingest.peaks import Assembly, get_assembly
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
@@ -43,45 +63,66 @@ class GeneReport:
     no_symbol: int = 0
     duplicate_symbols: int = 0
     skipped_contigs: Counter[str] = field(default_factory=Counter)
+    names: GeneNames | None = None  # set by resolve_genes
 
     def summary(self) -> str:
         skipped = sum(self.skipped_contigs.values())
-        return (
+        text = (
             f"{self.genes:,} genes from {self.rows:,} rows of {self.path}; skipped: "
             f"{self.no_symbol:,} without symbol, {self.duplicate_symbols:,} duplicate symbols, "
             f"{skipped:,} on {len(self.skipped_contigs)} contigs outside the assembly"
         )
+        if self.names is not None:
+            text += "; " + describe_names({"renamed": self.names.renamed}, "names")
+            if new := len(self.names.unresolved):
+                text += f"; {new:,} not in the gene reference (new genes under their own symbol)"
+        return text
 
 
 @dataclass
 class GeneSet:
-    """Validated genes of one species/assembly, one row per symbol."""
+    """Validated genes of one species/assembly, one row per symbol (``name``: the symbol the
+    file gives, ``symbol``: the approved one after :func:`resolve_genes`)."""
 
     species: str
     assembly: Assembly
     df: pd.DataFrame
     report: GeneReport
 
-    def rows(self) -> list[dict]:
+    def locus_ids(self) -> list[str]:
+        """``assembly:ensembl`` (``assembly:symbol`` for genes without an Ensembl id)."""
+        return [
+            ids.locus_id(self.assembly.name, e or s)
+            for e, s in zip(self.df["ensembl"], self.df["symbol"], strict=True)
+        ]
+
+    def gene_rows(self) -> list[dict]:
         """Node rows for ``(:Gene)``: id ``species:symbol``, Ensembl id kept as ``ensembl``."""
         out = []
         for r in self.df.itertuples(index=False):
-            row = {
-                "id": ids.gene_id(r.symbol, self.species),
-                "symbol": r.symbol,
-                "species": self.species,
-                "assembly": self.assembly.name,
-                "chrom": r.chrom,
-                "start": int(r.start),
-                "end": int(r.end),
-                "strand": r.strand,
-                "tss": int(r.tss),
-                "biotype": r.biotype,
-            }
+            row = {"id": ids.gene_id(r.symbol, self.species), "symbol": r.symbol,
+                   "species": self.species, "biotype": r.biotype}  # fmt: skip
             if r.ensembl:
                 row["ensembl"] = r.ensembl
             out.append(row)
         return out
+
+    def locus_rows(self) -> list[dict]:
+        """Node rows for ``(:GeneLocus)``: coordinates and TSS on this assembly."""
+        asm = self.assembly
+        return [
+            {"id": locus, "assembly": asm.name, "species": self.species, "name": r.name,
+             "ensembl": r.ensembl or None, "chrom": r.chrom, "start": int(r.start),
+             "end": int(r.end), "strand": r.strand, "tss": int(r.tss)}
+            for locus, r in zip(self.locus_ids(), self.df.itertuples(index=False), strict=True)
+        ]  # fmt: skip
+
+    def locus_of_rows(self) -> list[dict]:
+        """``(:GeneLocus)-[:LOCUS_OF]->(:Gene)`` rows."""
+        return [
+            {"start": locus, "end": ids.gene_id(symbol, self.species)}
+            for locus, symbol in zip(self.locus_ids(), self.df["symbol"], strict=True)
+        ]
 
 
 def _int(value: str, path: Path, lineno: int, what: str) -> int:
@@ -158,9 +199,13 @@ def _gtf_records(path: Path) -> list[tuple]:
             f = line.rstrip("\n\r").split("\t")
             if len(f) < 9:
                 raise GeneFileError(path, f"{len(f)} fields, a GTF line needs 9", line=lineno)
+            if "gene_id" not in f[8]:
+                raise GeneFileError(path, f"{f[2]} row without gene_id", line=lineno)
             if f[2] != "gene":
                 continue
             attrs = dict(_GTF_ATTR.findall(f[8]))
+            if not attrs.get("gene_id"):
+                raise GeneFileError(path, "gene row without a gene_id value", line=lineno)
             start = _int(f[3], path, lineno, "start") - 1
             biotype = attrs.get("gene_biotype", attrs.get("gene_type", ""))
             records.append(
@@ -206,30 +251,57 @@ def read_genes(path: str | Path, assembly: str, *, fmt: str = "auto") -> GeneSet
             report.skipped_contigs[raw_chrom] += 1
         elif not symbol:
             report.no_symbol += 1
-        else:
-            kept.append((symbol, ensembl, chrom, start, end, strand, biotype))
-    df = pd.DataFrame.from_records(kept, columns=COLUMNS)
-    df = df.assign(_rank=(df["biotype"] != "protein_coding").astype(int)).sort_values(
-        ["symbol", "_rank", "ensembl"]
-    )
-    deduped = df.drop_duplicates("symbol").drop(columns="_rank")
-    report.duplicate_symbols = len(df) - len(deduped)
-    deduped = deduped.assign(
-        tss=deduped["start"].where(deduped["strand"] == "+", deduped["end"] - 1)
-    ).sort_values(["chrom", "start"])
-    report.genes = len(deduped)
-    return GeneSet(asm.species, asm, deduped.reset_index(drop=True), report)
+        else:  # GENCODE's versioned ids (ENSG….14) as Ensembl's
+            kept.append((symbol, ensembl_gene_id(ensembl) or ensembl, chrom, start, end, strand,
+                         biotype))  # fmt: skip
+    df = _one_per_symbol(pd.DataFrame.from_records(kept, columns=COLUMNS))
+    report.duplicate_symbols = len(kept) - len(df)
+    df = df.assign(name=df["symbol"], tss=df["start"].where(df["strand"] == "+", df["end"] - 1))
+    report.genes = len(df)
+    return GeneSet(asm.species, asm, df.sort_values(["chrom", "start"]).reset_index(drop=True),
+                   report)  # fmt: skip
+
+
+def _one_per_symbol(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per symbol: protein-coding first, then the lowest Ensembl id."""
+    ranked = df.assign(_rank=(df["biotype"] != "protein_coding").astype(int))
+    ranked = ranked.sort_values(["symbol", "_rank", "ensembl"])
+    return ranked.drop_duplicates("symbol").drop(columns="_rank")
+
+
+def resolve_genes(genes: GeneSet, resolver: GeneResolver) -> GeneSet:
+    """Match every row to the gene it names (Ensembl id first, then the symbol; see the module
+    docstring): ``symbol`` becomes the approved symbol, the file's stays in ``name``. Rows the
+    reference does not know keep their symbol (they define new genes); two rows that now name
+    one gene keep one (the rule of :func:`read_genes`), the other counted as a duplicate."""
+    if resolver.species != genes.species:
+        raise UsageError(f"a {resolver.species} gene resolver for {genes.species} genes")
+    df = genes.df
+    resolved = {
+        name: resolver.resolve_row(name, ensembl)
+        for name, ensembl in zip(df["name"], df["ensembl"], strict=True)
+    }
+    names = GeneNames(genes.report.path, genes.species, resolved)
+    symbols = [resolved[n].symbol or n for n in df["name"]]
+    kept = _one_per_symbol(df.assign(symbol=symbols))
+    report = genes.report
+    report.duplicate_symbols += len(df) - len(kept)
+    report.genes = len(kept)
+    report.names = names
+    return GeneSet(genes.species, genes.assembly,
+                   kept.sort_values(["chrom", "start"]).reset_index(drop=True), report)  # fmt: skip
 
 
 def apply_tss_bed(genes: GeneSet, path: str | Path) -> int:
     """Override ``tss`` from a TSS BED (``chrom start end symbol [ensembl]``), matched by
-    Ensembl id when the BED has one, else by symbol. Returns the number of genes updated."""
+    Ensembl id when the BED has one, else by the symbol the annotation gives. Returns the number
+    of genes updated."""
     tss = read_genes(path, genes.assembly.name, fmt="bed").df
     by_ensembl = dict(zip(tss["ensembl"], tss["start"], strict=True))
     by_symbol = dict(zip(tss["symbol"], tss["start"], strict=True))
     new = [
         by_ensembl.get(e, by_symbol.get(s, t))
-        for e, s, t in zip(genes.df["ensembl"], genes.df["symbol"], genes.df["tss"], strict=True)
+        for e, s, t in zip(genes.df["ensembl"], genes.df["name"], genes.df["tss"], strict=True)
     ]
     changed = int((pd.Series(new, index=genes.df.index) != genes.df["tss"]).sum())
     genes.df["tss"] = new
@@ -239,22 +311,34 @@ def apply_tss_bed(genes: GeneSet, path: str | Path) -> int:
 def write_genes(
     graph: Graph, genes: GeneSet, provenance: Provenance, *, progress: bool = True
 ) -> WriteCounts:
-    """MERGE the genes (coordinates, TSS, Ensembl id) in one transaction and record the source."""
+    """Replace the assembly's gene loci by these, in one transaction: MERGE the genes (symbol,
+    Ensembl id, biotype), drop the assembly's old ``GeneLocus`` nodes (and coordinates an older
+    version kept on Gene nodes), create the new loci and their ``LOCUS_OF``; record the source.
+    """
     writer = BatchWriter(graph, provenance, progress=progress)
+    asm = genes.assembly.name
+    total = len(genes.df)
     with writer.transaction():
-        counts = writer.merge_nodes("Gene", genes.rows(), total=len(genes.df))
-        writer.record_source(
-            kind="genes", species=genes.species, assembly=genes.assembly.name, genes=len(genes.df)
-        )
+        writer.execute(cypher.load("genes_drop_gene_coordinates"), {"species": genes.species})
+        writer.execute(cypher.load("genes_delete_loci"), {"assembly": asm})
+        counts = writer.merge_nodes("Gene", genes.gene_rows(), total=total)
+        counts += writer.merge_nodes("GeneLocus", genes.locus_rows(), total=total)
+        counts += writer.merge_relationships(
+            "LOCUS_OF", genes.locus_of_rows(), start=("GeneLocus", "id"), end=("Gene", "id"),
+            total=total,
+        )  # fmt: skip
+        writer.record_source(kind="genes", species=genes.species, assembly=asm, genes=total)
     return counts
 
 
 @dataclass
 class OrthologPairs:
-    """Ortholog pairs ``(gene id a, gene id b, group)`` and the pairs left out (genes absent)."""
+    """Ortholog pairs ``(gene id a, gene id b, group)``, the pairs left out (genes absent) and
+    how the names of each species were resolved."""
 
     pairs: list[dict]
     missing: list[tuple[str, str]]
+    names: list[GeneNames] = field(default_factory=list)
 
 
 def read_orthologs(
@@ -281,8 +365,15 @@ def read_orthologs(
     return rows
 
 
-def check_orthologs(graph: Graph, rows: list[dict]) -> OrthologPairs:
-    """Split pairs into those whose two genes are in the graph and those that are not."""
+def check_orthologs(
+    graph: Graph, rows: list[dict], *, resolvers: Mapping[str, GeneResolver] | None = None
+) -> OrthologPairs:
+    """Split pairs into those whose two genes are in the graph and those that are not; with
+    ``resolvers`` (species → resolver) the symbols are resolved first (HomoloGene keeps old
+    symbols), and pairs that name a gene the reference does not know count as missing."""
+    names: list[GeneNames] = []
+    if resolvers:
+        rows, names = _resolve_pairs(rows, resolvers)
     wanted = sorted({r["start"] for r in rows} | {r["end"] for r in rows})
     present = {r["id"] for r in cypher.run(graph, "peaks_genes_existing", ids=wanted)}
     ok, missing = [], []
@@ -291,7 +382,36 @@ def check_orthologs(graph: Graph, rows: list[dict]) -> OrthologPairs:
             ok.append(r)
         else:
             missing.append((r["start"], r["end"]))
-    return OrthologPairs(ok, missing)
+    return OrthologPairs(ok, missing, names)
+
+
+def _resolve_pairs(
+    rows: list[dict], resolvers: Mapping[str, GeneResolver]
+) -> tuple[list[dict], list[GeneNames]]:
+    """Rows with each ``species:symbol`` resolved (kept as given where unresolved), deduped."""
+    by_species: dict[str, list[str]] = {}
+    for r in rows:
+        for gene in (r["start"], r["end"]):
+            species, symbol = gene.split(":", 1)
+            by_species.setdefault(species, []).append(symbol)
+    names = {
+        species: resolvers[species].names(symbols, what=f"{species} orthologs")
+        for species, symbols in by_species.items()
+        if species in resolvers
+    }
+
+    def resolved(gene: str) -> str:
+        species, symbol = gene.split(":", 1)
+        found = names[species].gene_id(symbol) if species in names else None
+        return found or gene
+
+    out, seen = [], set()
+    for r in rows:
+        key = (resolved(r["start"]), resolved(r["end"]))
+        if key not in seen:
+            seen.add(key)
+            out.append({**r, "start": key[0], "end": key[1]})
+    return out, list(names.values())
 
 
 def write_orthologs(

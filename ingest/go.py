@@ -30,7 +30,7 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from priorgraph.core.datafiles import load_pickle
 from priorgraph.core.errors import GOFileError, OnError, Problem, Problems, UsageError
 from priorgraph.core.utils import open_text
 from priorgraph.ingest import sources
+from priorgraph.ingest.gene_resolution import GeneResolver, UnknownGenes
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance
@@ -374,6 +375,7 @@ class GOIngestReport:
     not_excluded: int = 0
     inferred: int = 0
     remapped: list[dict[str, Any]] = field(default_factory=list)
+    gene_names: dict[str, Any] = field(default_factory=dict)  # GeneNames.as_dict()
     problems: list[Problem] = field(default_factory=list)
     writes: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -415,6 +417,26 @@ def resolve(
             )  # fmt: skip
         out.append(Annotation(a.gene, term, a.line, a.evidence, a.aspect, a.qualifier))
     return out
+
+
+def resolve_gene_names(
+    annotations: list[Annotation],
+    resolver: GeneResolver,
+    unknown_genes: UnknownGenes,
+    path: str | Path,
+    report: GOIngestReport,
+) -> list[Annotation]:
+    """Annotations with each gene name resolved to its approved symbol (previous symbols,
+    aliases, Ensembl ids); unknown or ambiguous names are an error naming the first line, or
+    (``unknown_genes="warn"``) their annotations are left out. Both are listed in the report."""
+    names = resolver.names((a.gene for a in annotations), what=str(path))
+    lines: dict[str, int] = {}
+    for a in annotations:
+        lines.setdefault(a.gene, a.line)
+    names.check(unknown_genes, path=path, error=GOFileError, lines=lines,
+                then="their annotations left out")  # fmt: skip
+    report.gene_names = names.as_dict()
+    return [replace(a, gene=symbol) for a in annotations if (symbol := names.symbol(a.gene))]
 
 
 def ancestors(parents: Mapping[str, set[str]]) -> Any:
@@ -490,13 +512,17 @@ def ingest_go(
     species: str = ids.DEFAULT_SPECIES,
     propagate: bool = False,
     on_error: OnError = "raise",
+    genes: GeneResolver | None = None,
+    unknown_genes: UnknownGenes = "warn",
     progress: bool = True,
 ) -> GOIngestReport:
     """Read and check an ontology and/or an annotation file, then write them in one transaction.
 
     Annotations are checked against the ontology given here, or else the ``GOTerm`` nodes
-    already in the graph. ``source``/``version`` name the annotation source (defaults:
-    ``go.<kind>`` and the file's sha256 prefix). Idempotent: a second run changes nothing.
+    already in the graph. With ``genes``, gene names are resolved to approved symbols
+    (:func:`resolve_gene_names`; ``unknown_genes`` says what an unknown name does).
+    ``source``/``version`` name the annotation source (defaults: ``go.<kind>`` and the file's
+    sha256 prefix). Idempotent: a second run changes nothing.
     """
     if obo is None and annotations is None:
         raise UsageError("nothing to ingest: give an OBO file and/or an annotation file")
@@ -522,6 +548,8 @@ def ingest_go(
         if not index.obsolete:
             raise UsageError("no GO terms to check annotations against: load an OBO file first")
         kept = resolve(parsed, index, problems, report)
+        if genes is not None:
+            kept = resolve_gene_names(kept, genes, unknown_genes, path, report)
         parents = None
         if propagate:
             parents = ontology.parents() if ontology else _graph_parents(graph)

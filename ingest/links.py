@@ -1,4 +1,8 @@
-"""Peak–gene links ``(:Peak)-[:LINKED_TO {distance, weight, sign, method}]->(:Gene)``.
+"""Peak–gene links ``(:Peak)-[:LINKED_TO {distance, weight, sign, method, assembly}]->(:Gene)``.
+
+Links belong to one assembly: window links are computed from the peaks of an assembly and the
+gene loci of that assembly (``(:GeneLocus {assembly})-[:LOCUS_OF]->(:Gene)``), and every link
+set is keyed by its ``method`` *and* ``assembly``, so hg19 and hg38 links of one method coexist.
 
 **Window links, as GLUE's ``rna_anchored_guidance_graph``.** Each gene gets a region:
 
@@ -17,7 +21,8 @@ come from one bioframe overlap of the peaks with the regions padded by ``window`
 
 **External link tables** (Cicero co-accessibility, ABC, …): a TSV/CSV with columns ``peak``,
 ``gene``, ``score`` and optionally ``sign``. The peak is ``chr1:100-600``, ``chr1-100-600`` or
-``chr1_100_600``; the gene a symbol. Without a ``sign`` column, ``sign = sign(score)`` and
+``chr1_100_600``; the gene a symbol or an Ensembl id (resolved as every gene name is, see
+:mod:`priorgraph.ingest.gene_resolution`). Without a ``sign`` column, ``sign = sign(score)`` and
 ``weight = |score|``; weights must lie in ``(0, 1]`` (``scale=True`` divides by ``max |score|``);
 zero scores are dropped and counted.
 """
@@ -37,6 +42,7 @@ import pandas as pd
 
 from priorgraph.core.errors import LinkFileError, Problem, UsageError
 from priorgraph.core.utils import open_text
+from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
 from priorgraph.ingest.peaks import get_assembly
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
@@ -135,17 +141,30 @@ def window_links(
 
 
 def graph_features(graph: Graph, assembly: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Peaks of ``assembly`` and genes of its species with coordinates, read from the graph."""
+    """Peaks of ``assembly`` and the genes placed on it (their loci there), from the graph."""
     asm = get_assembly(assembly)
     peaks = pd.DataFrame(
         cypher.run(graph, "peaks_coordinates", assembly=asm.name),
         columns=["id", "chrom", "start", "end", "conserved"],
     )
     genes = pd.DataFrame(
-        cypher.run(graph, "peaks_gene_coordinates", species=asm.species, assembly=asm.name),
+        cypher.run(graph, "peaks_gene_coordinates", assembly=asm.name),
         columns=["id", "symbol", "chrom", "start", "end", "strand", "tss"],
     )
     return peaks, genes
+
+
+def link_rows(links: pd.DataFrame) -> list[dict]:
+    """``LINKED_TO`` rows ``{start: peak id, end: gene id, distance, weight, sign}`` of a link
+    table (``distance`` None for links without one)."""
+    distance = [_opt_int(d) for d in links["distance"].tolist()]
+    return [
+        {"start": p, "end": g, "distance": d, "weight": float(w), "sign": int(s)}
+        for p, g, d, w, s in zip(
+            links["peak_id"].tolist(), links["gene_id"].tolist(), distance,
+            links["weight"].tolist(), links["sign"].tolist(), strict=True,
+        )
+    ]  # fmt: skip
 
 
 def write_links(
@@ -153,39 +172,32 @@ def write_links(
     links: pd.DataFrame,
     provenance: Provenance,
     *,
+    assembly: str,
     atomic: bool = False,
     progress: bool = True,
 ) -> WriteCounts:
-    """Replace the ``LINKED_TO`` links of each method in ``links`` by these rows.
+    """Replace the ``LINKED_TO`` links of each method of ``assembly`` by these rows.
 
-    Each method's links are one set (``BatchWriter.replace_relationships``): the old set is
-    deleted and the new one created, so a re-run leaves the same graph. Endpoints must exist
-    (else ``unmatched``). ``atomic=True`` swaps everything in one transaction (for tables that
-    fit the server's transaction memory); otherwise each batch commits alone and a re-run
-    replaces a set that a crash left partial.
+    Each (method, assembly) is one set (``BatchWriter.replace_relationships``): the old set is
+    deleted and the new one created, so a re-run leaves the same graph, and the links of other
+    assemblies stay. Endpoints must exist (else ``unmatched``). ``atomic=True`` swaps
+    everything in one transaction (for tables that fit the server's transaction memory);
+    otherwise each batch commits alone and a re-run replaces a set that a crash left partial.
     """
+    asm = get_assembly(assembly)
     writer = BatchWriter(graph, provenance, progress=progress)
     methods = sorted(links["method"].unique().tolist())
 
     def run() -> WriteCounts:
         counts = WriteCounts()
         for method, part in links.groupby("method", sort=True):
-            rows = [
-                {
-                    "start": r["peak_id"],
-                    "end": r["gene_id"],
-                    "distance": _opt_int(r["distance"]),
-                    "weight": float(r["weight"]),
-                    "sign": int(r["sign"]),
-                }
-                for r in part[LINK_COLUMNS].to_dict("records")
-            ]
             counts += writer.replace_relationships(
-                "LINKED_TO", rows, start=("Peak", "id"), end=("Gene", "id"),
-                scope={"method": method},
+                "LINKED_TO", link_rows(part), start=("Peak", "id"), end=("Gene", "id"),
+                scope={"method": method, "assembly": asm.name},
             )  # fmt: skip
-        writer.record_source(kind="links", methods=methods, links=len(links))
-        logger.info("LINKED_TO %s: %d links written", ", ".join(methods), counts.rows)
+        writer.record_source(kind="links", assembly=asm.name, methods=methods, links=len(links))
+        logger.info("LINKED_TO %s on %s: %d links written", ", ".join(methods), asm.name,
+                    counts.rows)  # fmt: skip
         return counts
 
     if atomic:
@@ -207,6 +219,7 @@ class LinkTable:
     zero_scores: int = 0
     missing_peaks: int = 0
     missing_genes: int = 0
+    names: GeneNames | None = None  # how the gene names were resolved (check_endpoints)
 
 
 def read_link_table(
@@ -290,13 +303,27 @@ def read_link_table(
     return LinkTable(str(path), links.reset_index(drop=True), zero_scores=zero)
 
 
-def check_endpoints(graph: Graph, table: LinkTable, *, skip_missing: bool = False) -> LinkTable:
+def check_endpoints(
+    graph: Graph,
+    table: LinkTable,
+    *,
+    skip_missing: bool = False,
+    resolver: GeneResolver | None = None,
+) -> LinkTable:
     """Verify that every peak and gene of the table is in the graph, before writing.
 
-    Missing endpoints raise :class:`LinkFileError` with counts and examples, or, with
-    ``skip_missing``, drop those links and count them.
+    With ``resolver``, gene names are resolved first (previous symbols, aliases, Ensembl ids:
+    ``names`` lists what was renamed). Missing endpoints raise :class:`LinkFileError` with counts
+    and examples, or, with ``skip_missing``, drop those links and count them.
     """
     links = table.links
+    names = None
+    if resolver is not None:
+        symbols = [g.split(":", 1)[1] for g in links["gene_id"]]
+        names = resolver.names(symbols, what=table.path)
+        links = links.assign(
+            gene_id=[names.gene_id(s) or g for s, g in zip(symbols, links["gene_id"], strict=True)]
+        ).drop_duplicates(["peak_id", "gene_id"], keep="last")
     peak_ids = links["peak_id"].unique().tolist()
     gene_ids = links["gene_id"].unique().tolist()
     peaks = {r["id"] for r in cypher.run(graph, "peaks_existing", ids=peak_ids)}
@@ -320,4 +347,5 @@ def check_endpoints(graph: Graph, table: LinkTable, *, skip_missing: bool = Fals
         zero_scores=table.zero_scores,
         missing_peaks=int(no_peak.sum()),
         missing_genes=int(no_gene.sum()),
+        names=names,
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +33,13 @@ NARROWPEAK_FIELDS = ("name", "score", "strand", "signal", "p_value", "q_value", 
 
 @dataclass(frozen=True)
 class Assembly:
-    """A genome assembly: its species and primary chromosome names (UCSC style)."""
+    """A genome assembly: its species, primary chromosome names (UCSC style) and, where known,
+    their sizes (which identify the assembly a liftOver chain was made for)."""
 
     name: str
     species: str
     chromosomes: frozenset[str]
+    sizes: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def normalise(self, chrom: str) -> str | None:
         """``1``/``X``/``MT`` → ``chr1``/``chrX``/``chrM``; None when it names no chromosome."""
@@ -51,11 +53,29 @@ def _chroms(autosomes: int, extra: tuple[str, ...] = ("X", "Y", "M")) -> frozens
     return frozenset(f"chr{c}" for c in (*map(str, range(1, autosomes + 1)), *extra))
 
 
+def _sizes(*sizes: int) -> dict[str, int]:
+    """Sizes of chr1..chr22, chrX, chrY, chrM in that order (UCSC chrom.sizes)."""
+    names = [f"chr{c}" for c in (*range(1, 23), "X", "Y", "M")]
+    return dict(zip(names, sizes, strict=True))
+
+
+# UCSC chrom.sizes of chr1..chr22, chrX, chrY, chrM (checked against the hg38ToHg19 chain)
+_HG38_SIZES = (
+    248956422, 242193529, 198295559, 190214555, 181538259, 170805979, 159345973, 145138636,
+    138394717, 133797422, 135086622, 133275309, 114364328, 107043718, 101991189, 90338345,
+    83257441, 80373285, 58617616, 64444167, 46709983, 50818468, 156040895, 57227415, 16569,
+)  # fmt: skip
+_HG19_SIZES = (
+    249250621, 243199373, 198022430, 191154276, 180915260, 171115067, 159138663, 146364022,
+    141213431, 135534747, 135006516, 133851895, 115169878, 107349540, 102531392, 90354753,
+    81195210, 78077248, 59128983, 63025520, 48129895, 51304566, 155270560, 59373566, 16571,
+)  # fmt: skip
+
 ASSEMBLIES: dict[str, Assembly] = {
     a.name: a
     for a in (
-        Assembly("hg38", "human", _chroms(22)),
-        Assembly("hg19", "human", _chroms(22)),
+        Assembly("hg38", "human", _chroms(22), _sizes(*_HG38_SIZES)),
+        Assembly("hg19", "human", _chroms(22), _sizes(*_HG19_SIZES)),
         Assembly("rheMac10", "macaque", _chroms(20)),
         Assembly("rheMac8", "macaque", _chroms(20)),
         Assembly("mm10", "mouse", _chroms(19)),

@@ -41,12 +41,19 @@ from priorgraph.core.errors import PerturbSeqError
 from priorgraph.core.names import check_name
 from priorgraph.core.pseudobulk import Pseudobulk
 from priorgraph.core.utils import dense, read_json
+from priorgraph.ingest.gene_resolution import (
+    GeneNames,
+    GeneResolver,
+    UnknownGenes,
+    describe_names,
+)
 from priorgraph.ingest.sources import sha256sum
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 TARGET_SUM = 1e4
+UNKNOWN_VIA = ("unknown", "ambiguous", "given")  # resolutions that vouch for no real gene
 RAW = "raw_counts"
 logger = logging.getLogger(__name__)
 LOGNORM = "log_normalised"
@@ -93,6 +100,7 @@ class PerturbSeqReport:
     too_few_cells: dict[str, int] = field(default_factory=dict)
     unmeasured_targets: dict[str, list[str]] = field(default_factory=dict)
     new_genes: list[str] = field(default_factory=list)
+    gene_names: dict[str, Any] = field(default_factory=dict)  # GeneNames.as_dict()
 
     def lines(self) -> list[str]:
         out = [
@@ -107,6 +115,8 @@ class PerturbSeqReport:
             out.append(f"{len(genes)} targets are not measured genes: {', '.join(genes)}")
         if self.new_genes:
             out.append(f"{len(self.new_genes)} genes were not in the graph and were added")
+        if any(self.gene_names.values()):
+            out.append(describe_names(self.gene_names, "gene names of var and targets"))
         return out
 
 
@@ -175,9 +185,20 @@ def detect_normalisation(x: Any, path: str | Path, matrix: str = "X") -> str:
 
 
 def read_perturbseq(
-    path: str | Path, config: PerturbSeqConfig
+    path: str | Path,
+    config: PerturbSeqConfig,
+    *,
+    genes: GeneResolver | None = None,
+    unknown_genes: UnknownGenes = "warn",
 ) -> tuple[PerturbSeqCells, PerturbSeqReport]:
-    """Read and validate an h5ad, normalise raw counts, parse the condition labels."""
+    """Read and validate an h5ad, normalise raw counts, parse the condition labels.
+
+    With ``genes``, var symbols and targets are resolved to approved symbols (previous symbols,
+    aliases, Ensembl ids; condition labels stay as written); names no reference knows are kept
+    as given and listed in the report (``unknown_genes="warn"``: expression matrices carry
+    clone-based lncRNA names such as ``RP11-228B15.4`` that no current table has), or an error
+    (``"error"``).
+    """
     path = Path(path)
     if not path.is_file():
         raise PerturbSeqError(path, "no such file")
@@ -224,6 +245,9 @@ def read_perturbseq(
             path, f"no control cells: no obs[{config.condition_col!r}] == {control!r}"
             f"{_control_hint(labels)}",
         )  # fmt: skip
+    names = None
+    if genes is not None:
+        symbols, targets, names = _resolve_names(path, symbols, targets, genes, unknown_genes)
     cells = ad.AnnData(
         X=x,
         obs=pd.DataFrame({"condition": pd.Categorical(labels)}, index=adata.obs_names.astype(str)),
@@ -241,6 +265,7 @@ def read_perturbseq(
         n_genes=cells.n_vars,
         normalisation=normalisation,
         n_control_cells=int((labels == config.control).sum()),
+        gene_names=names.as_dict() if names is not None else {},
     )
     measured = set(symbols)
     counts = pd.Series(labels).value_counts()
@@ -307,6 +332,25 @@ def _control_hint(labels: np.ndarray) -> str:
         return f"; looks like a control: {alike[0]!r} (pass --control {alike[0]})"
     common = ", ".join(f"{label} ({n})" for label, n in counts.head(5).items())
     return f"; most frequent labels: {common} (pass --control LABEL)"
+
+
+def _resolve_names(
+    path: Path,
+    symbols: pd.Index,
+    targets: dict[str, tuple[str, ...]],
+    genes: GeneResolver,
+    unknown_genes: UnknownGenes,
+) -> tuple[pd.Index, dict[str, tuple[str, ...]], GeneNames]:
+    """Var symbols and targets resolved (unknown ones kept as given after the check)."""
+    every = [*symbols, *(g for t in targets.values() for g in t)]
+    names = genes.names(every, what=f"var and targets of {path.name}")
+    names.check(unknown_genes, path=path, error=PerturbSeqError, then="kept as given")
+    resolved = pd.Index([names.symbol(s) or s for s in symbols])
+    if resolved.has_duplicates:
+        twice = sorted(set(resolved[resolved.duplicated()]))
+        raise PerturbSeqError(path, f"var names {len(twice)} gene(s) twice under old and new "
+                                    f"names, e.g. {twice[:5]}")  # fmt: skip
+    return resolved, {k: tuple(names.symbol(g) or g for g in t) for k, t in targets.items()}, names
 
 
 # --- pseudobulk -----------------------------------------------------------------------------
@@ -554,10 +598,14 @@ def ingest(
     config: PerturbSeqConfig,
     *,
     store: str | Path | None = None,
+    genes: GeneResolver | None = None,
+    unknown_genes: UnknownGenes = "warn",
     progress: bool = True,
     add_unknown_genes: bool = False,
 ) -> tuple[PerturbSeqReport, dict[str, WriteCounts]]:
     """Read, compute and save a data set, then write it to the graph in one transaction.
+
+    ``genes`` and ``unknown_genes``: gene-name resolution, as for :func:`read_perturbseq`.
 
     With ``graph=None`` only the files are written (no Neo4j needed). Genes already in the graph
     keep their properties and provenance; missing measured genes are added and listed in the
@@ -565,7 +613,7 @@ def ingest(
     typo in a label, a retired symbol) is a :class:`PerturbSeqError`, checked before anything is
     written, unless ``add_unknown_genes`` creates a Gene node for it.
     """
-    data, report = read_perturbseq(path, config)
+    data, report = read_perturbseq(path, config, genes=genes, unknown_genes=unknown_genes)
     config = data.config  # with the control label found in the file
     pb = compute_pseudobulk(data, report)
     directory = dataset_dir(config.dataset, store)
@@ -586,12 +634,14 @@ def ingest(
         gene_ids = [g["id"] for g in rows["Gene"]]
         missing = {r["id"] for r in cypher.run(graph, "perturb_missing_genes", ids=gene_ids)}
         unknown = unknown_targets(pb, missing, config.species)
+        if genes is not None:  # a gene of the reference tables is a real gene: it may be created
+            unknown = {g: c for g, c in unknown.items() if genes.resolve(g).via in UNKNOWN_VIA}
         if unknown and not add_unknown_genes:
             shown = ", ".join(f"{g} ({c})" for g, c in list(unknown.items())[:10])
             raise PerturbSeqError(
-                path, f"{len(unknown)} perturbation target(s) are neither genes of the graph nor "
-                f"measured genes: {shown}; fix the labels, load the genes first (e.g. `ingest "
-                "go`), or pass --add-unknown-genes to create them",
+                path, f"{len(unknown)} perturbation target(s) are neither genes of the graph, "
+                f"measured genes nor genes of the reference: {shown}; fix the labels, load the "
+                "genes first (e.g. `ingest go`), or pass --add-unknown-genes to create them",
             )  # fmt: skip
     pb.save(pb_path)
     record.save(directory)

@@ -162,6 +162,22 @@ REGISTRY: dict[str, Source] = {
             origin="stephenturner/annotables mmul801",
         ),
         Source(
+            "ensembl.previous_symbols.human",
+            "previous -> current human gene symbols (Ensembl 82-109 renames), with Ensembl ids",
+            "82-109",
+            "genome/human_previous_symbols_ensembl.tsv",
+            sha256="03b59a0662262f67e4607c98632d8ce28ae75f5dcd0f5304e144f4d34dec30f5",
+            origin="stephenturner/annotables grch38 at six commits (Ensembl 82 to 109)",
+        ),
+        Source(
+            "hgnc.symbol_map.2022-04",
+            "HGNC symbol -> approved symbol map (approved, previous, alias symbols)",
+            "2022-04-04",
+            "genome/hgnc_symbol_map_hgnchelper_2022-04.tsv",
+            sha256="9429873d0db909b5d19dda0d68ee867c93caf59d2d8035859fb88c023d3c3d91",
+            origin="waldronlab/HGNChelper hgnc.table.rda",
+        ),
+        Source(
             "homologene.human_macaque",
             "human-macaque ortholog pairs (HomoloGene 68)",
             "68",

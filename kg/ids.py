@@ -14,11 +14,19 @@ _GO_ID = re.compile(r"^GO:\d{7}$")
 
 
 def gene_id(symbol: str, species: str = DEFAULT_SPECIES) -> str:
-    """``human:KLF1``: species-qualified gene symbol (symbols are what GO tables and
-    Perturb-seq ``var`` carry; Ensembl ids are kept as the ``ensembl`` property)."""
+    """``human:KLF1``: species-qualified approved gene symbol (symbols are what GO tables and
+    Perturb-seq ``var`` carry; the Ensembl id is the ``ensembl`` property, unique per species)."""
     if not symbol or ":" in species:
         raise UsageError(f"bad gene symbol/species: {symbol!r} / {species!r}")
     return f"{species}:{symbol}"
+
+
+def locus_id(assembly: str, gene: str) -> str:
+    """``hg38:ENSG00000141510``: a gene's place on one assembly, keyed by its Ensembl id (or by
+    its symbol when the annotation has none), so each assembly keeps its own coordinates."""
+    if not assembly or not gene or ":" in assembly:
+        raise UsageError(f"bad assembly/gene of a locus: {assembly!r} / {gene!r}")
+    return f"{assembly}:{gene}"
 
 
 def go_id(term: str) -> str:

@@ -18,6 +18,7 @@ from priorgraph.kg.connection import Graph
 # label -> unique key property
 UNIQUE_KEYS: dict[str, str] = {
     "Gene": "id",
+    "GeneLocus": "id",
     "GOTerm": "id",
     "Peak": "id",
     "Dataset": "id",
@@ -25,6 +26,12 @@ UNIQUE_KEYS: dict[str, str] = {
     "ModelRun": "id",
     "GOGraph": "id",
     "Source": "id",
+}
+
+# constraint name -> (label, properties unique together where all are set): one Gene per
+# species and Ensembl id (genes known by symbol only, without ``ensembl``, are not constrained)
+UNIQUE_TOGETHER: dict[str, tuple[str, tuple[str, ...]]] = {
+    "gene_species_ensembl_unique": ("Gene", ("species", "ensembl")),
 }
 
 
@@ -41,6 +48,7 @@ class Index:
 INDEXES: tuple[Index, ...] = (
     Index("gene_species_symbol", "Gene", ("species", "symbol")),
     Index("gene_ensembl", "Gene", ("ensembl",)),
+    Index("genelocus_location", "GeneLocus", ("assembly", "chrom", "start")),
     Index("goterm_namespace", "GOTerm", ("namespace",)),
     Index("peak_location", "Peak", ("assembly", "chrom", "start")),
     Index("perturbation_dataset", "Perturbation", ("dataset",)),
@@ -74,6 +82,11 @@ def statements() -> list[str]:
         f"CREATE CONSTRAINT {ident(label.lower())}_{ident(key)}_unique IF NOT EXISTS "
         f"FOR (n:{ident(label)}) REQUIRE n.{ident(key)} IS UNIQUE"
         for label, key in UNIQUE_KEYS.items()
+    ]
+    out += [
+        f"CREATE CONSTRAINT {ident(name)} IF NOT EXISTS FOR (n:{ident(label)}) "
+        f"REQUIRE ({', '.join(f'n.{ident(p)}' for p in props)}) IS UNIQUE"
+        for name, (label, props) in UNIQUE_TOGETHER.items()
     ]
     for index in INDEXES:
         pattern = (

@@ -9,6 +9,17 @@ stored edges of that graph are read instead (rank ≤ k + 1, both ends in the li
 stored graph was built on more genes, a gene's neighbours outside the list are not replaced).
 Genes without GO annotation are listed in ``meta["unannotated"]`` and kept as isolated nodes,
 or dropped with ``drop_unannotated=True``.
+
+**Gene names.** With a :class:`~priorgraph.ingest.gene_resolution.GeneResolver`, the gene list
+may name genes by previous symbols, aliases or Ensembl ids: each becomes the graph's gene
+(``meta["gene_names"]``: renamed, unknown and ambiguous names); a name no reference knows is
+an error, or with ``unknown_genes="warn"`` kept as an isolated node under its given name (so an
+unknown name is never a silent "unannotated"). A name that resolves to a gene already in the
+list is dropped (``meta["duplicates"]``).
+
+**Reading in pages.** Annotations are read for ``page`` genes at a time and stored edges for
+``page`` target genes at a time (as columns), so the driver never holds the whole graph as
+records; the edge order, and so the content hash, is the same as one query's.
 """
 
 from __future__ import annotations
@@ -23,7 +34,8 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
-from priorgraph.core.errors import UsageError
+from priorgraph.core.errors import GeneListError, UsageError
+from priorgraph.ingest.gene_resolution import GeneResolver, UnknownGenes
 from priorgraph.ingest.go_graph import (
     DEFAULT_K,
     DEFAULT_THRESHOLD,
@@ -32,9 +44,13 @@ from priorgraph.ingest.go_graph import (
 )
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import batched
 from priorgraph.queries.export import HOMOGENEOUS, Export
 
 FEATURES_KEY = "go_neighbours"
+DEFAULT_PAGE = (
+    2_000  # genes whose annotations, or target genes whose stored edges, are read at once
+)
 
 
 def go_graph_export(
@@ -47,25 +63,35 @@ def go_graph_export(
     include_inferred: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
     drop_unannotated: bool = False,
+    resolver: GeneResolver | None = None,
+    unknown_genes: UnknownGenes = "error",
+    page: int = DEFAULT_PAGE,
 ) -> Export:
-    """The GO graph over ``genes`` (gene ids) as an :class:`Export`; see the module docstring."""
+    """The GO graph over ``genes`` (gene ids ``species:symbol``, or names with ``resolver``) as
+    an :class:`Export`; see the module docstring."""
     genes = list(dict.fromkeys(genes))
-    gene_terms, versions = gene_terms_from_graph(
-        graph, genes, source=source, include_inferred=include_inferred
-    )
+    meta: dict[str, Any] = {"kind": "go-graph", "k": k}
+    if resolver is not None:
+        genes = _resolve(genes, resolver, unknown_genes, meta)
+    gene_terms: dict[str, list[str]] = {}
+    versions: set[str] = set()
+    for chunk in batched(genes, page):
+        terms, seen = gene_terms_from_graph(
+            graph, chunk, source=source, include_inferred=include_inferred
+        )
+        gene_terms.update(terms)
+        versions.update(seen)
     unannotated = [g for g in genes if not gene_terms.get(g)]
     nodes = [g for g in genes if gene_terms.get(g)] if drop_unannotated else genes
-    meta: dict[str, Any] = {
-        "kind": "go-graph",
-        "k": k,
-        "unannotated": unannotated,
-        "dropped_unannotated": drop_unannotated,
-        "annotation_source": source,
-        "annotation_versions": versions,
-    }
+    meta.update(
+        unannotated=unannotated,
+        dropped_unannotated=drop_unannotated,
+        annotation_source=source,
+        annotation_versions=sorted(versions),
+    )
     if graph_name is None:
         edges = go_similarity(nodes, gene_terms, k=k, threshold=threshold)
-        triples = edges.triples()
+        source_idx, target_idx, jaccard = edges.source, edges.target, edges.jaccard
         meta.update(threshold=threshold, graph=None)
     else:
         stored = {r["graph"]: r for r in cypher.run(graph, "go_graphs")}
@@ -74,17 +100,53 @@ def go_graph_export(
         spec = stored[graph_name]
         if k > spec["k"]:
             raise UsageError(f"GO graph {graph_name!r} was built with k={spec['k']} < k={k}")
-        rows = cypher.run(graph, "go_graph_edges", go_graph=graph_name, genes=nodes, max_rank=k + 1)
-        triples = [(r["source"], r["target"], r["jaccard"], r["rank"]) for r in rows]
+        source_idx, target_idx, jaccard = _stored_edges(graph, graph_name, nodes, k, page)
         meta.update(threshold=spec["threshold"], graph=graph_name, build=spec["build"])
-    index = {g: i for i, g in enumerate(nodes)}
-    edge_index = torch.tensor(
-        [[index[s] for s, *_ in triples], [index[t] for _, t, *_ in triples]], dtype=torch.long
+    edge_index = torch.as_tensor(
+        np.stack([np.asarray(source_idx, dtype=np.int64), np.asarray(target_idx, dtype=np.int64)])
     ).reshape(2, -1)
-    edge_weight = torch.tensor([j for *_, j, _ in triples], dtype=torch.float32)
-    meta["n_edges"] = len(triples)
+    edge_weight = torch.as_tensor(np.asarray(jaccard, dtype=np.float32))
+    meta["n_edges"] = int(edge_weight.numel())
     data = Data(edge_index=edge_index, edge_weight=edge_weight, num_nodes=len(nodes))
     return Export(data, {HOMOGENEOUS: nodes}, meta)
+
+
+def _resolve(
+    genes: list[str], resolver: GeneResolver, unknown_genes: UnknownGenes, meta: dict[str, Any]
+) -> list[str]:
+    """Gene ids for the names of ``genes`` (``species:`` prefixes of the resolver's species
+    dropped first); unknown names kept as given (after :meth:`GeneNames.check`)."""
+    prefix = f"{resolver.species}:"
+    names = resolver.names([g.removeprefix(prefix) for g in genes], what="the gene list")
+    names.check(unknown_genes, path="gene list", error=GeneListError,
+                then="kept as isolated nodes under the given name")  # fmt: skip
+    out: dict[str, None] = {}
+    duplicates = []
+    for given in genes:
+        gene = names.gene_id(given.removeprefix(prefix)) or given
+        if gene in out:
+            duplicates.append(given)
+        out.setdefault(gene)
+    meta.update(gene_names=names.as_dict(), duplicates=duplicates)
+    return list(out)
+
+
+def _stored_edges(
+    graph: Graph, graph_name: str, nodes: list[str], k: int, page: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stored edges among ``nodes`` with rank <= k + 1, as node indexes, read by pages of
+    targets in (target id, rank) order."""
+    index = pd.Index(nodes)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for targets in batched(sorted(nodes), page):
+        (row,) = cypher.run(graph, "go_graph_edges_page", go_graph=graph_name, targets=targets,
+                            genes=nodes, max_rank=k + 1)  # fmt: skip
+        parts.append((index.get_indexer(row["source"]), index.get_indexer(row["target"]),
+                      np.asarray(row["jaccard"], dtype=np.float64)))  # fmt: skip
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    source, target, jaccard = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return source, target, jaccard
 
 
 def perturbation_features(export: Export, perturbed: Sequence[str]) -> np.ndarray:
@@ -127,12 +189,17 @@ def biolord_anndata(
         raise UsageError(f"AnnData has no obs column {condition_key!r}")
     conditions = adata.obs[condition_key].astype(str).to_numpy()
     index = export.index()
+    renamed = {  # gene ids the export resolved to another gene
+        ids.gene_id(old, species): ids.gene_id(new, species)
+        for old, new in (export.meta.get("gene_names") or {}).get("renamed", {}).items()
+    }
     kept, missing = [], []
     for condition in sorted(set(conditions)):
         gene = single_perturbation_gene(condition, control)
         if gene is None:
             continue
         gid = gene if ":" in gene else ids.gene_id(gene, species)
+        gid = renamed.get(gid, gid)
         (kept if gid in index else missing).append((condition, gene, gid))
     if not kept:
         raise UsageError(f"no single-perturbation condition of {condition_key!r} is in the export")

@@ -11,45 +11,192 @@ node (``weight=1``, ``sign=1``, ``type='loop'``). Weights lie in ``(0, 1]``, sig
 ``('peak', 'linked_to', 'gene')`` and ``('gene', 'rev_linked_to', 'peak')``, each with
 ``edge_index``, ``edge_weight`` (float32) and ``edge_sign`` (int8); returned as an
 :class:`~priorgraph.queries.export.Export` with the node-id map and content hash.
+
+**Streaming.** :func:`fetch_guidance` reads the graph in pages (peaks and genes by id range,
+links by pages of peaks) and keeps the links as integer codes (about 20 bytes a link, no Python
+object per link); :func:`write_graphml` writes GLUE's GraphML from those codes in chunks, byte
+for byte what ``networkx.write_graphml`` writes for :func:`to_glue_graph`'s graph, without
+building that graph (a 0.9 M-link graph took minutes and gigabytes in networkx).
+
+**Feature names.** With ``features`` (an AnnData's ``var_names``) the nodes are restricted to
+them and gene nodes are *named as the features name them*: a feature ``MARCH8`` or
+``ENSG00000165406`` is resolved (:mod:`priorgraph.ingest.gene_resolution`) to ``human:MARCHF8``
+and the node is called ``MARCH8``, as GLUE needs graph nodes and ``var_names`` to match.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
+import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
 import pandas as pd
-import torch
-from torch_geometric.data import HeteroData
 
 from priorgraph.core.errors import GuidanceGraphError, UsageError
+from priorgraph.core.utils import progress as progress_bar
+from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver, UnknownGenes
 from priorgraph.ingest.peaks import get_assembly
 from priorgraph.kg import cypher
 from priorgraph.kg.connection import Graph
-from priorgraph.queries.export import Export
+
+if TYPE_CHECKING:
+    from priorgraph.queries.export import Export
 
 PEAK_NAME_FORMATS = {"colon": "{}:{}-{}", "dash": "{}-{}-{}", "underscore": "{}_{}_{}"}
 EDGE_TYPE = ("peak", "linked_to", "gene")
 REV_EDGE_TYPE = ("gene", "rev_linked_to", "peak")
+DEFAULT_PAGE = 10_000  # nodes per page read (and peaks whose links are read at once)
+GRAPHML_CHUNK = 5_000  # nodes whose edges are formatted and written at once (~50 MB of text)
+_PEAK_FEATURE = re.compile(r"^[^:\s]+?[:_-]\d+[_-]\d+$")
 
 
 @dataclass
 class GuidanceTables:
-    """Nodes and edges of a guidance graph as read from Neo4j (feature names included)."""
+    """Nodes and edges of a guidance graph as read from Neo4j (feature names included).
+
+    ``genes`` and ``peaks`` (``id``, ``name``) are sorted by id; ``edges`` has ``peak`` and
+    ``gene`` as categoricals over those ids (integer codes underneath), ``weight``, ``sign`` and
+    ``method`` (categorical), sorted by (peak, gene, method).
+    """
 
     assembly: str
     species: str
     methods: list[str] | None
     genes: pd.DataFrame  # id, name
     peaks: pd.DataFrame  # id, name
-    edges: pd.DataFrame  # peak, gene (ids), weight, sign, method
+    edges: pd.DataFrame  # peak, gene (categorical ids), weight, sign, method
     missing_features: list[str] = field(default_factory=list)
+    names: GeneNames | None = None  # how gene features were resolved
+
+    def __post_init__(self) -> None:
+        """Nodes sorted by id; edges coded against them and sorted (hand-made tables too)."""
+        self.genes = self.genes.sort_values("id").reset_index(drop=True)
+        self.peaks = self.peaks.sort_values("id").reset_index(drop=True)
+        e = self.edges
+        peak = pd.Categorical(e["peak"], categories=pd.Index(self.peaks["id"]))
+        gene = pd.Categorical(e["gene"], categories=pd.Index(self.genes["id"]))
+        if (peak.codes < 0).any() or (gene.codes < 0).any():
+            raise UsageError("guidance edges name peaks or genes that are not among the nodes")
+        method = pd.Categorical(e["method"], categories=sorted(set(e["method"])))
+        order = np.lexsort((method.codes, gene.codes, peak.codes))
+        self.edges = pd.DataFrame({
+            "peak": peak[order], "gene": gene[order],
+            "weight": e["weight"].to_numpy(dtype=np.float64)[order],
+            "sign": e["sign"].to_numpy(dtype=np.int8)[order], "method": method[order],
+        })  # fmt: skip
+
+
+def _pages(graph: Graph, query: str, assembly: str, page: int, **params) -> Iterator[dict]:
+    """Column pages of a query that reads ``assembly:``-prefixed ids by range (see its file)."""
+    after, before = f"{assembly}:", f"{assembly};"
+    while True:
+        rows = cypher.run(graph, query, after=after, before=before, limit=page, **params)
+        if not rows or not rows[0]["id"]:
+            return
+        row = rows[0]
+        yield row
+        n, after = (row["loci"], row["last"]) if "loci" in row else (len(row["id"]), row["id"][-1])
+        if n < page:
+            return
+
+
+def _nodes(
+    graph: Graph, assembly: str, peak_names: str, page: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Genes placed on ``assembly`` and its peaks: ``id, name`` sorted by id."""
+    fmt = PEAK_NAME_FORMATS[peak_names]
+    peaks: list[tuple[str, str]] = []
+    for row in _pages(graph, "peaks_guidance_peaks", assembly, page):
+        peaks += [
+            (i, fmt.format(c, s, e))
+            for i, c, s, e in zip(row["id"], row["chrom"], row["start"], row["end"], strict=True)
+        ]
+    genes: list[tuple[str, str]] = []
+    for row in _pages(graph, "peaks_guidance_genes", assembly, page):
+        genes += list(zip(row["id"], row["symbol"], strict=True))
+    frames = [
+        pd.DataFrame(rows, columns=["id", "name"]).drop_duplicates("id").sort_values("id")
+        for rows in (genes, peaks)
+    ]
+    return frames[0].reset_index(drop=True), frames[1].reset_index(drop=True)
+
+
+def _restrict(
+    genes: pd.DataFrame,
+    peaks: pd.DataFrame,
+    features: Iterable[str],
+    resolver: GeneResolver | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], GeneNames | None]:
+    """Keep the nodes ``features`` name; gene nodes take the feature's name. Returns the kept
+    genes and peaks, the features without a node, and the gene-name resolution."""
+    wanted = list(dict.fromkeys(features))
+    peak_set = set(peaks["name"])
+    peak_feats = [f for f in wanted if f in peak_set]
+    gene_feats = [f for f in wanted if f not in peak_set and not _PEAK_FEATURE.match(f)]
+    names = resolver.names(gene_feats, what="features") if resolver is not None else None
+    by_symbol = dict(zip(genes["name"], genes["id"], strict=True))
+    chosen: dict[str, str] = {}  # gene id -> feature name (an exact symbol wins)
+    for feature in sorted(gene_feats, key=lambda f: f not in by_symbol):
+        symbol = names.symbol(feature) if names is not None else feature
+        gene = by_symbol.get(symbol) if symbol else None
+        if gene is not None and gene not in chosen:
+            chosen[gene] = feature
+    kept_genes = genes[genes["id"].isin(chosen)].assign(name=lambda d: d["id"].map(chosen))
+    kept_peaks = peaks[peaks["name"].isin(set(peak_feats))]
+    named = set(chosen.values()) | set(peak_feats)
+    missing = [f for f in wanted if f not in named]
+    return kept_genes.reset_index(drop=True), kept_peaks.reset_index(drop=True), missing, names
+
+
+def _edges(
+    graph: Graph,
+    genes: pd.DataFrame,
+    peaks: pd.DataFrame,
+    methods: Sequence[str] | None,
+    page: int,
+    progress: bool,
+) -> pd.DataFrame:
+    """The links between the kept nodes, read by pages of peaks into integer codes."""
+    gene_index, peak_index = pd.Index(genes["id"]), pd.Index(peaks["id"])
+    method_codes: dict[str, int] = {}
+    parts: list[tuple[np.ndarray, ...]] = []
+    ids = peaks["id"].tolist()
+    with progress_bar(total=len(ids), desc="guidance links", enabled=progress, unit="peak") as bar:
+        for first in range(0, len(ids), page):
+            chunk = ids[first : first + page]
+            (row,) = cypher.run(graph, "peaks_guidance_edges", peaks=chunk,
+                                methods=list(methods) if methods else None)  # fmt: skip
+            gene = gene_index.get_indexer(row["gene"])
+            keep = gene >= 0
+            method = np.array([method_codes.setdefault(m, len(method_codes))
+                               for m in row["method"]], dtype=np.int16)  # fmt: skip
+            parts.append((
+                peak_index.get_indexer(row["peak"])[keep].astype(np.int32),
+                gene[keep].astype(np.int32),
+                np.asarray(row["weight"], dtype=np.float64)[keep],
+                np.asarray(row["sign"], dtype=np.int8)[keep],
+                method[keep],
+            ))  # fmt: skip
+            bar.update(len(chunk))
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else [[]] * 5
+    peak, gene, weight, sign, method = columns
+    labels = list(method_codes)
+    return pd.DataFrame({
+        "peak": pd.Categorical.from_codes(np.asarray(peak, dtype=np.int32), peak_index),
+        "gene": pd.Categorical.from_codes(np.asarray(gene, dtype=np.int32), gene_index),
+        "weight": np.asarray(weight, dtype=np.float64),
+        "sign": np.asarray(sign, dtype=np.int8),
+        "method": pd.Categorical.from_codes(np.asarray(method, dtype=np.int16), labels),
+    })  # fmt: skip
 
 
 def fetch_guidance(
@@ -59,69 +206,49 @@ def fetch_guidance(
     methods: Sequence[str] | None = None,
     features: Iterable[str] | None = None,
     peak_names: str = "colon",
+    resolver: GeneResolver | None = None,
+    unknown_genes: UnknownGenes = "warn",
+    page: int = DEFAULT_PAGE,
+    progress: bool = False,
 ) -> GuidanceTables:
-    """Read the features and links of one assembly.
+    """Read the features and links of one assembly, in pages (see the module docstring).
 
-    ``features`` restricts the nodes to those feature names (an AnnData's ``var_names``); names
-    not in the graph are returned in ``missing_features``. ``peak_names`` picks the peak name
-    format: ``colon`` (``chr1:100-600``, 10x), ``dash`` or ``underscore``.
+    ``features`` restricts the nodes to those feature names (an AnnData's ``var_names``): gene
+    names are resolved with ``resolver`` (renamed genes keep the feature's name as node name),
+    and names the reference does not know are an error or a warning (``unknown_genes``); every
+    feature without a node is returned in ``missing_features``. ``peak_names`` picks the peak
+    name format: ``colon`` (``chr1:100-600``, 10x), ``dash`` or ``underscore``.
     """
     asm = get_assembly(assembly)
     if peak_names not in PEAK_NAME_FORMATS:
         raise UsageError(f"peak_names must be one of {sorted(PEAK_NAME_FORMATS)}")
-    fmt = PEAK_NAME_FORMATS[peak_names]
-    params = {"assembly": asm.name, "species": asm.species}
-    (columns,) = cypher.run(graph, "peaks_guidance_nodes", **params)
-    nodes = pd.DataFrame(columns, columns=["type", "id", "chrom", "start", "end", "symbol"])
-    is_peak = nodes["type"] == "peak"
-    nodes["name"] = nodes["symbol"]
-    nodes.loc[is_peak, "name"] = [
-        fmt.format(c, s, e)
-        for c, s, e in zip(
-            nodes.loc[is_peak, "chrom"],
-            nodes.loc[is_peak, "start"],
-            nodes.loc[is_peak, "end"],
-            strict=True,
-        )
-    ]
+    genes, peaks = _nodes(graph, asm.name, peak_names, page)
     missing: list[str] = []
+    names = None
     if features is not None:
-        wanted = pd.Index(list(features))
-        missing = wanted.difference(pd.Index(nodes["name"])).tolist()
-        nodes = nodes[nodes["name"].isin(wanted)]
-    (columns,) = cypher.run(
-        graph, "peaks_guidance_edges", **params, methods=list(methods) if methods else None
-    )
-    edges = pd.DataFrame(columns)
-    keep = set(nodes["id"])
-    edges = edges[edges["peak"].isin(keep) & edges["gene"].isin(keep)]
-    by_type = {
-        t: part[["id", "name"]].sort_values("id").reset_index(drop=True)
-        for t, part in nodes.groupby("type")
-    }
-    empty = pd.DataFrame(columns=["id", "name"])
-    return GuidanceTables(
-        asm.name,
-        asm.species,
-        list(methods) if methods else None,
-        by_type.get("gene", empty),
-        by_type.get("peak", empty),
-        edges.sort_values(["peak", "gene", "method"]).reset_index(drop=True),
-        missing,
-    )
+        genes, peaks, missing, names = _restrict(genes, peaks, features, resolver)
+        if names is not None:
+            names.check(unknown_genes, path="features", error=GuidanceGraphError,
+                        then="left out of the graph")  # fmt: skip
+    edges = _edges(graph, genes, peaks, methods, page, progress)
+    return GuidanceTables(asm.name, asm.species, list(methods) if methods else None,
+                          genes, peaks, edges, missing, names)  # fmt: skip
 
 
 def to_heterodata(tables: GuidanceTables) -> Export:
     """The tables as a PyG ``HeteroData`` export (forward and reverse edge types)."""
-    gene_index = pd.Index(tables.genes["id"])
-    peak_index = pd.Index(tables.peaks["id"])
-    src = torch.as_tensor(peak_index.get_indexer(tables.edges["peak"]), dtype=torch.long)
-    dst = torch.as_tensor(gene_index.get_indexer(tables.edges["gene"]), dtype=torch.long)
+    import torch  # torch and PyG only here: the GraphML path stays light (bounded memory)
+    from torch_geometric.data import HeteroData
+
+    from priorgraph.queries.export import Export
+
+    src = torch.as_tensor(tables.edges["peak"].cat.codes.to_numpy(dtype=np.int64))
+    dst = torch.as_tensor(tables.edges["gene"].cat.codes.to_numpy(dtype=np.int64))
     weight = torch.as_tensor(tables.edges["weight"].to_numpy(dtype=np.float32))
     sign = torch.as_tensor(tables.edges["sign"].to_numpy(dtype=np.int8))
     data = HeteroData()
-    data["gene"].num_nodes = len(gene_index)
-    data["peak"].num_nodes = len(peak_index)
+    data["gene"].num_nodes = len(tables.genes)
+    data["peak"].num_nodes = len(tables.peaks)
     for edge_type, index in ((EDGE_TYPE, (src, dst)), (REV_EDGE_TYPE, (dst, src))):
         data[edge_type].edge_index = (
             torch.stack(index) if len(src) else torch.empty((2, 0), dtype=torch.long)
@@ -135,7 +262,7 @@ def to_heterodata(tables: GuidanceTables) -> Export:
         "methods": tables.methods,
         "edges": len(tables.edges),
     }
-    node_ids = {"gene": gene_index.tolist(), "peak": peak_index.tolist()}
+    node_ids = {"gene": tables.genes["id"].tolist(), "peak": tables.peaks["id"].tolist()}
     return Export(data, node_ids, meta)
 
 
@@ -218,13 +345,151 @@ def check_guidance(
         )
 
 
-def write_graphml(g: nx.MultiDiGraph, path: str | Path) -> Path:
-    """Validate, then write GraphML (gzip-compressed when the name ends in ``.gz``)."""
-    check_guidance(g, path=path)
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+)
+_KEY = '  <key id="d{}" for="edge" attr.name="{}" attr.type="{}" />\n'
+_LINK_EDGE = (
+    '    <edge source="{}" target="{}" id="{}">\n      <data key="d0">{}</data>\n'
+    '      <data key="d1">{}</data>\n      <data key="d2">{}</data>\n'
+    '      <data key="d3">{}</data>\n    </edge>\n'
+)
+_LOOP_EDGE = (
+    '    <edge source="{0}" target="{0}" id="0">\n      <data key="d0">1.0</data>\n'
+    '      <data key="d1">1</data>\n      <data key="d{1}">loop</data>\n    </edge>\n'
+)
+
+
+def _xml_attr(text: str) -> str:
+    """An attribute value escaped as ElementTree (and so networkx) escapes it."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
+                         ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):  # fmt: skip
+        text = text.replace(char, entity)
+    return text
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def guidance_violations(tables: GuidanceTables) -> list[str]:
+    """What would make the GLUE graph of ``tables`` invalid (empty list: valid): weights outside
+    (0, 1], signs outside {-1, 1}, and a name shared by two nodes (networkx would merge them).
+    Self-loops, fwd/rev twins and edge types hold by construction."""
+    e = tables.edges
+    out = []
+    weight, sign = e["weight"].to_numpy(), e["sign"].to_numpy()
+    for i in np.flatnonzero(~((weight > 0) & (weight <= 1)) | ~np.isin(sign, (-1, 1)))[:50]:
+        out.append(f"link {e['peak'].iloc[i]} -> {e['gene'].iloc[i]} ({e['method'].iloc[i]}): "
+                   f"weight {float(weight[i])!r}, sign {int(sign[i])}")  # fmt: skip
+    counts = Counter(tables.genes["name"].tolist() + tables.peaks["name"].tolist())
+    out += [f"node name {n!r} names {c} nodes" for n, c in counts.items() if c > 1]
+    return out
+
+
+@dataclass(frozen=True)
+class GraphMLSummary:
+    """Where a GraphML guidance graph was written and its size."""
+
+    path: Path
+    nodes: int
+    edges: int
+
+
+def write_graphml(
+    tables: GuidanceTables,
+    path: str | Path,
+    *,
+    chunk: int = GRAPHML_CHUNK,
+    progress: bool = False,
+) -> GraphMLSummary:
+    """Validate, then write GLUE's GraphML of ``tables`` in chunks (gzip-compressed when the
+    name ends in ``.gz``): what ``nx.write_graphml(to_glue_graph(tables), path)`` writes, in
+    the same order (genes then peaks, each node's edges then its self-loop), without building
+    the networkx graph. Written to a temporary file first: a failed export leaves no file."""
+    problems = guidance_violations(tables)
+    if problems:
+        raise GuidanceGraphError(path, f"{len(problems):,} guidance-graph violation(s):",
+                                 problems=problems)  # fmt: skip
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_graphml(g, path)
-    return path
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with _open_out(tmp, gz=path.suffix == ".gz") as out:
+            edges = _write_graphml(out, tables, chunk, progress)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return GraphMLSummary(path, len(tables.genes) + len(tables.peaks), edges)
+
+
+def _open_out(path: Path, *, gz: bool) -> IO[str]:
+    if gz:  # level 6: a third of level 9's time for a file 2 % larger
+        return gzip.open(path, "wt", encoding="utf-8", compresslevel=6)
+    return open(path, "w", encoding="utf-8")
+
+
+def _write_graphml(out: IO[str], tables: GuidanceTables, chunk: int, progress: bool) -> int:
+    e = tables.edges
+    gene_names = [_xml_attr(n) for n in tables.genes["name"]]
+    peak_names = [_xml_attr(n) for n in tables.peaks["name"]]
+    out.write(_GRAPHML_HEAD)
+    attrs = ["weight", "sign", *(["method"] if len(e) else []), "type"]
+    types = {"weight": "double", "sign": "long", "method": "string", "type": "string"}
+    out.writelines(_KEY.format(i, a, types[a]) for i, a in reversed(list(enumerate(attrs))))
+    if not gene_names and not peak_names:
+        out.write('  <graph edgedefault="directed" />\n</graphml>\n')
+        return 0
+    out.write('  <graph edgedefault="directed">\n')
+    out.writelines(f'    <node id="{n}" />\n' for n in gene_names + peak_names)
+    loop_key = len(attrs) - 1
+    gene, peak = e["gene"].cat.codes.to_numpy(), e["peak"].cat.codes.to_numpy()
+    method = e["method"].cat.codes.to_numpy()
+    methods = [_xml_text(m) for m in e["method"].cat.categories]
+    total = len(gene_names) + len(peak_names)
+    with progress_bar(total=total, desc="GraphML", enabled=progress, unit="node") as bar:
+        # genes: fwd edges gene -> peak (by peak, method), then the loop; peaks: rev, then loop
+        for order, own, other, own_names, other_names, kind in (
+            (np.lexsort((method, peak, gene)), gene, peak, gene_names, peak_names, "fwd"),
+            (np.arange(len(e)), peak, gene, peak_names, gene_names, "rev"),
+        ):
+            own, other = own[order], other[order]
+            keys = _parallel_keys(own, other)
+            weights = e["weight"].to_numpy()[order]
+            signs = e["sign"].to_numpy()[order]
+            methods_sorted = method[order]
+            bounds = np.searchsorted(own, np.arange(len(own_names) + 1))
+            for first in range(0, len(own_names), chunk):
+                last = min(first + chunk, len(own_names))
+                text = []
+                for node in range(first, last):
+                    u = own_names[node]
+                    for j in range(bounds[node], bounds[node + 1]):
+                        text.append(_LINK_EDGE.format(
+                            u, other_names[other[j]], keys[j], float(weights[j]),
+                            int(signs[j]), methods[methods_sorted[j]], kind,
+                        ))  # fmt: skip
+                    text.append(_LOOP_EDGE.format(u, loop_key))
+                out.write("".join(text))
+                bar.update(last - first)
+    out.write("  </graph>\n</graphml>\n")
+    return 2 * len(e) + total
+
+
+def _parallel_keys(own: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """networkx's multigraph edge keys: 0, 1, … over consecutive edges between one node pair."""
+    n = len(own)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new_pair = np.ones(n, dtype=bool)
+    new_pair[1:] = (own[1:] != own[:-1]) | (other[1:] != other[:-1])
+    starts = np.flatnonzero(new_pair)
+    run_start = starts[np.cumsum(new_pair) - 1]
+    return np.arange(n) - run_start
 
 
 def read_graphml(path: str | Path) -> nx.MultiDiGraph:

@@ -1,9 +1,9 @@
 // Conserved regulation across species: peak-gene links kept by a lifted peak and an ortholog.
-// A peak linked to a gene whose lifted peak is linked to that gene's ortholog. $species,
-// $symbol (gene of the source species).
-MATCH (g:Gene {species: $species, symbol: $symbol})<-[r1:LINKED_TO]-(p:Peak)
+// A peak of $assembly linked to the gene $symbol, whose lifted peak is linked to that gene's
+// ortholog (on the lifted peak's assembly).
+MATCH (g:Gene {symbol: $symbol})<-[r1:LINKED_TO]-(p:Peak {assembly: $assembly})
       -[l:LIFTS_TO]->(q:Peak)-[r2:LINKED_TO]->(o:Gene)
-WHERE (g)-[:ORTHOLOG_OF]-(o)
+WHERE g.species = p.species AND (g)-[:ORTHOLOG_OF]-(o)
 RETURN p.id AS peak, q.id AS lifted_peak, o.id AS ortholog, l.overlap AS overlap,
        r1.weight AS weight, r2.weight AS ortholog_weight
 ORDER BY weight DESC, peak

@@ -1,6 +1,6 @@
-// Genes of one species placed on one assembly (coordinates, strand, TSS).
-MATCH (g:Gene {species: $species})
-WHERE g.assembly = $assembly AND g.chrom IS NOT NULL AND g.tss IS NOT NULL
-RETURN g.id AS id, g.symbol AS symbol, g.chrom AS chrom, g.start AS start, g.end AS end,
-       g.strand AS strand, g.tss AS tss
+// Genes placed on one assembly: their locus there (coordinates, strand, TSS).
+// $assembly. Input of window links; genes without a locus on the assembly are not returned.
+MATCH (l:GeneLocus {assembly: $assembly})-[:LOCUS_OF]->(g:Gene)
+RETURN g.id AS id, g.symbol AS symbol, l.chrom AS chrom, l.start AS start, l.end AS end,
+       l.strand AS strand, l.tss AS tss
 ORDER BY chrom, start

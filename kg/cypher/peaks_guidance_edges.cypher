@@ -1,7 +1,8 @@
-// Peak-gene links of a guidance graph, as one row of columns.
-// One list per property: far fewer driver records than one row per link. $assembly, $species;
-// $methods: list or null.
-MATCH (p:Peak {assembly: $assembly})-[r:LINKED_TO]->(g:Gene {species: $species})
+// Peak-gene links of one page of peaks (a guidance graph read in pages), as columns.
+// $peaks: peak ids; $methods: list of link methods or null for all. One list per property:
+// far fewer driver records than one row per link.
+UNWIND $peaks AS pid
+MATCH (p:Peak {id: pid})-[r:LINKED_TO]->(g:Gene)
 WHERE $methods IS NULL OR r.method IN $methods
-RETURN collect(p.id) AS peak, collect(g.id) AS gene, collect(r.weight) AS weight,
+RETURN collect(pid) AS peak, collect(g.id) AS gene, collect(r.weight) AS weight,
        collect(r.sign) AS sign, collect(r.method) AS method

@@ -1,8 +1,9 @@
-// Peaks linked to both of two genes, with both link weights.
-// $species, $gene_a, $gene_b (symbols); $methods: list of link methods or null.
-MATCH (a:Gene {species: $species, symbol: $gene_a})<-[ra:LINKED_TO]-(p:Peak)
-      -[rb:LINKED_TO]->(b:Gene {species: $species, symbol: $gene_b})
-WHERE ($methods IS NULL OR (ra.method IN $methods AND rb.method IN $methods))
+// Peaks of one assembly linked to both of two genes, with both link weights.
+// $assembly, $gene_a, $gene_b (symbols); $methods: list of link methods or null.
+MATCH (a:Gene {symbol: $gene_a})<-[ra:LINKED_TO]-(p:Peak {assembly: $assembly})
+      -[rb:LINKED_TO]->(b:Gene {symbol: $gene_b})
+WHERE a.species = p.species AND b.species = p.species
+  AND ($methods IS NULL OR (ra.method IN $methods AND rb.method IN $methods))
   AND ra.method = rb.method
 RETURN p.id AS peak, coalesce(p.conserved, false) AS conserved, ra.method AS method,
        ra.weight AS weight_a, rb.weight AS weight_b

@@ -24,6 +24,7 @@ from priorgraph.core.config import external_settings, home_dir
 from priorgraph.core.errors import SourceError
 from priorgraph.ingest import sample as demo_sample
 from priorgraph.ingest import sources
+from priorgraph.ingest.gene_resolution import GeneResolver
 from priorgraph.ingest.go import ingest_go
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest, load_dataset
@@ -64,17 +65,16 @@ def _real_sources(generated: bool) -> tuple[Path, Path, Path] | None:
 
 
 def _load_real(graph: Graph, obo: Path, table: Path, h5ad: Path) -> str:
+    genes = GeneResolver.load(graph)  # approved symbols, previous symbols, HGNC aliases
     report = ingest_go(graph, obo=obo, annotations=table, kind="table", source="go.gene2go.human",
-                       version=sources.get("go.gene2go.human.2024").version, on_error="skip",
+                       version=sources.get("go.gene2go.human.2024").version, genes=genes,
                        progress=False)  # fmt: skip
     click.echo(
         f"GO: {report.terms:,} terms, {report.annotations:,} annotations of {report.genes:,} "
         f"human genes ({len(report.problems)} file problems skipped)"
     )
     dataset = "norman2019"
-    # IER5L, a target, has no GO annotation and is not measured: a Gene node is created for it
-    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), progress=False,
-                        add_unknown_genes=True)  # fmt: skip
+    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), genes=genes, progress=False)
     click.echo(f"Perturb-seq {dataset} (Norman 2019, K562 CRISPRa): " + perturb.lines()[0])
     return dataset
 

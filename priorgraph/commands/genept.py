@@ -13,8 +13,9 @@ import click
 import numpy as np
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.gene_names import GENE_REFERENCE, echo_names, load_resolver
 from priorgraph.core.datafiles import read_h5ad
-from priorgraph.core.errors import SourceError, SummaryFileError, UsageError
+from priorgraph.core.errors import SummaryFileError, UsageError
 from priorgraph.core.utils import read_words
 from priorgraph.ingest import embed as embedding
 from priorgraph.ingest import genept
@@ -39,9 +40,11 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="ta
 @click.option("--source", "source_name", help="Provenance name (default: registry name or file).")
 @click.option("--version", "source_version", help="Provenance version (default: file sha256).")
 @click.option("--member", help="Pickle inside a zip (GenePT's Zenodo archive).")
-@click.option("--reference", default="ensembl.table.human.109", show_default=True,
-              help="Known genes besides the graph's: a source name, a TSV with 'symbol', or "
-                   "'none' (graph genes only).")  # fmt: skip
+@click.option("--reference", default="default", show_default=True,
+              help="Known genes besides the graph's: a gene table (source name or TSV with "
+                   "'symbol'), 'default' (the species' registered tables) or 'none' (graph "
+                   "genes only). Symbols are resolved (previous symbols, aliases, Ensembl "
+                   "ids).")  # fmt: skip
 @click.option("--skip-unknown", is_flag=True, help="Drop (and list) unknown symbols.")
 @click.option("--replace", is_flag=True, help="Replace embeddings of another model/dimension.")
 @KIND
@@ -51,18 +54,11 @@ def ingest_genept(file_or_source, model, source_name, source_version, member, re
     """Validate an embedding file (pickle, CSV/TSV, NPZ) and store it as Gene.<kind>."""
     embeddings = registry.resolve(file_or_source)
     path = embeddings.path
-    known_reference: set[str] = set()
-    if reference != "none":
-        try:
-            known_reference = genept.reference_symbols(registry.resolve(reference).path)
-        except SourceError as err:
-            if reference not in registry.REGISTRY:
-                raise
-            click.echo(f"reference {reference} unavailable ({err}); known genes: the graph's")
     with open_graph() as graph:
-        known = known_reference | set(genept.graph_symbols(graph, species))
-        table = genept.load_file(path, known, skip_unknown=skip_unknown, model=model,
-                                 member=member)  # fmt: skip
+        genes = load_resolver(graph, species, reference)
+        table = genept.load_file(path, None, skip_unknown=skip_unknown, model=model,
+                                 member=member, genes=genes)  # fmt: skip
+        echo_names(table.names)
         default = embeddings.provenance()
         provenance = Provenance(source_name or default.source, source_version or default.version)
         result = genept.store(graph, table, provenance, kind=kind, species=species,
@@ -120,8 +116,13 @@ def embed(summaries, out, store, genes_file, model, base_url, batch_size, cache_
         click.echo(f"wrote {len(symbols)} × {matrix.shape[1]} embeddings to {out}")
     if store:
         with open_graph() as graph:
-            entries = [genept.RawEntry(s, v, str(path), s)
-                       for s, v in zip(symbols, matrix, strict=True)]  # fmt: skip
+            names = load_resolver(graph, kg_ids.DEFAULT_SPECIES, "default").names(
+                symbols, what=str(path)
+            )
+            echo_names(names)  # vectors go onto the genes' approved symbols
+            approved = names.unique_symbols(symbols)
+            entries = [genept.RawEntry(a, v, str(path), s)
+                       for s, a, v in zip(symbols, approved, matrix, strict=True)]  # fmt: skip
             table = genept.validate(entries, path, None, model=embedder.model)
             provenance = Provenance(f"embed:{path.name}", embedder.model)
             result = genept.store(graph, table, provenance, kind=kind, replace=replace)
@@ -168,10 +169,18 @@ def similar_genes(symbol, k, no_shared_go, go_overlap, candidates, kind, species
 @click.option("--node-type", default="node", show_default=True)
 @KIND
 @SPECIES
-def gene_features(ids_file, out, fill, node_type, kind, species) -> None:
-    """A gene × dim matrix aligned with an export's node-id map."""
+@GENE_REFERENCE
+def gene_features(ids_file, out, fill, node_type, kind, species, gene_reference) -> None:
+    """A gene × dim matrix aligned with an export's node-id map (or a gene list: names are
+    resolved to the graph's genes, row order kept)."""
     ids = features.read_ids(ids_file, node_type, species)
+    prefix = f"{species}:"
     with open_graph() as graph:
+        names = load_resolver(graph, species, gene_reference).names(
+            [i.removeprefix(prefix) for i in ids], what=ids_file
+        )
+        echo_names(names)
+        ids = [names.gene_id(i.removeprefix(prefix)) or i for i in ids]
         result = features.gene_features(graph, ids, kind, fill)
     result.save(out)
     missing = result.missing

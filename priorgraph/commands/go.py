@@ -9,6 +9,12 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.gene_names import (
+    GENE_REFERENCE,
+    echo_name_report,
+    load_resolver,
+    unknown_genes_option,
+)
 from priorgraph.core.datafiles import read_h5ad
 from priorgraph.ingest import go as go_ingest
 from priorgraph.ingest import sources as registry
@@ -48,6 +54,8 @@ from priorgraph.output import FORMATS, echo_rows
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the ingest report (counts, remapped terms, problems) as JSON.",
 )
+@unknown_genes_option("warn", "their annotations are left out")
+@GENE_REFERENCE
 def ingest_go(
     obo: str | None,
     gaf: str | None,
@@ -59,8 +67,13 @@ def ingest_go(
     propagate: bool,
     on_error: str,
     report: Path | None,
+    unknown_genes: str,
+    gene_reference: str,
 ) -> None:
-    """GO ontology and/or gene annotations, checked first and written in one transaction."""
+    """GO ontology and/or gene annotations, checked first and written in one transaction.
+
+    Gene names are resolved to approved symbols (previous symbols, aliases, Ensembl ids).
+    """
     given = {k: v for k, v in (("gaf", gaf), ("table", table), ("gears-pickle", gears_pickle)) if v}
     if len(given) > 1:
         raise click.UsageError("give one of --gaf, --table, --gears-pickle")
@@ -80,6 +93,8 @@ def ingest_go(
             species=species,
             propagate=propagate,
             on_error=on_error,  # type: ignore[arg-type]
+            genes=load_resolver(graph, species, gene_reference) if annotations else None,
+            unknown_genes=unknown_genes,  # type: ignore[arg-type]
         )
     summary = result.as_dict()
     if report is not None:
@@ -96,6 +111,7 @@ def ingest_go(
         click.echo(f"  left out {len(left_out)} [Term] stanzas that are not GO terms: {shown}")
     for problem in result.problems[:20]:
         click.echo(f"  skipped {problem}")
+    echo_name_report(result.gene_names, "gene names")
 
 
 @click.group("go-graph")
@@ -146,10 +162,11 @@ def list_graphs(fmt: str) -> None:
         echo_rows(cypher.run(graph, "go_graphs"), fmt)
 
 
-def _go_export(graph, genes, k, graph_name, source, threshold, drop):
+def _go_export(graph, genes, k, graph_name, source, threshold, drop, names):
     from priorgraph.queries.export_go import go_graph_export  # torch: loaded only when exporting
 
-    return go_graph_export(
+    species, reference, unknown_genes = names
+    result = go_graph_export(
         graph,
         genes,
         k=k,
@@ -157,7 +174,14 @@ def _go_export(graph, genes, k, graph_name, source, threshold, drop):
         source=source,
         threshold=threshold,
         drop_unannotated=drop,
+        resolver=load_resolver(graph, species, reference),
+        unknown_genes=unknown_genes,
     )
+    echo_name_report(result.meta.get("gene_names"), "gene list")
+    if duplicates := result.meta.get("duplicates"):
+        click.echo(f"gene list: {len(duplicates):,} names of genes listed before, dropped: "
+                   f"{', '.join(duplicates[:10])}")  # fmt: skip
+    return result
 
 
 _export_options = (
@@ -172,6 +196,8 @@ _export_options = (
     click.option("--threshold", default=DEFAULT_THRESHOLD, show_default=True),
     click.option("--drop-unannotated", is_flag=True, help="Drop genes without GO annotation."),
     click.option("--species", default=ids.DEFAULT_SPECIES, show_default=True),
+    unknown_genes_option("error", "kept as isolated nodes under the given name"),
+    GENE_REFERENCE,
 )
 
 
@@ -185,11 +211,16 @@ def _with_export_options(command):
 @click.option("--genes", "genes_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_with_export_options
-def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unannotated, species):
-    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash)."""
+def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unannotated, species,
+                    unknown_genes, gene_reference):  # fmt: skip
+    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash).
+
+    Genes may be approved symbols, previous symbols, aliases or Ensembl ids.
+    """
     with open_graph() as graph:
         genes = read_gene_list(genes_file, species)
-        result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
+        result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated,
+                            (species, gene_reference, unknown_genes))  # fmt: skip
         result.save(out)
     click.echo(f"{out}: {result.describe()}")
 
@@ -218,6 +249,8 @@ def export_biolord(
     threshold,
     drop_unannotated,
     species,
+    unknown_genes,
+    gene_reference,
 ):
     """bioLORD genetic-perturbation AnnData: mean expression per single perturbation and the
     GO-neighbour vectors in obsm['go_neighbours']."""
@@ -235,7 +268,8 @@ def export_biolord(
             }
         )
     with open_graph() as graph:
-        result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
+        result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated,
+                            (species, gene_reference, unknown_genes))  # fmt: skip
         layout = export_go.biolord_anndata(
             adata, result, condition_key=condition_key, control=control, species=species
         )

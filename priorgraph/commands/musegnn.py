@@ -13,6 +13,7 @@ import click
 import numpy as np
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.gene_names import GENE_REFERENCE, echo_names, load_resolver
 from priorgraph.core.datafiles import read_h5ad
 from priorgraph.core.errors import UsageError
 from priorgraph.ingest import coexpression
@@ -35,19 +36,29 @@ SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default
 @click.option("-k", "k", type=int, default=20, show_default=True, help="Partners per gene.")
 @click.option("--threshold", type=float, default=0.4, show_default=True, help="Minimum |r|.")
 @SPECIES
+@GENE_REFERENCE
 def ingest_coexpression(h5ad, dataset, use_raw, obs_key, obs_value, n_top_genes, k, threshold,
-                        species) -> None:  # fmt: skip
-    """Store a data set's co-expression graph as COEXPRESSED {rho, dataset, split: 'all'}."""
+                        species, gene_reference) -> None:  # fmt: skip
+    """Store a data set's co-expression graph as COEXPRESSED {rho, dataset, split: 'all'}.
+
+    var names are resolved to approved symbols (unknown ones kept as given, and listed)."""
     if bool(obs_key) != bool(obs_value):
         raise click.UsageError("--obs-key and --obs-value go together")
     adata = read_h5ad(h5ad)
     cells = adata.obs[obs_key].astype(str).isin(obs_value).to_numpy() if obs_key else None
     if cells is not None and not cells.any():
         raise UsageError(f"no cell has obs[{obs_key!r}] in {list(obs_value)}")
-    edges = coexpression.dataset_edges(
-        adata, use_raw=use_raw, cells=cells, n_top_genes=n_top_genes, k=k, threshold=threshold
-    )
     with open_graph() as graph:
+        raw = list(adata.raw.var_names) if adata.raw is not None else []
+        resolver = load_resolver(graph, species, gene_reference)
+        names = resolver.names([*adata.var_names, *raw], what=h5ad)
+        echo_names(names)
+        adata.var_names = names.unique_symbols(adata.var_names)
+        if adata.raw is not None:
+            adata.raw.var.index = names.unique_symbols(raw)
+        edges = coexpression.dataset_edges(
+            adata, use_raw=use_raw, cells=cells, n_top_genes=n_top_genes, k=k, threshold=threshold
+        )
         counts = coexpression.write_dataset_coexpression(graph, dataset, edges, species=species,
                                                          version=Path(h5ad).name)  # fmt: skip
     genes = len({g for s, t, _, _ in edges for g in (s, t)})

@@ -12,6 +12,12 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.gene_names import (
+    GENE_REFERENCE,
+    echo_names,
+    load_resolver,
+    unknown_genes_option,
+)
 from priorgraph.core.utils import read_words
 from priorgraph.ingest import genes as genes_mod
 from priorgraph.ingest import liftover as lift_mod
@@ -65,31 +71,45 @@ def peaks_load(bed: str, assembly: str, unknown_contigs: str, strict_names: bool
 @ASSEMBLY
 @click.option("--format", "fmt", type=click.Choice(["auto", "bed", "table", "gtf"]), default="auto")
 @click.option("--tss", help="TSS BED (path or source) overriding the strand-derived TSS.")
-def peaks_genes(annotation: str, assembly: str, fmt: str, tss: str | None) -> None:
-    """Gene coordinates and TSS (BED, Ensembl table or GTF) onto (:Gene) nodes."""
+@GENE_REFERENCE
+def peaks_genes(
+    annotation: str, assembly: str, fmt: str, tss: str | None, gene_reference: str
+) -> None:
+    """Gene loci of an assembly (BED, Ensembl table or GTF): (:GeneLocus)-[:LOCUS_OF]->(:Gene).
+
+    Replaces the assembly's loci; other assemblies keep theirs. Rows are matched to genes by
+    Ensembl id, then symbol (previous symbols and aliases resolved).
+    """
     given = sources.resolve(annotation)
     path, prov = given.path, given.provenance()
     gene_set = genes_mod.read_genes(path, assembly, fmt=fmt)
     if tss:
         changed = genes_mod.apply_tss_bed(gene_set, sources.resolve(tss).path)
         click.echo(f"TSS BED changed {changed:,} TSSs")
-    click.echo(gene_set.report.summary())
     with open_graph() as graph:
+        resolver = load_resolver(graph, gene_set.species, gene_reference)
+        gene_set = genes_mod.resolve_genes(gene_set, resolver)
+        click.echo(gene_set.report.summary())
         counts = genes_mod.write_genes(graph, gene_set, prov)
-    click.echo(f"Gene nodes: {counts.nodes_created:,} created, {counts.rows:,} merged")
+    click.echo(
+        f"{assembly}: {len(gene_set.df):,} gene loci; {counts.nodes_created:,} nodes created"
+    )
 
 
 @peaks.command("orthologs")
 @click.argument("table")
 @click.option("--species-a", default="human", show_default=True)
 @click.option("--species-b", default="macaque", show_default=True)
-def peaks_orthologs(table: str, species_a: str, species_b: str) -> None:
+@GENE_REFERENCE
+def peaks_orthologs(table: str, species_a: str, species_b: str, gene_reference: str) -> None:
     """ORTHOLOG_OF between genes of two species already in the graph (missing ones counted)."""
     given = sources.resolve(table)
     path, prov = given.path, given.provenance()
     rows = genes_mod.read_orthologs(path, species_a, species_b)
     with open_graph() as graph:
-        pairs = genes_mod.check_orthologs(graph, rows)
+        resolvers = {s: load_resolver(graph, s, gene_reference) for s in (species_a, species_b)}
+        pairs = genes_mod.check_orthologs(graph, rows, resolvers=resolvers)
+        echo_names(*pairs.names)
         counts = genes_mod.write_orthologs(graph, pairs, prov)
     click.echo(
         f"ORTHOLOG_OF: {counts.relationships_created:,} created of {len(pairs.pairs):,} "
@@ -142,7 +162,7 @@ def peaks_links(
         )
         method = links_mod.window_method(region, window)
         prov = Provenance(f"links.{method}", f"{assembly}")
-        counts = links_mod.write_links(graph, links, prov)
+        counts = links_mod.write_links(graph, links, prov, assembly=assembly)
     click.echo(
         f"{method}: {len(links):,} links between {len(peak_df):,} peaks and "
         f"{len(gene_df):,} genes ({counts.relationships_created:,} created)"
@@ -155,16 +175,21 @@ def peaks_links(
 @click.option("--method", required=True, help="Name stored on the links, e.g. cicero or abc.")
 @click.option("--scale", is_flag=True, help="Divide |score| by its maximum to get weights.")
 @click.option("--skip-missing", is_flag=True, help="Drop links whose peak or gene is absent.")
+@GENE_REFERENCE
 def peaks_import_links(
-    table: str, assembly: str, method: str, scale: bool, skip_missing: bool
+    table: str, assembly: str, method: str, scale: bool, skip_missing: bool, gene_reference: str
 ) -> None:
     """Import an external peak–gene table (peak, gene, score[, sign]) as LINKED_TO."""
     given = sources.resolve(table)
     path, prov = given.path, given.provenance()
     link_table = links_mod.read_link_table(path, assembly, method, scale=scale)
     with open_graph() as graph:
-        checked = links_mod.check_endpoints(graph, link_table, skip_missing=skip_missing)
-        counts = links_mod.write_links(graph, checked.links, prov, atomic=True)
+        resolver = load_resolver(graph, peaks_mod.get_assembly(assembly).species, gene_reference)
+        checked = links_mod.check_endpoints(
+            graph, link_table, skip_missing=skip_missing, resolver=resolver
+        )
+        echo_names(checked.names)
+        counts = links_mod.write_links(graph, checked.links, prov, assembly=assembly, atomic=True)
     click.echo(
         f"{method}: {counts.relationships_created:,} links created from "
         f"{len(checked.links):,} rows; {checked.zero_scores:,} zero scores dropped, "
@@ -201,6 +226,14 @@ def peaks_import_links(
     help="Reciprocal overlap for consensus peaks.",
 )
 @click.option("--unknown-contigs", type=click.Choice(["error", "skip"]), default="error")
+@click.option(
+    "--unplaced",
+    type=click.Choice(lift_mod.UNPLACED),
+    default="skip",
+    show_default=True,
+    help="Peaks landing on unplaced/alt contigs (chrUn_…, _random, _alt, _fix): counted and "
+    "left out, or kept.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the lifted peaks as BED.")
 @click.option("--write", is_flag=True, help="Write LIFTS_TO + conserved flags to the graph.")
 def liftover(
@@ -213,10 +246,14 @@ def liftover(
     min_mapped: float,
     min_overlap: float,
     unknown_contigs: str,
+    unplaced: str,
     out: str | None,
     write: bool,
 ) -> None:
-    """Lift peaks through a chain; with --target, find reciprocal-overlap consensus peaks."""
+    """Lift peaks through a chain; with --target, find reciprocal-overlap consensus peaks.
+
+    The chain's assemblies (file name, header sizes) must be -a and --target-assembly.
+    """
     if target and not target_assembly:
         raise click.UsageError("--target needs --target-assembly")
     if write and not target:
@@ -227,7 +264,10 @@ def liftover(
     chain_input = sources.resolve(chain_arg)
     chain_path, prov = chain_input.path, chain_input.provenance()
     chain = lift_mod.load_chain(chain_path)
-    lift = lift_mod.lift_peaks(peak_set, chain, tolerance=tolerance, min_mapped=min_mapped)
+    lift = lift_mod.lift_peaks(
+        peak_set, chain, tolerance=tolerance, min_mapped=min_mapped, unplaced=unplaced,
+        target_assembly=target_assembly,
+    )  # fmt: skip
     click.echo(lift.summary())
     if out:
         click.echo(f"lifted peaks written to {lift_mod.write_lifted_bed(lift, out)}")
@@ -265,6 +305,8 @@ def guidance() -> None:
     show_default=True,
 )
 @click.option("--graphml/--no-graphml", default=True, show_default=True)
+@unknown_genes_option("error", "such features get no node")
+@GENE_REFERENCE
 def guidance_export(
     assembly: str,
     out_dir: str,
@@ -272,13 +314,23 @@ def guidance_export(
     features: str | None,
     peak_names: str,
     graphml: bool,
+    unknown_genes: str,
+    gene_reference: str,
 ) -> None:
-    """Write guidance.pt (HeteroData + id map) and a validated GLUE guidance.graphml.gz."""
+    """Write guidance.pt (HeteroData + id map) and a validated GLUE guidance.graphml.gz.
+
+    Reads the graph in pages and writes the GraphML in chunks (bounded memory). With
+    --features, gene nodes are named as the features name them (renamed genes included).
+    """
     names = read_words(features) if features else None
+    species = peaks_mod.get_assembly(assembly).species
     with open_graph() as graph:
+        resolver = load_resolver(graph, species, gene_reference) if names else None
         tables = guidance_mod.fetch_guidance(
-            graph, assembly, methods=methods or None, features=names, peak_names=peak_names
-        )
+            graph, assembly, methods=methods or None, features=names, peak_names=peak_names,
+            resolver=resolver, unknown_genes=unknown_genes, progress=True,
+        )  # fmt: skip
+    echo_names(tables.names)
     export = guidance_mod.to_heterodata(tables)
     pt = export.save(Path(out_dir) / "guidance.pt")
     click.echo(f"{pt}: {export.describe()}")
@@ -288,9 +340,10 @@ def guidance_export(
             f"{', '.join(tables.missing_features[:5])}"
         )
     if graphml:
-        g = guidance_mod.to_glue_graph(tables)
-        path = guidance_mod.write_graphml(g, Path(out_dir) / "guidance.graphml.gz")
-        click.echo(f"{path}: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")
+        written = guidance_mod.write_graphml(
+            tables, Path(out_dir) / "guidance.graphml.gz", progress=True
+        )
+        click.echo(f"{written.path}: {written.nodes:,} nodes, {written.edges:,} edges")
 
 
 @guidance.command("validate")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.gene_names import GENE_REFERENCE, load_resolver, unknown_genes_option
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, dataset_dir, ingest, load_dataset
 from priorgraph.ingest.splits import (
@@ -61,6 +62,8 @@ def _column_value(text: str) -> tuple[str, str]:
     is_flag=True,
     help="Create Gene nodes for targets that are neither in the graph nor measured.",
 )
+@unknown_genes_option("warn", "kept as given")
+@GENE_REFERENCE
 @store_option
 def ingest_perturbseq(
     source: str,
@@ -76,21 +79,29 @@ def ingest_perturbseq(
     top_de: int,
     no_graph: bool,
     add_unknown_genes: bool,
+    unknown_genes: str,
+    gene_reference: str,
     store: Path | None,
 ) -> None:
-    """Ingest a Perturb-seq h5ad (a path or a registered source name)."""
+    """Ingest a Perturb-seq h5ad (a path or a registered source name).
+
+    Gene names of var and of the targets are resolved to approved symbols.
+    """
     config = PerturbSeqConfig(
         dataset=dataset, condition_col=condition_col, separator=separator, control=control,
         where=tuple(_column_value(w) for w in where), gene_col=gene_col, layer=layer,
         species=species, min_cells=min_cells, n_top_de=top_de,
     )  # fmt: skip
     path = registry.resolve(source).path
+    names = {"unknown_genes": unknown_genes}
     if no_graph:
-        report, counts = ingest(None, path, config, store=store)
+        names["genes"] = load_resolver(None, species, gene_reference)
+        report, counts = ingest(None, path, config, store=store, **names)
     else:
         with open_graph() as graph:
+            names["genes"] = load_resolver(graph, species, gene_reference)
             report, counts = ingest(
-                graph, path, config, store=store, add_unknown_genes=add_unknown_genes
+                graph, path, config, store=store, add_unknown_genes=add_unknown_genes, **names
             )
     for line in report.lines():
         click.echo(line)

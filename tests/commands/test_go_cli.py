@@ -55,8 +55,14 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
     genes = tmp_path / "genes.txt"
     genes.write_text("KLF1\nGATA1\nTAL1\n")
     out = tmp_path / "go.pt"
-    exported = cli("export", "go-graph", "--genes", genes, "--k", "20", "--out", out)
+    known = ["--gene-reference", "none"]  # the graph's genes only: TAL1 is unknown
+    refused = cli("export", "go-graph", "--genes", genes, "--k", "20", "--out", out, *known)
+    assert refused.exit_code == 1
+    assert "gene list: 1 gene name(s) of human not found: TAL1" in refused.output
+    known.extend(["--unknown-genes", "warn"])
+    exported = cli("export", "go-graph", "--genes", genes, "--k", "20", "--out", out, *known)
     assert exported.exit_code == 0, exported.output
+    assert "gene list: 1 unknown (TAL1)" in exported.output
     bundle = Export.load(out)
     assert bundle.node_ids["node"] == ["human:KLF1", "human:GATA1", "human:TAL1"]
     assert bundle.meta["unannotated"] == ["human:TAL1"]
@@ -69,7 +75,7 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
                               "GATA1+ctrl", "KLF1+GATA1", "KLF1+GATA1"]  # fmt: skip
     cells.write_h5ad(tmp_path / "cells.h5ad")
     biolord = cli("export", "biolord-go", "--h5ad", tmp_path / "cells.h5ad",
-                  "--genes", genes, "--out", tmp_path / "biolord.h5ad")  # fmt: skip
+                  "--genes", genes, "--out", tmp_path / "biolord.h5ad", *known)  # fmt: skip
     assert biolord.exit_code == 0, biolord.output
     out = anndata.read_h5ad(tmp_path / "biolord.h5ad")
     assert sorted(out.obs_names.str.split("+").str[0]) == ["GATA1", "KLF1"]

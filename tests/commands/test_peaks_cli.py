@@ -1,5 +1,7 @@
 """End to end through the CLI: peaks, genes, links, liftover consensus, guidance export."""
 
+import gzip
+
 CHAIN = "chain 1000 chr1 100000 + 0 10000 chr1 100000 + 1000 11000 1\n10000\n"
 
 
@@ -18,8 +20,9 @@ def test_full_path(cli, graph, tmp_path):
     (tmp_path / "hg38ToHg19.over.chain").write_text(CHAIN)
     assert cli("peaks", "load", tmp_path / "src.bed", "-a", "hg38").exit_code == 0
     assert cli("peaks", "load", tmp_path / "tgt.bed", "-a", "hg19").exit_code == 0
-    genes = cli("peaks", "genes", tmp_path / "genes.bed", "-a", "hg38")
+    genes = cli("peaks", "genes", tmp_path / "genes.bed", "-a", "hg38", "--gene-reference", "none")
     assert "1 genes from 1 rows" in genes.output
+    assert "hg38: 1 gene loci" in genes.output
     lifted = cli(
         "liftover",
         tmp_path / "src.bed",
@@ -44,7 +47,7 @@ def test_full_path(cli, graph, tmp_path):
         "query",
         "peaks_conserved_for_gene",
         "-p",
-        "species=human",
+        "assembly=hg38",
         "-p",
         "symbol=G",
         "-p",
@@ -71,3 +74,51 @@ def test_full_path(cli, graph, tmp_path):
         tmp_path / "hg38ToHg19.over.chain",
     )
     assert wrong.exit_code == 1 and "only 0 of 1 peaks (0.0%) mapped" in wrong.output
+
+
+def test_gene_names_are_resolved_on_the_command_line(cli, graph, tmp_path):
+    """A renamed gene in an annotation, a feature list and a gene list; one-line errors."""
+    (tmp_path / "genes.tsv").write_text(
+        "ensgene\tsymbol\tchr\tstart\tend\tstrand\tbiotype\n"
+        "ENSG00000165406\tMARCHF8\t10\t1000001\t1010000\t-1\tprotein_coding\n"
+    )
+    (tmp_path / "old.gtf").write_text(
+        '10\tHAVANA\tgene\t2000001\t2010000\t.\t-\t.\tgene_id "ENSG00000165406.14"; '
+        'gene_name "MARCH8";\n'
+    )
+    reference = ["--gene-reference", tmp_path / "genes.tsv"]
+    assert cli("peaks", "genes", tmp_path / "genes.tsv", "-a", "hg38", *reference).exit_code == 0
+    old = cli("peaks", "genes", tmp_path / "old.gtf", "-a", "hg19", *reference)
+    assert old.exit_code == 0, old.output
+    assert "names: 1 renamed (MARCH8 → MARCHF8)" in old.output
+    (tmp_path / "p.bed").write_text("chr10\t1012000\t1012500\n")
+    cli("peaks", "load", tmp_path / "p.bed", "-a", "hg38")
+    cli("peaks", "links", "-a", "hg38")
+    (tmp_path / "var.txt").write_text("ENSG00000165406.14\nchr10:1012000-1012500\nNOTAGENE7\n")
+    export = ["guidance", "export", "-a", "hg38", "--out", tmp_path / "out", "--features",
+              tmp_path / "var.txt", *reference]  # fmt: skip
+    refused = cli(*export)
+    assert refused.exit_code == 1
+    assert refused.output.strip().endswith(
+        "features: 1 gene name(s) of human not found: NOTAGENE7; check them, or pass "
+        "unknown_genes='warn' (--unknown-genes warn) to go on with them left out of the graph"
+    )
+    done = cli(*export, "--unknown-genes", "warn")
+    assert done.exit_code == 0, done.output
+    assert "1 renamed (ENSG00000165406.14 → MARCHF8); 1 unknown (NOTAGENE7)" in done.output
+    assert "2 nodes, 4 edges" in done.output  # the gene (named as the feature) and the peak
+    graphml = (tmp_path / "out" / "guidance.graphml.gz").read_bytes()
+    assert b'<node id="ENSG00000165406.14" />' in gzip.decompress(graphml)
+    (tmp_path / "bad.gtf").write_text('10\tx\tgene\t1\t9\t.\t+\t.\tgene_name "G";\n')
+    bad = cli("peaks", "genes", tmp_path / "bad.gtf", "-a", "hg38", *reference)
+    assert bad.exit_code == 1
+    assert bad.output.strip() == f"Error: {tmp_path / 'bad.gtf'}:1: gene row without gene_id"
+
+
+def test_a_chain_for_other_assemblies_is_refused(cli, tmp_path):
+    (tmp_path / "src.bed").write_text("chr1\t100\t600\n")
+    (tmp_path / "hg19ToHg38.over.chain").write_text(CHAIN)
+    wrong = cli("liftover", tmp_path / "src.bed", "-a", "hg38", "--chain",
+                tmp_path / "hg19ToHg38.over.chain")  # fmt: skip
+    assert wrong.exit_code == 1
+    assert "this chain lifts from hg19 (by its file name), not hg38" in wrong.output

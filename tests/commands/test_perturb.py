@@ -38,8 +38,8 @@ def test_toy_chain_through_the_cli(cli, graph, tmp_path):
 def test_real_papalexi_chain(cli, graph, shared_data, monkeypatch, tmp_path):
     """ingest → split → four baselines → metrics → write-back → effects query, on real data."""
     monkeypatch.setenv("PRIORGRAPH_DATA_DIR", str(shared_data))
-    out = cli("ingest", "perturbseq", "perturb.papalexi2021", "--dataset", "papalexi2021",
-              "--add-unknown-genes")  # fmt: skip
+    # MARCH8, a target, resolves to MARCHF8 through the previous-symbol table: no flag needed
+    out = cli("ingest", "perturbseq", "perturb.papalexi2021", "--dataset", "papalexi2021")
     assert out.exit_code == 0, out.output
     assert "20729 cells x 299 genes (raw_counts); 2386 control cells, 25 conditions" in out.output
     assert "16 targets are not measured genes" in out.output

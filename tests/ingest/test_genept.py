@@ -5,6 +5,7 @@ import pytest
 
 from priorgraph.core.errors import EmbeddingFileError, UsageError
 from priorgraph.ingest import genept
+from priorgraph.ingest.gene_resolution import GeneResolver
 from priorgraph.kg.writer import Provenance
 
 PROV = Provenance("test.genept", "1")
@@ -70,18 +71,23 @@ def test_pickle_that_runs_code_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_real_adamson_matrix_validates_against_ensembl(shared_data):
-    known = genept.reference_symbols(shared_data / "genome/grch38_genes_ensembl109.tsv")
+def test_real_adamson_matrix_validates_against_ensembl(shared_data, monkeypatch):
+    monkeypatch.setenv("PRIORGRAPH_DATA_DIR", str(shared_data))
+    genes = GeneResolver.load(None)  # the registered human tables, from the mirror
     path = shared_data / "genept/genept_ada002_adamson86.csv.gz"
     with pytest.raises(EmbeddingFileError, match="ctrl"):
-        genept.load_file(path, known, model="text-embedding-ada-002")
-    table = genept.load_file(path, known, skip_unknown=True, model="text-embedding-ada-002")
-    # GEARS' control row and 11 symbols renamed by HGNC since (AARS → AARS1, SRPR → SRPRA, …)
-    assert [p.subject for p in table.unknown] == [
-        "ctrl", "AARS", "ATP5B", "CARS", "DARS", "QARS", "HARS", "MARS", "SARS", "SRPR", "TARS",
-        "SLMO2",
-    ]  # fmt: skip
-    assert table.matrix.shape == (75, 1536)
+        genept.load_file(path, None, model="text-embedding-ada-002", genes=genes)
+    table = genept.load_file(
+        path, None, skip_unknown=True, model="text-embedding-ada-002", genes=genes
+    )
+    # GEARS' control row; the 11 symbols renamed by HGNC since are resolved (AARS → AARS1, …)
+    assert [p.subject for p in table.unknown] == ["ctrl"]
+    assert table.names.renamed == {
+        "AARS": "AARS1", "ATP5B": "ATP5F1B", "CARS": "CARS1", "DARS": "DARS1", "QARS": "QARS1",
+        "HARS": "HARS1", "MARS": "MARS1", "SARS": "SARS1", "SRPR": "SRPRA", "TARS": "TARS1",
+        "SLMO2": "PRELID3B",
+    }  # fmt: skip
+    assert table.matrix.shape == (86, 1536)
     assert np.allclose(np.linalg.norm(table.matrix, axis=1), 1.0, atol=1e-3)  # ada-002: unit
 
 

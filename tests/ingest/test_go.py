@@ -329,3 +329,33 @@ def test_real_go_release_and_human_table_for_a_gene_panel(graph, shared_data, mo
         "RETURN t.namespace AS ns, min(length(p)) AS hops"
     )
     assert rows[0]["ns"] == "biological_process" and rows[0]["hops"] >= 3
+
+
+def test_gene_names_are_resolved_and_unknown_ones_named(graph, obo, tmp_path):
+    """Old symbols and Ensembl ids meet the approved gene; an unknown name is an error naming
+    its line, or (warn) its annotations are left out; the report lists both."""
+    from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
+
+    reference = GeneReference("human", previous={"MARCH8": ("MARCHF8", None)})
+    reference.add_genes([("MARCHF8", None), ("DARS1", "ENSG00000115866")], "test")
+    genes = GeneResolver(reference)
+    table = tmp_path / "t.tsv"
+    table.write_text(
+        "MARCH8\tGO:0000003\nENSG00000115866\tGO:0000003\nNOTAGENE7\tGO:0000004\n"
+        "MARCHF8\tGO:0000004\n"
+    )
+    with pytest.raises(GOFileError, match=r"t.tsv:3: 1 gene name\(s\) of human not found"):
+        go.ingest_go(graph, obo=obo, annotations=table, kind="table", genes=genes,
+                     unknown_genes="error", progress=False)  # fmt: skip
+    report = go.ingest_go(graph, obo=obo, annotations=table, kind="table", genes=genes,
+                          progress=False)  # fmt: skip
+    assert report.gene_names == {
+        "renamed": {"MARCH8": "MARCHF8", "ENSG00000115866": "DARS1"},
+        "unknown": ["NOTAGENE7"], "ambiguous": {},
+    }  # fmt: skip
+    rows = graph.read("MATCH (g:Gene)-[:ANNOTATED_WITH]->(t) RETURN g.id AS g, t.id AS t "
+                      "ORDER BY g, t")  # fmt: skip
+    assert [(r["g"], r["t"]) for r in rows] == [
+        ("human:DARS1", "GO:0000003"), ("human:MARCHF8", "GO:0000003"),
+        ("human:MARCHF8", "GO:0000004"),
+    ]  # fmt: skip

@@ -83,7 +83,10 @@ def test_each_outcome_is_classified_and_counted(chain, source):
         "hg38:chr1:23000-26000": ("chr1", 43000, 46500),
         "hg38:chr2:100-200": ("chr3", 49800, 49900),
     }
-    assert "7 peaks through hg38ToHg19: mapped 3, unmapped 2, split 1, inverted 1" in lift.summary()
+    assert lift.summary() == (
+        "7 peaks through hg38ToHg19: mapped 3, unplaced 0, unmapped 2, split 1, inverted 1, "
+        "length 0; multi 0"
+    )
 
 
 def test_length_tolerance_rejects_large_indels(chain, source):
@@ -127,8 +130,9 @@ def test_consensus_needs_reciprocal_overlap(tmp_path, chain, source):
     # chr1:1100-1600 vs 1200-1700: 400 bp = 80 % of both; chr3 49800-49900 vs 49850-50000: 50 bp
     # = 50 % of the lifted and 33 % of the target peak; 42000-43200 vs 43000-46500: 200 bp.
     assert pairs.to_dict("records") == [
-        {"source_id": "hg38:chr1:100-600", "target_id": "hg19:chr1:1200-1700", "overlap": 0.8}
-    ]
+        {"source_id": "hg38:chr1:100-600", "target_id": "hg19:chr1:1200-1700", "overlap": 0.8,
+         "multi": False}
+    ]  # fmt: skip
     assert len(consensus(lift, target, min_overlap=0.3)) == 2
 
 
@@ -150,7 +154,7 @@ def test_write_consensus_flags_conserved_and_is_idempotent(graph, tmp_path, chai
         write_consensus(graph, pairs, chain, PROV, progress=False)
     rows = graph.read(
         "MATCH (a)-[r:LIFTS_TO]->(b) RETURN a.id AS a, b.id AS b, r.chain AS chain,"
-        " r.overlap AS overlap"
+        " r.overlap AS overlap, r.multi AS multi"
     )
     assert rows == [
         {
@@ -158,10 +162,113 @@ def test_write_consensus_flags_conserved_and_is_idempotent(graph, tmp_path, chai
             "b": "hg19:chr1:1200-1700",
             "chain": "hg38ToHg19",
             "overlap": 0.8,
+            "multi": False,
         }
     ]
     flagged = graph.read("MATCH (p:Peak {conserved: true}) RETURN p.id AS id ORDER BY id")
     assert [r["id"] for r in flagged] == ["hg19:chr1:1200-1700", "hg38:chr1:100-600"]
+
+
+# chr1 maps to chr1; chr2 onto an unplaced hg19 contig, chr3 onto a haplotype; chr4 [0, 1000)
+# lies in two chains (chr4 and chr9: a paralogous copy); chr5 in two, the better one onto chrUn.
+PLACES = """\
+chain 1000 chr1 100000 + 0 10000 chr1 100000 + 1000 11000 1
+10000
+
+chain 900 chr2 100000 + 0 10000 chrUn_gl000220 200000 + 5000 15000 2
+10000
+
+chain 800 chr3 100000 + 0 10000 chr6_apd_hap1 300000 + 0 10000 3
+10000
+
+chain 700 chr4 100000 + 0 1000 chr4 100000 + 5000 6000 4
+1000
+
+chain 600 chr4 100000 + 0 1000 chr9 100000 + 0 1000 5
+1000
+
+chain 990 chr5 100000 + 0 1000 chrUn_gl000221 100000 + 0 1000 6
+1000
+
+chain 100 chr5 100000 + 0 1000 chr5 100000 + 2000 3000 7
+1000
+"""
+PLACES_PEAKS = "chr1\t100\t600\nchr2\t100\t600\nchr3\t100\t600\nchr4\t100\t300\nchr5\t100\t300\n"
+
+
+@pytest.fixture
+def places(tmp_path):
+    chain = load_chain(write(tmp_path, "hg38ToHg19.over.chain", PLACES))
+    return chain, read_peaks(write(tmp_path, "p.bed", PLACES_PEAKS), "hg38")
+
+
+def test_unplaced_contigs_are_counted_apart_and_left_out(tmp_path, places):
+    chain, peaks = places
+    lift = lift_peaks(peaks, chain, progress=False)
+    assert (lift.counts["mapped"], lift.counts["unplaced"], lift.multi) == (3, 2, 2)
+    assert lift.lifted.values.tolist() == [
+        ["hg38:chr1:100-600", "chr1", 1100, 1600, False],
+        ["hg38:chr4:100-300", "chr4", 5100, 5300, True],  # the best chain of the two
+        ["hg38:chr5:100-300", "chr5", 2100, 2300, True],  # a primary chromosome before chrUn
+    ]
+    # the tool accepts its own output: the lifted BED loads as hg19 peaks and lifts again
+    bed = write_lifted_bed(lift, tmp_path / "lifted.bed")
+    assert read_peaks(bed, "hg19").ids == [
+        "hg19:chr1:1100-1600", "hg19:chr4:5100-5300", "hg19:chr5:2100-2300",
+    ]  # fmt: skip
+    back = write(tmp_path, "hg19ToHg38.over.chain",
+                 "chain 1 chr1 100000 + 1000 11000 chr1 100000 + 0 10000 1\n10000\n")  # fmt: skip
+    assert len(lift_peaks(read_peaks(bed, "hg19"), load_chain(back), progress=False,
+                          min_mapped=0.1).lifted) == 1  # fmt: skip
+    kept = lift_peaks(peaks, chain, progress=False, unplaced="keep")
+    assert sorted(kept.lifted["chrom"]) == ["chr1", "chr4", "chr5", "chr6_apd_hap1",
+                                            "chrUn_gl000220"]  # fmt: skip
+    with pytest.raises(UsageError, match="unplaced must be one of"):
+        lift_peaks(peaks, chain, progress=False, unplaced="drop")
+
+
+def test_multi_mapping_is_kept_on_lifts_to(graph, tmp_path, places):
+    chain, peaks = places
+    lift = lift_peaks(peaks, chain, progress=False)
+    target = read_peaks(write(tmp_path, "t.bed", "chr1\t1100\t1600\nchr4\t5100\t5300\n"), "hg19")
+    pairs = consensus(lift, target)
+    assert pairs[["target_id", "multi"]].values.tolist() == [
+        ["hg19:chr1:1100-1600", False], ["hg19:chr4:5100-5300", True],
+    ]  # fmt: skip
+    write_peaks(graph, peaks, PROV, progress=False)
+    write_peaks(graph, target, PROV, progress=False)
+    write_consensus(graph, pairs, chain, PROV, progress=False)
+    rows = graph.read("MATCH (a)-[r:LIFTS_TO {multi: true}]->(b) RETURN a.id AS a, b.id AS b")
+    assert rows == [{"a": "hg38:chr4:100-300", "b": "hg19:chr4:5100-5300"}]
+    source = graph.read("MATCH (s:Source {id: 'test.chain'}) RETURN s.multi AS multi")
+    assert source == [{"multi": 1}]
+
+
+HG19_CHR1 = 249250621  # chr1 of hg19 in a chain header: the chain lifts from hg19
+
+
+def test_the_chains_assemblies_are_checked_against_the_peaks_whatever_the_input(tmp_path, caplog):
+    one_peak = read_peaks(write(tmp_path, "one.bed", "chr1\t100\t600\n"), "hg38")
+    by_name = load_chain(write(tmp_path, "hg19ToHg38.over.chain", CHAIN))
+    with pytest.raises(ChainFileError) as err:
+        lift_peaks(one_peak, by_name, progress=False)
+    assert str(err.value).endswith(
+        "hg19ToHg38.over.chain: this chain lifts from hg19 (by its file name), not hg38: use a "
+        "chain made for peaks of hg38"
+    )
+    header = f"chain 1 chr1 {HG19_CHR1} + 0 10000 chr1 248956422 + 0 10000 1\n10000\n"
+    by_header = load_chain(write(tmp_path, "mine.chain", header))
+    with pytest.raises(ChainFileError, match="lifts from hg19 \\(by its header\\), not hg38"):
+        lift_peaks(one_peak, by_header, progress=False)
+    hg19_peak = read_peaks(write(tmp_path, "h.bed", "chr1\t100\t600\n"), "hg19")
+    assert by_header.check(source="hg19") == "hg38"  # the header's target: hg38 sizes
+    assert len(lift_peaks(hg19_peak, by_header, progress=False).lifted) == 1
+    right = load_chain(write(tmp_path, "hg38ToHg19.over.chain", CHAIN))
+    with pytest.raises(ChainFileError, match="lifts to hg19 \\(by its file name\\), not rheMac10"):
+        lift_peaks(one_peak, right, target_assembly="rheMac10", progress=False)
+    anonymous = load_chain(write(tmp_path, "liftme.chain", CHAIN))
+    lift_peaks(one_peak, anonymous, progress=False)
+    assert "neither the file name nor the header tell" in caplog.text
 
 
 @pytest.mark.slow
@@ -184,3 +291,8 @@ def test_real_pbmc_peaks_lift_to_hg19(shared_data):
     lift = lift_peaks(peaks, chain, progress=False)
     assert lift.total == 63_723
     assert lift.mapped_fraction > 0.99
+    # 11 peaks land on unplaced hg19 contigs (chrUn_gl000220, …): counted apart, left out
+    assert (lift.counts["mapped"], lift.counts["unplaced"], lift.multi) == (63_550, 11, 0)
+    assert chain.assemblies() == {"source": {"file name": "hg38", "header": "hg38"},
+                                  "target": {"file name": "hg19", "header": "hg19"}}  # fmt: skip
+    assert set(lift.lifted["chrom"]) <= {f"chr{c}" for c in [*range(1, 23), "X", "Y", "M"]}

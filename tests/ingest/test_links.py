@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from priorgraph.core.errors import LinkFileError, UsageError
+from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
 from priorgraph.ingest.genes import read_genes, write_genes
 from priorgraph.ingest.links import (
     check_endpoints,
@@ -159,8 +160,8 @@ def test_window_links_from_graph_are_written_idempotently(graph, tmp_path):
     peaks, genes = graph_features(graph, "hg38")
     assert len(peaks) == 3 and genes["tss"].tolist() == [10000, 59999]
     links = window_links(peaks, genes)
-    first = write_links(graph, links, PROV, progress=False)
-    again = write_links(graph, links, PROV, progress=False)
+    first = write_links(graph, links, PROV, assembly="hg38", progress=False)
+    again = write_links(graph, links, PROV, assembly="hg38", progress=False)
     assert (first.relationships_created, first.relationships_deleted) == (5, 0)
     # the second run swaps the method's set for an identical one: same graph afterwards
     assert (again.relationships_created, again.relationships_deleted, again.unmatched) == (5, 5, 0)
@@ -197,11 +198,19 @@ def test_external_links_check_endpoints_before_writing(graph, tmp_path):
         check_endpoints(graph, table)
     checked = check_endpoints(graph, table, skip_missing=True)
     assert (checked.missing_peaks, checked.missing_genes, len(checked.links)) == (1, 1, 1)
-    write_links(graph, checked.links, PROV, atomic=True, progress=False)
+    write_links(graph, checked.links, PROV, assembly="hg38", atomic=True, progress=False)
     rows = graph.read(
         "MATCH (p)-[r:LINKED_TO]->(g) RETURN r.weight AS w, r.distance AS d, r.method AS m"
     )
     assert rows == [{"w": 0.3, "d": None, "m": "cicero"}]
+    reference = GeneReference("human", previous={"OLDH": ("H", None)})
+    reference.add_genes([("G", None), ("H", None)], "test")
+    old = read_link_table(
+        write(tmp_path, "o.tsv", "peak\tgene\tscore\nchr1:9000-9500\tOLDH\t0.4\n"), "hg38", "abc"
+    )
+    renamed = check_endpoints(graph, old, resolver=GeneResolver(reference))
+    assert renamed.links["gene_id"].tolist() == ["human:H"]
+    assert renamed.names.renamed == {"OLDH": "H"}
 
 
 @pytest.mark.slow

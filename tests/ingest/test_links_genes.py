@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from priorgraph.core.errors import GeneFileError
+from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
 from priorgraph.ingest.genes import (
     apply_tss_bed,
     check_orthologs,
@@ -32,21 +33,29 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_gene_bed_with_tss_dedup_and_skips(tmp_path):
     genes = read_genes(write(tmp_path, "genes.bed", GENE_BED), "hg38")
-    rows = {r["symbol"]: r for r in genes.rows()}
+    rows = {r["symbol"]: r for r in genes.gene_rows()}
     assert set(rows) == {"GENEA", "GENEB"}
     assert rows["GENEA"] == {
         "id": "human:GENEA",
         "symbol": "GENEA",
         "species": "human",
+        "biotype": "protein_coding",
+        "ensembl": "ENSG01",
+    }
+    loci = {r["name"]: r for r in genes.locus_rows()}
+    assert loci["GENEA"] == {
+        "id": "hg38:ENSG01",
         "assembly": "hg38",
+        "species": "human",
+        "name": "GENEA",
+        "ensembl": "ENSG01",
         "chrom": "chr1",
         "start": 10000,
         "end": 20000,
         "strand": "+",
         "tss": 10000,
-        "biotype": "protein_coding",
-        "ensembl": "ENSG01",
     }
+    assert genes.locus_of_rows()[0] == {"start": "hg38:ENSG01", "end": "human:GENEA"}
     assert rows["GENEB"]["ensembl"] == "ENSG03"
     assert genes.report.duplicate_symbols == 1
     assert genes.report.skipped_contigs == {"CHR_HSCHR1_1": 1}
@@ -59,7 +68,7 @@ def test_ensembl_table_is_one_based_and_strand_numeric(tmp_path):
         "ENSG06\t\t\t7\t1\t50\t1\tlncRNA\tno symbol\n"
     )
     genes = read_genes(write(tmp_path, "genes.tsv", table), "hg38")
-    row = genes.rows()[0]
+    row = genes.locus_rows()[0]
     assert (row["chrom"], row["start"], row["end"], row["strand"], row["tss"]) == (
         "chr7",
         1000,
@@ -81,6 +90,19 @@ def test_gtf_gene_lines(tmp_path):
     assert genes.df[["symbol", "ensembl", "chrom", "start", "end", "tss"]].values.tolist() == [
         ["GENEE", "ENSG07", "chr1", 100, 200, 100]
     ]
+
+
+def test_gtf_rows_without_gene_id_are_an_error_naming_the_line(tmp_path):
+    gtf = (
+        '1\tensembl\tgene\t101\t200\t.\t+\t.\tgene_id "ENSG07"; gene_name "GENEE";\n'
+        '1\tensembl\tgene\t301\t400\t.\t+\t.\tgene_name "GENEF"; gene_biotype "lncRNA";\n'
+    )
+    with pytest.raises(GeneFileError) as err:
+        read_genes(write(tmp_path, "genes.gtf", gtf), "hg38")
+    assert str(err.value) == f"{tmp_path / 'genes.gtf'}:2: gene row without gene_id"
+    empty = '1\tensembl\tgene\t1\t9\t.\t+\t.\tgene_id ""; gene_name "G";\n'
+    with pytest.raises(GeneFileError, match=r"genes.gtf:1: gene row without a gene_id value"):
+        read_genes(write(tmp_path, "genes.gtf", empty), "hg38")
 
 
 def test_bad_gene_lines_name_file_and_line(tmp_path):
@@ -107,15 +129,23 @@ def test_genes_and_orthologs_in_graph(graph, tmp_path):
         tmp_path,
         "orth.tsv",
         "HID\thuman_symbol\thuman_entrez\tmacaque_symbol\t"
-        "macaque_entrez\n1\tGENEA\t1\tGENEA\t2\n2\tGENEB\t3\tGENEZ\t4\n",
+        "macaque_entrez\n1\tGENEA\t1\tGENEA\t2\n2\tGENEB\t3\tGENEZ\t4\n3\tOLDA\t5\tGENEA\t2\n",
     )
-    pairs = check_orthologs(graph, read_orthologs(table))
-    assert pairs.missing == [("human:GENEB", "macaque:GENEZ")]
+    rows = read_orthologs(table)
+    assert check_orthologs(graph, rows).missing == [
+        ("human:GENEB", "macaque:GENEZ"), ("human:OLDA", "macaque:GENEA"),
+    ]  # fmt: skip
+    reference = GeneReference("human", previous={"OLDA": ("GENEA", None)})
+    reference.add_genes([("GENEA", "ENSG01"), ("GENEB", "ENSG03")], "test")
+    resolvers = {"human": GeneResolver(reference)}
+    pairs = check_orthologs(graph, rows, resolvers=resolvers)
+    assert pairs.missing == [("human:GENEB", "macaque:GENEZ")]  # OLDA is GENEA: one pair
+    assert pairs.names[0].renamed == {"OLDA": "GENEA"}
     for _ in range(2):
         write_orthologs(graph, pairs, PROV, progress=False)
     rows = graph.read(
-        "MATCH (a)-[r:ORTHOLOG_OF]->(b) RETURN a.id AS a, b.id AS b, "
-        "r.homologene AS hid, b.assembly AS asm"
+        "MATCH (a)-[r:ORTHOLOG_OF]->(b)<-[:LOCUS_OF]-(l:GeneLocus) RETURN a.id AS a, b.id AS b, "
+        "r.homologene AS hid, l.assembly AS asm"
     )
     assert rows == [{"a": "human:GENEA", "b": "macaque:GENEA", "hid": "1", "asm": "rheMac10"}]
 

@@ -181,3 +181,26 @@ def test_ingest_writes_graph_idempotently_and_keeps_existing_genes(graph, toy, t
     assert len(effect) == 1 and effect[0]["delta"] < -1 and effect[0]["de_rank"] <= 2
     _, again = ingest(graph, toy, CONFIG, store=tmp_path, progress=False)  # X9 is a gene now
     assert sum(c.nodes_created + c.relationships_created for c in again.values()) == 0
+
+
+def test_var_names_and_targets_are_resolved(tmp_path):
+    """Old symbols in var and in the labels become approved ones (labels stay as written)."""
+    from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
+
+    reference = GeneReference("human", previous={"DARS": ("DARS1", None)})
+    reference.add_genes([("DARS1", None), ("B", None), ("C", None)], "test")
+    genes = GeneResolver(reference)
+    x = np.ones((12, 3))
+    labels = ["ctrl"] * 6 + ["DARS+ctrl"] * 6
+    path = write(tmp_path, x, labels, genes=("DARS", "B", "NOTAGENE7"))
+    config = PerturbSeqConfig("toy", min_cells=5)
+    with pytest.raises(PerturbSeqError, match="small.h5ad: 1 gene name.*not found: NOTAGENE7"):
+        read_perturbseq(path, config, genes=genes, unknown_genes="error")
+    data, report = read_perturbseq(path, config, genes=genes)
+    assert list(data.adata.var_names) == ["DARS1", "B", "NOTAGENE7"]
+    assert data.targets["DARS+ctrl"] == ("DARS1",)
+    assert report.gene_names["renamed"] == {"DARS": "DARS1"}
+    assert "1 renamed (DARS → DARS1); 1 unknown (NOTAGENE7)" in report.lines()[-1]
+    twice = write(tmp_path, x, labels, genes=("DARS", "DARS1", "B"))
+    with pytest.raises(PerturbSeqError, match="1 gene\\(s\\) twice under old and new names"):
+        read_perturbseq(twice, config, genes=genes)

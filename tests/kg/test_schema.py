@@ -1,29 +1,48 @@
 import re
 
-from priorgraph.kg.schema import INDEXES, UNIQUE_KEYS, Index, apply_schema, statements
+from priorgraph.kg.schema import (
+    INDEXES,
+    UNIQUE_KEYS,
+    UNIQUE_TOGETHER,
+    Index,
+    apply_schema,
+    statements,
+)
 
 CONSTRAINT = re.compile(
     r"^CREATE CONSTRAINT (\w+) IF NOT EXISTS FOR \(n:(\w+)\) REQUIRE n\.(\w+) IS UNIQUE$"
 )
 INDEX = re.compile(r"^CREATE INDEX (\w+) IF NOT EXISTS FOR \(x:(\w+)\) ON \(([\w., ]+)\)$")
+TOGETHER = re.compile(
+    r"^CREATE CONSTRAINT (\w+) IF NOT EXISTS FOR \(n:(\w+)\) REQUIRE \(([\w., ]+)\) IS UNIQUE$"
+)
 
 
 def test_statements_name_every_row_of_the_schema_table_once():
     """One named, create-if-missing statement per unique key and per index, constraints first
     (their own index must exist before a range index on the same label), and nothing else."""
-    constraints, indexes = [], []
+    constraints, together, indexes = [], {}, []
     for statement in statements():
         if m := CONSTRAINT.match(statement):
             assert not indexes, f"constraint after an index: {statement}"
             constraints.append((m[1], m[2], m[3]))
+        elif m := TOGETHER.match(statement):
+            assert not indexes, f"constraint after an index: {statement}"
+            props = tuple(p.strip().removeprefix("n.") for p in m[3].split(","))
+            together[m[1]] = (m[2], props)
         elif m := INDEX.match(statement):
             props = tuple(p.strip().removeprefix("x.") for p in m[3].split(","))
             indexes.append(Index(m[1], m[2], props))
         else:
             raise AssertionError(f"not a named IF NOT EXISTS statement: {statement}")
     assert [(label, key) for _, label, key in constraints] == list(UNIQUE_KEYS.items())
+    assert (
+        together
+        == UNIQUE_TOGETHER
+        == {"gene_species_ensembl_unique": ("Gene", ("species", "ensembl"))}
+    )
     assert indexes == list(INDEXES)
-    names = [name for name, *_ in constraints] + [index.name for index in indexes]
+    names = [name for name, *_ in constraints] + list(together) + [i.name for i in indexes]
     assert len(set(names)) == len(names)
     assert "gene_id_unique" in names and "gene_species_symbol" in names
 

@@ -203,3 +203,33 @@ def test_perturbation_features_and_biolord_layout(go_graph):
     np.testing.assert_allclose(layout.obsm["go_neighbours"][1], [2 / 3, 1, 0, 0], rtol=1e-6)
     assert layout.uns["go_neighbours_genes"] == genes
     assert layout.uns["priorgraph_go_export"]["content_hash"] == export.content_hash
+
+
+def test_export_resolves_gene_names_and_reports_unknown_ones(go_graph):
+    """Names of any kind in the gene list; an unknown name is an error, or an isolated node
+    under its given name, never a silent "unannotated"."""
+    from priorgraph.core.errors import GeneListError
+    from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
+
+    reference = GeneReference("human", previous={"OLDA": ("A", None)})
+    reference.add_genes([("A", "ENSG00000000001"), ("B", None), ("C", None)], "test")
+    resolver = GeneResolver(reference)
+    names = ["human:OLDA", "B", "ENSG00000000001", "NOTAGENE7"]
+    with pytest.raises(GeneListError, match="gene list: 1 gene name.*not found: NOTAGENE7"):
+        go_graph_export(go_graph, names, k=1, resolver=resolver)
+    export = go_graph_export(go_graph, names, k=1, resolver=resolver, unknown_genes="warn")
+    assert export.node_ids["node"] == ["human:A", "human:B", "NOTAGENE7"]
+    assert export.meta["gene_names"]["renamed"] == {"OLDA": "A", "ENSG00000000001": "A"}
+    assert export.meta["gene_names"]["unknown"] == ["NOTAGENE7"]
+    assert export.meta["duplicates"] == ["ENSG00000000001"]
+    assert export.meta["unannotated"] == ["NOTAGENE7"]
+    plain = go_graph_export(go_graph, ["human:A", "human:B", "NOTAGENE7"], k=1)
+    assert torch.equal(plain.data.edge_index, export.data.edge_index)
+
+
+def test_paged_reads_give_the_same_export(go_graph):
+    genes = ["human:D", "human:B", "human:A", "human:C"]
+    for name in (None, "g"):
+        whole = go_graph_export(go_graph, genes, k=1, graph_name=name)
+        paged = go_graph_export(go_graph, genes, k=1, graph_name=name, page=1)
+        assert paged.content_hash == whole.content_hash
