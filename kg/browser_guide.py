@@ -82,10 +82,10 @@ SLIDES: tuple[Slide, ...] = (
         "and links kept across species by a lifted peak and an ortholog.",
         (
             Block(
-                "peaks_conserved_for_gene", {"species": "human", "symbol": "STAT1", "methods": None}
+                "peaks_conserved_for_gene", {"assembly": "hg38", "symbol": "STAT1", "methods": None}
             ),
-            Block("peaks_top_conserved_genes", {"species": "human", "methods": None, "limit": 25}),
-            Block("peaks_conserved_orthologs", {"species": "human", "symbol": "STAT1"}),
+            Block("peaks_top_conserved_genes", {"assembly": "hg38", "methods": None, "limit": 25}),
+            Block("peaks_conserved_orthologs", {"assembly": "hg38", "symbol": "STAT1"}),
         ),
     ),
     Slide(

@@ -118,6 +118,15 @@ def shared_data() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def gene_reference(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands resolve gene names against the real reference tables only in tests that use the
+    real data (``shared_data``): the hand-made genes of the other tests (G0…G11, A1…) are
+    aliases of real genes (A3 is TCIRG1) and would be renamed."""
+    if "shared_data" not in request.fixturenames:
+        monkeypatch.setenv("PRIORGRAPH_GENE_REFERENCE", "none")
+
+
 @pytest.fixture
 def cli(neo4j_settings: Neo4jSettings, graph: Graph, monkeypatch, tmp_path):
     """Run ``priorgraph …`` against the test server, as a user would (``NEO4J_*`` variables),

@@ -40,8 +40,10 @@ GENE_REFERENCE = click.option(
     "--gene-reference",
     default="default",
     show_default=True,
+    envvar="PRIORGRAPH_GENE_REFERENCE",
     help="Approved symbols and Ensembl ids besides the graph's genes: a gene table (path or "
-    "source name), 'default' (the species' registered tables) or 'none'.",
+    "source name), 'default' (the species' registered tables) or 'none' "
+    "[env: PRIORGRAPH_GENE_REFERENCE].",
 )
 
 

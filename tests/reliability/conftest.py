@@ -44,14 +44,15 @@ def tiny_obo(tmp_path) -> Path:
 
 
 def expect_one_line(result: Result, start: str) -> str:
-    """Assert that a command failed with exit code 1 and one line on stderr, ``Error: start…``,
-    and no traceback anywhere; return the line."""
+    """Assert that a command failed with exit code 1 and one error line on stderr, its last,
+    ``Error: start…`` (logged warnings may precede it), and no traceback anywhere; return it."""
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"Error: {start}"), lines[0]
-    return lines[0]
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr  # warnings may come first
+    assert errors[0].startswith(f"Error: {start}"), errors[0]
+    return errors[0]
 
 
 @pytest.fixture

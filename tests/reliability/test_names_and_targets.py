@@ -46,8 +46,8 @@ def test_an_unknown_target_is_an_error_unless_asked_for(cli, graph, tmp_path, on
     synthetic_perturbseq(seed=2, extra={"NOTAGENE+ctrl": 30, "G1+TYPO7": 30}).write_h5ad(h5ad)
     result = cli("ingest", "perturbseq", h5ad, "--dataset", "toy")
     line = one_line_error(
-        result, f"{h5ad}: 2 perturbation target(s) are neither genes of the graph nor measured "
-        "genes: TYPO7 (G1+TYPO7), NOTAGENE (NOTAGENE+ctrl); fix the labels",
+        result, f"{h5ad}: 2 perturbation target(s) are neither genes of the graph, measured genes "
+        "nor genes of the reference: TYPO7 (G1+TYPO7), NOTAGENE (NOTAGENE+ctrl); fix the labels",
     )  # fmt: skip
     assert line.endswith("or pass --add-unknown-genes to create them")
     assert graph.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
