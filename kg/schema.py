@@ -25,6 +25,7 @@ UNIQUE_KEYS: dict[str, str] = {
     "ModelRun": "id",
     "GOGraph": "id",
     "Source": "id",
+    "RelationshipSet": "id",  # the pointer to the current version of a set (kg.versions)
 }
 
 
@@ -44,6 +45,7 @@ INDEXES: tuple[Index, ...] = (
     Index("goterm_namespace", "GOTerm", ("namespace",)),
     Index("peak_location", "Peak", ("assembly", "chrom", "start")),
     Index("perturbation_dataset", "Perturbation", ("dataset",)),
+    Index("relationship_set_type", "RelationshipSet", ("type",)),
 )
 
 # Relationship-property indexes on the keys that MERGE uses to tell parallel relationships apart

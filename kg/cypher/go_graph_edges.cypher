@@ -2,6 +2,6 @@
 // Edges with rank <= $max_rank whose both ends are in $genes (gene ids).
 MATCH (s:GOGraph {id: $go_graph})
 MATCH (a:Gene)-[r:GO_SIMILAR {graph: $go_graph}]->(b:Gene)
-WHERE r.build = s.build AND r.rank <= $max_rank AND a.id IN $genes AND b.id IN $genes
+WHERE r.version = s.build AND r.rank <= $max_rank AND a.id IN $genes AND b.id IN $genes
 RETURN a.id AS source, b.id AS target, r.jaccard AS jaccard, r.rank AS rank
 ORDER BY target, rank

@@ -3,7 +3,7 @@
 // share.
 MATCH (s:GOGraph {id: $go_graph})
 MATCH (n:Gene)-[r:GO_SIMILAR {graph: $go_graph}]->(g:Gene {id: $gene})
-WHERE r.build = s.build
+WHERE r.version = s.build
 OPTIONAL MATCH (n)-[a:ANNOTATED_WITH]->(t:GOTerm)
 WHERE NOT coalesce(a.inferred, false)
   AND EXISTS { (g)-[b:ANNOTATED_WITH]->(t) WHERE NOT coalesce(b.inferred, false) }

@@ -2,6 +2,6 @@
 // The current build's edges without self-loops, by target and rank.
 MATCH (s:GOGraph {id: $go_graph})
 MATCH (a:Gene)-[r:GO_SIMILAR {graph: $go_graph}]->(b:Gene)
-WHERE r.build = s.build AND a <> b
+WHERE r.version = s.build AND a <> b
 RETURN a.symbol AS source, b.symbol AS target, r.jaccard AS jaccard
 ORDER BY target, r.rank

@@ -1,0 +1,227 @@
+"""Relationship sets that switch in one step: written under a new version key, then made current.
+
+A *set* is every relationship of one type whose scope properties match: the links of one method,
+the co-expression graph of one data set split, the GO graph of one name, the predicted effects
+or learned edges of one model run (:data:`SET_SCOPES`). Replacing a set:
+
+1. **prepare**: delete what an interrupted earlier replace left (versions of the set that are
+   not current: no reader ever sees them);
+2. **write** the new relationships with ``CREATE`` and ``version = <key>``: still invisible, as
+   readers keep only current versions. The key is a hash of the set's id, provenance and rows,
+   so the same load gives the same key (a re-run finds its version current and writes nothing);
+3. **publish**: one small transaction sets ``(:RelationshipSet {id}).version = <key>`` (with the
+   count and provenance of the set): readers switch here, from the complete old set to the
+   complete new one;
+4. **retire**: wait until every transaction that began before the switch has ended (a reader
+   that started on the old version finishes on it), then delete the old version in batches.
+
+Readers keep a relationship of a versioned type only when its ``version`` is the current one
+of its set: ``WHERE r.version IN current``, with ``current`` collected from the type's
+``RelationshipSet`` nodes at the start of the query (every read query of a versioned type in
+``kg/cypher`` does so; a test checks it). A relationship whose properties are being written or
+deleted can read as having none (Neo4j applies a large commit record by record, and readers do
+not wait for it), so a missing ``version`` is never taken as current.
+
+A crash of client or server at any point leaves the pointer on the old version (steps 1–2) or
+on the new one (3–4), each complete; running the same load again completes it. Two loads of the
+*same* set must not run at once (the second's step 1 would delete the first's rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import pickle
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from neo4j import Transaction
+
+from priorgraph.kg import cypher
+from priorgraph.kg.connection import Graph
+
+LABEL = "RelationshipSet"
+DEFAULT_GRACE_S = 120.0  # longest a retire waits for readers that began on the old version
+POLL_S = 0.05
+DELETE_BATCH = 10_000
+logger = logging.getLogger(__name__)
+
+# The versioned relationship types and the properties that name one set of each.
+SET_SCOPES: dict[str, tuple[str, ...]] = {
+    "LINKED_TO": ("method",),
+    "COEXPRESSED": ("dataset", "split"),
+    "GO_SIMILAR": ("graph",),
+    "PREDICTED_EFFECT": ("run",),
+    "LEARNED_EDGE": ("run",),
+}
+
+
+def set_id(rel_type: str, scope: Mapping[str, Any]) -> str:
+    """The id of a set: ``LINKED_TO{"method":"window_combined_150kb"}``.
+
+    Raises ``ValueError`` for a type that is not versioned or a scope that does not name
+    exactly the type's scope properties (readers would not filter it).
+    """
+    keys = SET_SCOPES.get(rel_type)
+    if keys is None:
+        raise ValueError(f"{rel_type} is not a versioned relationship type ({sorted(SET_SCOPES)})")
+    if set(scope) != set(keys) or any(scope[k] is None for k in keys):
+        raise ValueError(f"a {rel_type} set is named by {keys}, got scope {dict(scope)}")
+    return rel_type + json.dumps(dict(scope), sort_keys=True, separators=(",", ":"))
+
+
+class ContentKey:
+    """A running SHA-256 over what makes a set what it is; :meth:`hexdigest` is its version key.
+
+    Rows are hashed with ``pickle`` (only ever dumped, never loaded: a fast, exact encoding of
+    numbers and strings); the same rows in the same order give the same key.
+    """
+
+    def __init__(self, *parts: Any):
+        self._hash = hashlib.sha256()
+        for part in parts:
+            self.update(part)
+
+    def update(self, value: Any) -> None:
+        self._hash.update(pickle.dumps(value, protocol=5))
+
+    def hexdigest(self, length: int = 16) -> str:
+        return self._hash.hexdigest()[:length]
+
+
+@dataclass
+class SetVersion:
+    """A version of one set: what :func:`publish` makes current and :func:`retire` keeps."""
+
+    rel_type: str
+    scope: dict[str, Any]
+    version: str
+    count: int = 0
+    provenance: dict[str, str] = field(default_factory=dict)  # source, source_version
+
+    @property
+    def id(self) -> str:
+        return set_id(self.rel_type, self.scope)
+
+    def record(self) -> dict[str, Any]:
+        """The ``RelationshipSet`` node's properties for this version."""
+        return {
+            "id": self.id, "type": self.rel_type, "props": {
+                **self.scope, "type": self.rel_type, "version": self.version,
+                "count": self.count, **self.provenance,
+            },
+        }  # fmt: skip
+
+
+def current_version(graph: Graph, rel_type: str, scope: Mapping[str, Any]) -> str | None:
+    """The current version key of a set (None: the set was never published)."""
+    rows = cypher.run(graph, "sets_current", id=set_id(rel_type, scope))
+    return rows[0]["version"] if rows else None
+
+
+def delete_other_versions(
+    graph: Graph, rel_type: str, scope: Mapping[str, Any], keep: str | None
+) -> int:
+    """Delete every relationship of the set whose version is not ``keep`` (all of them for
+    None), in batches of their own transactions; returns how many."""
+    set_id(rel_type, scope)  # validates type and scope
+    counters = graph.autocommit(
+        cypher.load("sets_delete_other_versions"),
+        {"type": rel_type, "scope": dict(scope), "keep": keep, "batch": DELETE_BATCH},
+    )
+    return counters.get("relationships_deleted", 0)
+
+
+def prepare(
+    graph: Graph, rel_type: str, scope: Mapping[str, Any], tx: Transaction | None = None
+) -> tuple[str | None, int]:
+    """Step 1: the set's current version, after deleting every other version (left by an
+    interrupted replace; never visible). Returns ``(current, deleted)``.
+
+    With ``tx`` (an open explicit transaction of the same load) both happen inside it: a
+    separate transaction could wait forever on the locks that ``tx`` holds.
+    """
+    if tx is None:
+        current = current_version(graph, rel_type, scope)
+        return current, delete_other_versions(graph, rel_type, scope, current)
+    found = tx.run(cypher.load("sets_current"), {"id": set_id(rel_type, scope)}).single()
+    current = found["version"] if found else None
+    summary = tx.run(
+        cypher.load("sets_delete_other_versions_in_tx"),
+        {"type": rel_type, "scope": dict(scope), "keep": current},
+    ).consume()
+    return current, summary.counters.relationships_deleted
+
+
+def publish(
+    graph: Graph,
+    versions: Sequence[SetVersion],
+    also: Iterable[tuple[str, Mapping[str, Any]]] = (),
+) -> dt.datetime:
+    """Step 3: make ``versions`` current in one small transaction, together with the statements
+    of ``also`` (``(query, parameters)``, e.g. the run's node). Returns the server's clock
+    read after the commit: :func:`retire` waits for transactions older than that."""
+    records = [v.record() for v in versions]
+    statements = list(also)
+
+    def work(tx) -> None:
+        if records:
+            tx.run(cypher.load("sets_publish"), {"sets": records}).consume()
+        for query, params in statements:
+            tx.run(query, dict(params)).consume()
+
+    graph.write_tx(work)
+    return server_time(graph)
+
+
+def server_time(graph: Graph) -> dt.datetime:
+    """The server's clock now (transaction start times in :func:`wait_for_readers` are on it)."""
+    return cypher.run(graph, "sets_server_time")[0]["now"]
+
+
+def wait_for_readers(graph: Graph, since: dt.datetime, *, timeout: float = DEFAULT_GRACE_S) -> bool:
+    """Wait until no transaction that began before ``since`` (server clock) is still open.
+
+    Returns False when some still are after ``timeout`` seconds (logged: a reader that old may
+    then see part of the old version go).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        older = graph.write(cypher.load("sets_transactions_before"), {"since": since})
+        if not older:
+            return True
+        if time.monotonic() >= deadline:
+            logger.warning(
+                "%d transaction(s) older than the switch still open after %.0f s "
+                "(first: %s); deleting the old version anyway",
+                len(older), timeout, older[0]["query"][:80],
+            )  # fmt: skip
+            return False
+        time.sleep(POLL_S)
+
+
+def retire(
+    graph: Graph,
+    versions: Sequence[SetVersion],
+    since: dt.datetime,
+    *,
+    grace: float = DEFAULT_GRACE_S,
+) -> int:
+    """Step 4: once readers older than the switch at ``since`` are done, delete every version
+    of each set but the published one; returns how many relationships were deleted."""
+    if not versions:
+        return 0
+    wait_for_readers(graph, since, timeout=grace)
+    return sum(delete_other_versions(graph, v.rel_type, v.scope, v.version) for v in versions)
+
+
+def forget(graph: Graph, rel_type: str, scope: Mapping[str, Any]) -> int:
+    """Remove a whole set: unpublish it (readers stop seeing it at once), wait for readers,
+    delete its relationships. Returns how many were deleted."""
+    cypher.run(graph, "sets_unpublish", id=set_id(rel_type, scope))
+    wait_for_readers(graph, server_time(graph))
+    return delete_other_versions(graph, rel_type, scope, None)

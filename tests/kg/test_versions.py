@@ -1,0 +1,168 @@
+import re
+import threading
+
+import pytest
+
+from priorgraph.kg import cypher, versions
+from priorgraph.kg.writer import BatchWriter, Provenance
+from priorgraph.queries.overview import graph_stats
+
+PROV = Provenance("test.source", "v1")
+GENE = ("Gene", "id")
+SCOPE = {"dataset": "d", "split": "s"}
+
+
+def genes(n: int) -> list[dict]:
+    return [{"id": f"human:G{i}", "symbol": f"G{i}", "species": "human"} for i in range(n)]
+
+
+def edges(n: int, rho: float) -> list[dict]:
+    return [{"start": f"human:G{i}", "end": f"human:G{(i + 1) % n}", "rho": rho, "rank": 1}
+            for i in range(n)]  # fmt: skip
+
+
+def seen(graph) -> list[float]:
+    """What a reader sees: the rho of the split's co-expression edges (named query)."""
+    return sorted(r["rho"] for r in cypher.run(graph, "coexpression_edges", **SCOPE))
+
+
+def stored(graph) -> int:
+    return graph.read("MATCH ()-[r:COEXPRESSED]->() RETURN count(r) AS n")[0]["n"]
+
+
+def stats_count(graph, rel_type: str) -> int:
+    return sum(r["count"] for r in graph_stats(graph) if r["name"] == rel_type)
+
+
+# --- unit: no server ------------------------------------------------------------------------
+
+
+def test_set_id_names_a_versioned_type_and_its_scope():
+    assert versions.set_id("LINKED_TO", {"method": "abc"}) == 'LINKED_TO{"method":"abc"}'
+    assert versions.set_id("COEXPRESSED", {"split": "s", "dataset": "d"}) == (
+        'COEXPRESSED{"dataset":"d","split":"s"}'
+    )
+    with pytest.raises(ValueError, match="not a versioned"):
+        versions.set_id("IS_A", {})
+    with pytest.raises(ValueError, match="named by"):
+        versions.set_id("PREDICTED_EFFECT", {"run": None})
+
+
+def test_content_key_is_the_same_for_the_same_content_only():
+    a = versions.ContentKey("set", [{"start": "a", "end": "b", "w": 0.5}]).hexdigest()
+    assert a == versions.ContentKey("set", [{"start": "a", "end": "b", "w": 0.5}]).hexdigest()
+    assert a != versions.ContentKey("set", [{"start": "a", "end": "b", "w": 0.25}]).hexdigest()
+    assert len(a) == 16 and int(a, 16) >= 0
+
+
+def test_every_read_query_of_a_versioned_type_keeps_current_versions_only():
+    """A reader that forgot the filter would see a set being written or retired."""
+    pattern = re.compile(r"\[\w*:(" + "|".join(versions.SET_SCOPES) + r")\b")
+    readers = [n for n in cypher.names(mode="read") if pattern.search(cypher.code(cypher.load(n)))]
+    assert {"coexpression_edges", "effects_gene", "go_graph_edges", "peaks_guidance_edges",
+            "learned_edges_perturbation"} <= set(readers)  # fmt: skip
+    for name in readers:
+        code = cypher.code(cypher.load(name))
+        for var, rel_type in re.findall(r"\[(\w+):(\w+)", code):
+            if rel_type in versions.SET_SCOPES:
+                assert re.search(rf"\b{var}\.version (=|IN) ", code), (name, var)
+
+
+# --- integration: real Neo4j ----------------------------------------------------------------
+
+
+@pytest.fixture
+def split_graph(graph):
+    writer = BatchWriter(graph, PROV, progress=False)
+    writer.merge_nodes("Gene", genes(6))
+    writer.replace_relationships("COEXPRESSED", edges(6, 0.1), start=GENE, end=GENE, scope=SCOPE)
+    assert seen(graph) == [0.1] * 6
+    return graph
+
+
+def test_a_crash_before_the_switch_leaves_the_old_set_and_a_rerun_completes(split_graph):
+    graph = split_graph
+    writer = BatchWriter(graph, PROV, progress=False)
+    writer.replace_relationships(
+        "COEXPRESSED", edges(5, 0.9), start=GENE, end=GENE, scope=SCOPE, defer=True
+    )  # written, never switched: the client died here
+    assert stored(graph) == 11
+    assert seen(graph) == [0.1] * 6 and stats_count(graph, "COEXPRESSED") == 6
+    again = BatchWriter(graph, PROV, progress=False).replace_relationships(
+        "COEXPRESSED", edges(5, 0.9), start=GENE, end=GENE, scope=SCOPE
+    )
+    assert (again.relationships_created, again.relationships_deleted) == (5, 5 + 6)
+    assert seen(graph) == [0.9] * 5 and stored(graph) == 5
+    assert stats_count(graph, "COEXPRESSED") == 5
+
+
+def test_a_crash_after_the_switch_shows_the_new_set_and_a_rerun_cleans_up(split_graph):
+    graph = split_graph
+    writer = BatchWriter(graph, PROV, progress=False)
+    writer.replace_relationships(
+        "COEXPRESSED", edges(5, 0.9), start=GENE, end=GENE, scope=SCOPE, defer=True
+    )
+    versions.publish(graph, writer.written)  # switched; the old version was never deleted
+    assert seen(graph) == [0.9] * 5 and stored(graph) == 11
+    assert stats_count(graph, "COEXPRESSED") == 5
+    again = BatchWriter(graph, PROV, progress=False).replace_relationships(
+        "COEXPRESSED", edges(5, 0.9), start=GENE, end=GENE, scope=SCOPE
+    )
+    assert (again.relationships_created, again.relationships_deleted) == (0, 6)
+    assert seen(graph) == [0.9] * 5 and stored(graph) == 5
+
+
+def test_a_set_switched_inside_a_transaction_follows_its_commit(split_graph):
+    graph = split_graph
+    writer = BatchWriter(graph, PROV, progress=False)
+    with writer.transaction():
+        writer.replace_relationships("COEXPRESSED", edges(4, 0.5), start=GENE, end=GENE,
+                                     scope=SCOPE)  # fmt: skip
+        assert seen(graph) == [0.1] * 6  # not switched before the commit
+    assert seen(graph) == [0.5] * 4 and stored(graph) == 4
+
+
+def test_retire_waits_for_readers_older_than_the_switch(split_graph):
+    graph = split_graph
+    with graph.driver.session(database=graph.database) as session:
+        reader = session.begin_transaction()
+        assert [r["rho"] for r in reader.run(cypher.load("coexpression_edges"), SCOPE)] == [0.1] * 6
+        switched = versions.server_time(graph)
+        assert versions.wait_for_readers(graph, switched, timeout=0.2) is False
+        reader.close()
+    assert versions.wait_for_readers(graph, switched, timeout=30) is True
+
+
+def test_a_retire_waits_for_an_open_reader_whose_queries_each_see_one_whole_set(split_graph):
+    """The old version is deleted only once a reader that began before the switch has ended;
+    each of its queries sees one complete set (the one current when the query began)."""
+    graph = split_graph
+    with graph.driver.session(database=graph.database) as session:
+        reader = session.begin_transaction()
+        first = [r["rho"] for r in reader.run(cypher.load("coexpression_edges"), SCOPE)]
+        done = threading.Event()
+
+        def replace() -> None:
+            BatchWriter(graph, PROV, progress=False).replace_relationships(
+                "COEXPRESSED", edges(5, 0.9), start=GENE, end=GENE, scope=SCOPE
+            )
+            done.set()
+
+        worker = threading.Thread(target=replace)
+        worker.start()
+        while seen(graph) != [0.9] * 5:  # switched: new readers see the new set
+            assert worker.is_alive()
+        assert not done.wait(0.5)  # the retire waits for the open reader
+        again = [r["rho"] for r in reader.run(cypher.load("coexpression_edges"), SCOPE)]
+        assert (first, again) == ([0.1] * 6, [0.9] * 5)
+        assert stored(graph) == 11 and not done.is_set()
+        reader.close()
+        worker.join(60)
+    assert done.is_set() and stored(graph) == 5
+
+
+def test_forget_removes_a_whole_set(split_graph):
+    graph = split_graph
+    assert versions.forget(graph, "COEXPRESSED", SCOPE) == 6
+    assert seen(graph) == [] and stored(graph) == 0
+    assert versions.current_version(graph, "COEXPRESSED", SCOPE) is None
