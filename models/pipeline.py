@@ -322,12 +322,13 @@ def train_run(
     if not write:
         return result
     deltas = {c: p - pb.control_mean for c, p in result.predictions.items()}
-    result.n_effects = writeback.write_run(
-        graph, result.run, deltas, pb.genes, species=species, progress=progress
-    )
     rows = learned_edge_rows(result, species, edge_threshold, edge_top_k)
-    if rows or model == "adapert":
-        result.n_learned_edges = writeback.write_learned_edges(graph, result.run, rows)
+    edges = rows if rows or model == "adapert" else None
+    result.n_effects = writeback.write_run(
+        graph, result.run, deltas, pb.genes, directory=result.checkpoint, learned_edges=edges,
+        species=species, progress=progress,
+    )  # fmt: skip
+    result.n_learned_edges = len(rows) if edges is not None else 0
     return result
 
 
