@@ -310,11 +310,16 @@ class BatchWriter:
 
     def record_source(self, **details: Any) -> None:
         """MERGE a ``(:Source)`` node telling when this source/version was loaded (and counts)."""
-        self.execute(SOURCE_RECORD, {
+        self.execute(SOURCE_RECORD, self.source_params(**details))
+
+    def source_params(self, **details: Any) -> dict[str, Any]:
+        """Parameters of :data:`SOURCE_RECORD` for this load (for a caller that runs it in its
+        own switch, see :meth:`switch`)."""
+        return {
             **self.provenance.params(),
             "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "details": details,
-        })  # fmt: skip
+        }
 
     def _run(
         self,

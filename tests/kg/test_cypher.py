@@ -33,9 +33,7 @@ def test_every_file_has_a_header_and_its_mode_matches_what_it_does():
         writes = bool(WRITES.search(cypher.code(query.text)))
         assert (query.mode == "write") == writes, f"{name}: mode {query.mode}, writes {writes}"
     assert set(cypher.names(mode="read")) | set(cypher.names(mode="write")) == set(cypher.names())
-    assert {"runs_write_effects", "genept_store", "go_similar_create"} <= set(
-        cypher.names(mode="write")
-    )
+    assert {"runs_write_effects", "genept_store", "sets_publish"} <= set(cypher.names(mode="write"))
 
 
 def test_parameters_are_read_outside_comments_and_strings():

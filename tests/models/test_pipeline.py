@@ -81,8 +81,7 @@ def prepared(shared):
     for run in writeback.list_runs(graph):
         writeback.delete_run(graph, run["id"])
     for kind in KINDS.values():
-        genept.clear(graph, kind)
-        graph.write(f"DROP INDEX {kind.index} IF EXISTS")
+        genept.remove(graph, kind)
     graph.write(
         "MATCH (s:Source) WHERE NOT s.id IN $keep DETACH DELETE s", {"keep": list(base_sources)}
     )
