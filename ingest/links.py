@@ -157,11 +157,12 @@ def write_links(
 ) -> WriteCounts:
     """Replace the ``LINKED_TO`` links of each method in ``links`` by these rows.
 
-    Each method's links are one set (``BatchWriter.replace_relationships``): the old set is
-    deleted and the new one created, so a re-run leaves the same graph. Endpoints must exist
-    (else ``unmatched``). ``atomic=True`` swaps everything in one transaction (for tables that
-    fit the server's transaction memory); otherwise each batch commits alone and a re-run
-    replaces a set that a crash left partial.
+    Each method's links are one set (``BatchWriter.replace_relationships``): the new set is
+    created under a new version and readers switched to it in one step, then the old one is
+    deleted, so readers see one whole set and a re-run leaves the same graph. Endpoints must
+    exist (else ``unmatched``). ``atomic=True`` writes every method in one transaction (for
+    tables that fit the server's transaction memory) and switches them together; otherwise
+    each batch commits alone and each method switches when its set is complete.
     """
     writer = BatchWriter(graph, provenance, progress=progress)
     methods = sorted(links["method"].unique().tolist())

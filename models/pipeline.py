@@ -47,6 +47,7 @@ from priorgraph.kg.connection import Graph
 from priorgraph.models import baselines, writeback
 from priorgraph.models.adapert import AdaPert, AdaPertConfig, knn_edges
 from priorgraph.models.base import PerturbationModel
+from priorgraph.models.effect_selection import EffectSelection
 from priorgraph.models.gears import GEARS, GEARSConfig
 from priorgraph.models.metrics import Evaluation, evaluate, evaluated_conditions
 from priorgraph.models.runtime import seed_everything
@@ -293,6 +294,7 @@ def train_run(
     write: bool = True,
     edge_threshold: float = 0.5,
     edge_top_k: int = 20,
+    selection: EffectSelection = writeback.DEFAULT_SELECTION,
     progress: bool = True,
 ) -> TrainResult:
     """Train ``model`` on a stored data set and split; write the run back unless ``write`` is
@@ -326,7 +328,7 @@ def train_run(
     edges = rows if rows or model == "adapert" else None
     result.n_effects = writeback.write_run(
         graph, result.run, deltas, pb.genes, directory=result.checkpoint, learned_edges=edges,
-        species=species, progress=progress,
+        species=species, selection=selection, progress=progress,
     )  # fmt: skip
     result.n_learned_edges = len(rows) if edges is not None else 0
     return result

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.perturb import effect_selection, selection_options
 from priorgraph.models import pipeline
 from priorgraph.models.simulate import SimulationConfig, save, simulate
 from priorgraph.models.train import TrainConfig
@@ -31,6 +32,7 @@ DEFAULT_EPOCHS = 60
 @click.option("--edge-top-k", default=20, show_default=True, help="adapert: edges/perturbation.")
 @click.option("--tiny", is_flag=True, help="A small, fast configuration (tests, demos).")
 @click.option("--no-write", is_flag=True, help="Evaluate only; write nothing to the graph.")
+@selection_options
 @click.option("--store", type=click.Path(path_type=Path), help="Data set folder.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def train(
@@ -49,6 +51,9 @@ def train(
     edge_top_k: int,
     tiny: bool,
     no_write: bool,
+    top_per_perturbation: int,
+    top_per_gene: int,
+    threshold: float,
     store: Path | None,
     fmt: str,
 ) -> None:
@@ -66,6 +71,7 @@ def train(
             graph, dataset, split_name, model, go_graph=go_graph, features=features,
             config=config, train_config=train_config, store=store, write=not no_write,
             edge_threshold=edge_threshold, edge_top_k=edge_top_k, progress=fmt == "table",
+            selection=effect_selection(top_per_perturbation, top_per_gene, threshold),
         )  # fmt: skip
     rows = [
         {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}

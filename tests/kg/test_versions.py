@@ -166,3 +166,106 @@ def test_forget_removes_a_whole_set(split_graph):
     assert versions.forget(graph, "COEXPRESSED", SCOPE) == 6
     assert seen(graph) == [] and stored(graph) == 0
     assert versions.current_version(graph, "COEXPRESSED", SCOPE) is None
+
+
+# --- reliability under load: a reader during loads, a client killed mid-load ---------------
+
+N_GENES = 400
+
+
+def many_edges(n: int, rho: float, offset: int) -> list[dict]:
+    """``n`` distinct gene pairs (a deterministic pattern), all with the same ``rho``."""
+    pairs = ((i % N_GENES, (i // N_GENES + offset + i) % N_GENES) for i in range(n * 2))
+    unique = list(dict.fromkeys(p for p in pairs if p[0] != p[1]))[:n]
+    assert len(unique) == n
+    return [{"start": f"human:G{a}", "end": f"human:G{b}", "rho": rho, "rank": 1}
+            for a, b in unique]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_reader_polling_during_a_load_and_a_replace_never_sees_a_mixed_state(graph):
+    """A reader polls the stats and the co-expression export while a large all-or-nothing
+    load commits and a replace switches: every answer is a whole set (none, the first or the
+    second), and within one answer every edge has the same version."""
+    BatchWriter(graph, PROV, progress=False).merge_nodes("Gene", genes(N_GENES))
+    first, second = many_edges(30_000, 0.25, 1), many_edges(24_000, 0.75, 7)
+    whole = {(0, ()), (30_000, (0.25,)), (24_000, (0.75,))}
+    answers: list[tuple[str, int, tuple[float, ...]]] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            rows = cypher.run(graph, "coexpression_edges", **SCOPE)
+            answers.append(("export", len(rows), tuple(sorted({r["rho"] for r in rows}))))
+            n = stats_count(graph, "COEXPRESSED")
+            answers.append(("stats", n, {0: (), 30_000: (0.25,), 24_000: (0.75,)}.get(n, ("?",))))
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    try:
+        writer = BatchWriter(graph, PROV, batch_size=5_000, progress=False)
+        with writer.transaction():  # all-or-nothing: one transaction, then the switch
+            writer.replace_relationships("COEXPRESSED", first, start=GENE, end=GENE, scope=SCOPE)
+        writer.replace_relationships("COEXPRESSED", second, start=GENE, end=GENE, scope=SCOPE)
+    finally:
+        stop.set()
+        reader.join()
+    assert len(answers) >= 6  # the reader ran throughout
+    mixed = [a for a in answers if (a[1], a[2]) not in whole]
+    assert mixed == []
+    assert ("export", 24_000, (0.75,)) in answers and stored(graph) == 24_000
+
+
+LOAD = """
+import sys
+from priorgraph.core.config import Neo4jSettings
+from priorgraph.kg.connection import Graph
+from priorgraph.kg.writer import BatchWriter, Provenance
+uri, user, password, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+edges = [{"start": f"human:G{i % 400}", "end": f"human:G{(i // 400 + 3 + i) % 400}",
+          "rho": 0.75, "rank": 1} for i in range(rows)]
+edges = list({(e["start"], e["end"]): e for e in edges if e["start"] != e["end"]}.values())
+with Graph(Neo4jSettings(uri, user, password, "neo4j", local=False)) as graph:
+    BatchWriter(graph, Provenance("test.source", "v1"), batch_size=500, progress=False)\\
+        .replace_relationships("COEXPRESSED", edges, start=("Gene", "id"), end=("Gene", "id"),
+                               scope={"dataset": "d", "split": "s"})
+"""
+
+
+@pytest.mark.slow
+def test_a_client_killed_mid_load_leaves_a_whole_set_and_a_rerun_completes_it(
+    graph, neo4j_settings, tmp_path
+):
+    import signal
+    import subprocess
+    import sys
+
+    BatchWriter(graph, PROV, progress=False).merge_nodes("Gene", genes(N_GENES))
+    old = many_edges(8_000, 0.25, 1)
+    BatchWriter(graph, PROV, progress=False).replace_relationships(
+        "COEXPRESSED", old, start=GENE, end=GENE, scope=SCOPE
+    )
+    script = tmp_path / "load.py"
+    script.write_text(LOAD)
+    s = neo4j_settings
+    load = subprocess.Popen([sys.executable, str(script), s.uri, s.user, s.password, "40000"])
+    try:
+        while stored(graph) < 8_000 + 2_000:  # the new version is being written
+            assert load.poll() is None, "the load ended before it could be killed"
+        load.send_signal(signal.SIGKILL)
+        load.wait(30)
+    finally:
+        if load.poll() is None:
+            load.kill()
+    assert stored(graph) > 8_000  # it died with part of the new version written
+    visible = seen(graph)
+    assert (len(visible), set(visible)) == (8_000, {0.25})  # the old set, whole
+    assert stats_count(graph, "COEXPRESSED") == 8_000
+    # the same load again, in this process: the new set, whole, and nothing left over
+    edges = [{"start": f"human:G{i % 400}", "end": f"human:G{(i // 400 + 3 + i) % 400}",
+              "rho": 0.75, "rank": 1} for i in range(40_000)]  # fmt: skip
+    edges = list({(e["start"], e["end"]): e for e in edges if e["start"] != e["end"]}.values())
+    BatchWriter(graph, PROV, progress=False).replace_relationships(
+        "COEXPRESSED", edges, start=GENE, end=GENE, scope=SCOPE
+    )
+    assert seen(graph) == [0.75] * len(edges) and stored(graph) == len(edges)
