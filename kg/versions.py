@@ -137,24 +137,50 @@ def delete_other_versions(
 
 
 def prepare(
-    graph: Graph, rel_type: str, scope: Mapping[str, Any], tx: Transaction | None = None
+    graph: Graph,
+    rel_type: str,
+    scope: Mapping[str, Any],
+    version: str,
+    tx: Transaction | None = None,
 ) -> tuple[str | None, int]:
-    """Step 1: the set's current version, after deleting every other version (left by an
-    interrupted replace; never visible). Returns ``(current, deleted)``.
+    """Step 1: the set's current version, after deleting every other version that an
+    interrupted load may have left (never visible); then, unless ``version`` is current, the
+    set is marked as receiving ``version``. Returns ``(current, deleted)``.
 
-    With ``tx`` (an open explicit transaction of the same load) both happen inside it: a
-    separate transaction could wait forever on the locks that ``tx`` holds.
+    Leftovers are searched for (a scan of the type) only when the set's node says a load or a
+    retire did not finish (``pending``, ``retiring``): a load marks the set before its first
+    row. With ``tx``
+    (an open explicit transaction of the same load) all of it happens inside it: a separate
+    transaction could wait forever on the locks that ``tx`` holds.
     """
-    if tx is None:
-        current = current_version(graph, rel_type, scope)
-        return current, delete_other_versions(graph, rel_type, scope, current)
-    found = tx.run(cypher.load("sets_current"), {"id": set_id(rel_type, scope)}).single()
+    params = {"id": set_id(rel_type, scope)}
+    if tx is not None:
+        found = tx.run(cypher.load("sets_current"), params).single()
+    else:
+        found = next(iter(cypher.run(graph, "sets_current", **params)), None)
     current = found["version"] if found else None
-    summary = tx.run(
-        cypher.load("sets_delete_other_versions_in_tx"),
-        {"type": rel_type, "scope": dict(scope), "keep": current},
-    ).consume()
-    return current, summary.counters.relationships_deleted
+    unfinished = found is not None and (found["pending"] or found["retiring"]) is not None
+    deleted = 0
+    if unfinished:
+        if tx is not None:
+            deleted = (
+                tx.run(
+                    cypher.load("sets_delete_other_versions_in_tx"),
+                    {"type": rel_type, "scope": dict(scope), "keep": current},
+                )
+                .consume()
+                .counters.relationships_deleted
+            )
+        else:
+            deleted = delete_other_versions(graph, rel_type, scope, current)
+    if unfinished or current != version:
+        mark = {**params, "type": rel_type, "scope": dict(scope),
+                "pending": version if current != version else None}  # fmt: skip
+        if tx is not None:
+            tx.run(cypher.load("sets_mark_pending"), mark).consume()
+        else:
+            cypher.run(graph, "sets_mark_pending", **mark)
+    return current, deleted
 
 
 def publish(
@@ -216,7 +242,9 @@ def retire(
     if not versions:
         return 0
     wait_for_readers(graph, since, timeout=grace)
-    return sum(delete_other_versions(graph, v.rel_type, v.scope, v.version) for v in versions)
+    deleted = sum(delete_other_versions(graph, v.rel_type, v.scope, v.version) for v in versions)
+    cypher.run(graph, "sets_retired", ids=[v.id for v in versions])
+    return deleted
 
 
 def forget(graph: Graph, rel_type: str, scope: Mapping[str, Any]) -> int:
@@ -225,3 +253,29 @@ def forget(graph: Graph, rel_type: str, scope: Mapping[str, Any]) -> int:
     cypher.run(graph, "sets_unpublish", id=set_id(rel_type, scope))
     wait_for_readers(graph, server_time(graph))
     return delete_other_versions(graph, rel_type, scope, None)
+
+
+def adopt_unversioned(graph: Graph) -> dict[str, int]:
+    """Make the sets of a graph written before versioned sets readable again (``schema
+    apply``): their relationships, which have no ``version``, get one (``GO_SIMILAR`` its
+    ``build``, the others ``legacy``) and every set without a ``RelationshipSet`` node gets
+    one naming it. Returns how many relationships of each type were adopted."""
+    adopted: dict[str, int] = {}
+    for rel_type, keys in SET_SCOPES.items():
+        stamped = graph.autocommit(
+            cypher.load("sets_adopt_unversioned"), {"type": rel_type, "batch": DELETE_BATCH}
+        ).get("properties_set", 0)
+        if not stamped:
+            continue
+        groups: dict[tuple, SetVersion] = {}
+        for row in cypher.run(graph, "sets_versions", type=rel_type, keys=list(keys)):
+            found = SetVersion(rel_type, dict(zip(keys, row["scope"], strict=True)),
+                               row["version"], row["count"])  # fmt: skip
+            best = groups.get(tuple(row["scope"]))
+            if best is None or found.count > best.count:
+                groups[tuple(row["scope"])] = found
+        new = [v for v in groups.values() if current_version(graph, rel_type, v.scope) is None]
+        publish(graph, new)
+        adopted[rel_type] = sum(v.count for v in new)
+        logger.info("%s: %d sets of an earlier version adopted", rel_type, len(new))
+    return adopted

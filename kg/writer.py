@@ -275,7 +275,7 @@ class BatchWriter:
             for batch in batched(rows, self.batch_size):
                 key.update([dict(row) for row in batch])
             version = key.hexdigest()
-        current, leftovers = versions.prepare(self.graph, rel_type, scope, self._tx)
+        current, leftovers = versions.prepare(self.graph, rel_type, scope, version, self._tx)
         if current == version:
             logger.info("%s %s: version %s is current, nothing to write", rel_type, scope, version)
             return WriteCounts(rows=len(pairs), relationships_deleted=leftovers)

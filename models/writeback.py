@@ -248,7 +248,7 @@ def _write_effects(
         selection.as_dict(), run.dataset,
     ).hexdigest()  # fmt: skip
     new = versions.SetVersion("PREDICTED_EFFECT", scope, version, provenance=provenance)
-    current, _ = versions.prepare(writer.graph, "PREDICTED_EFFECT", scope)
+    current, _ = versions.prepare(writer.graph, "PREDICTED_EFFECT", scope, version)
     rows, cols, ranks = select_effects(delta, selection)
     new.count = len(rows)
     if current == version:

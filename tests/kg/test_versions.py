@@ -30,6 +30,13 @@ def stored(graph) -> int:
     return graph.read("MATCH ()-[r:COEXPRESSED]->() RETURN count(r) AS n")[0]["n"]
 
 
+def markers(graph) -> dict:
+    """What the split's set node says a load left unfinished."""
+    rows = graph.read("MATCH (s:RelationshipSet {type: 'COEXPRESSED'}) "
+                      "RETURN s.pending AS pending, s.retiring AS retiring")  # fmt: skip
+    return rows[0] if rows else {}
+
+
 def stats_count(graph, rel_type: str) -> int:
     return sum(r["count"] for r in graph_stats(graph) if r["name"] == rel_type)
 
@@ -94,6 +101,7 @@ def test_a_crash_before_the_switch_leaves_the_old_set_and_a_rerun_completes(spli
     assert (again.relationships_created, again.relationships_deleted) == (5, 5 + 6)
     assert seen(graph) == [0.9] * 5 and stored(graph) == 5
     assert stats_count(graph, "COEXPRESSED") == 5
+    assert markers(graph) == {"pending": None, "retiring": None}
 
 
 def test_a_crash_after_the_switch_shows_the_new_set_and_a_rerun_cleans_up(split_graph):
@@ -102,7 +110,9 @@ def test_a_crash_after_the_switch_shows_the_new_set_and_a_rerun_cleans_up(split_
     writer.replace_relationships(
         "COEXPRESSED", edges(5, 0.9), start=GENE, end=GENE, scope=SCOPE, defer=True
     )
+    assert markers(graph)["pending"] == writer.written[0].version
     versions.publish(graph, writer.written)  # switched; the old version was never deleted
+    assert markers(graph)["pending"] is None and markers(graph)["retiring"] is not None
     assert seen(graph) == [0.9] * 5 and stored(graph) == 11
     assert stats_count(graph, "COEXPRESSED") == 5
     again = BatchWriter(graph, PROV, progress=False).replace_relationships(
@@ -110,6 +120,7 @@ def test_a_crash_after_the_switch_shows_the_new_set_and_a_rerun_cleans_up(split_
     )
     assert (again.relationships_created, again.relationships_deleted) == (0, 6)
     assert seen(graph) == [0.9] * 5 and stored(graph) == 5
+    assert markers(graph) == {"pending": None, "retiring": None}
 
 
 def test_a_set_switched_inside_a_transaction_follows_its_commit(split_graph):
@@ -159,6 +170,26 @@ def test_a_retire_waits_for_an_open_reader_whose_queries_each_see_one_whole_set(
         reader.close()
         worker.join(60)
     assert done.is_set() and stored(graph) == 5
+
+
+def test_schema_apply_adopts_sets_written_before_versions(graph):
+    writer = BatchWriter(graph, PROV, progress=False)
+    writer.merge_nodes("Gene", genes(6))
+    rows = [{**e, **SCOPE} for e in edges(6, 0.1)]
+    writer.merge_relationships("COEXPRESSED", rows, start=GENE, end=GENE)  # the old way
+    graph.write("MATCH (a:Gene {id: 'human:G0'}), (b:Gene {id: 'human:G1'}) "
+                "CREATE (a)-[:GO_SIMILAR {graph: 'g', build: 'b1', jaccard: 0.5, rank: 1}]->(b) "
+                "CREATE (:GOGraph {id: 'g', build: 'b1'})")  # fmt: skip
+    go = {"go_graph": "g", "genes": ["human:G0", "human:G1"], "max_rank": 5}
+    assert seen(graph) == [] and cypher.run(graph, "go_graph_edges", **go) == []
+    assert versions.adopt_unversioned(graph) == {"COEXPRESSED": 6, "GO_SIMILAR": 1}
+    assert seen(graph) == [0.1] * 6 and stats_count(graph, "COEXPRESSED") == 6
+    assert [r["jaccard"] for r in cypher.run(graph, "go_graph_edges", **go)] == [0.5]
+    assert versions.adopt_unversioned(graph) == {}
+    again = writer.replace_relationships(
+        "COEXPRESSED", edges(3, 0.2), start=GENE, end=GENE, scope=SCOPE
+    )
+    assert (again.relationships_created, again.relationships_deleted) == (3, 6)
 
 
 def test_forget_removes_a_whole_set(split_graph):
