@@ -416,11 +416,12 @@ def store(
     pointer = {"property": target.property, "index": target.index, "model": table.model,
                "dimension": table.dimension, "genes": stored, "version": version,
                **provenance.params()}  # fmt: skip
-    since = versions.publish(graph, [], [
+    switch = versions.publish(graph, [], [
         (cypher.load("embeddings_publish"), {"property": spec.property, "record": pointer}),
         (SOURCE_RECORD, writer.source_params(**details)),
     ])  # fmt: skip
-    versions.wait_for_readers(graph, since)
+    if record is not None or existing:  # readers may be on the old slot
+        versions.wait_for_readers(graph, switch.at)
     for slot in spec.slots:
         if slot != target:
             clear(graph, slot)

@@ -183,25 +183,37 @@ def prepare(
     return current, deleted
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A committed switch: when (the server's clock after the commit) and which sets' previous
+    versions are now to be deleted (their ids)."""
+
+    at: dt.datetime
+    retiring: frozenset[str]
+
+
 def publish(
     graph: Graph,
     versions: Sequence[SetVersion],
     also: Iterable[tuple[str, Mapping[str, Any]]] = (),
-) -> dt.datetime:
+) -> Switch:
     """Step 3: make ``versions`` current in one small transaction, together with the statements
-    of ``also`` (``(query, parameters)``, e.g. the run's node). Returns the server's clock
-    read after the commit: :func:`retire` waits for transactions older than that."""
+    of ``also`` (``(query, parameters)``, e.g. the run's node). :func:`retire` waits for the
+    transactions older than the returned switch."""
     records = [v.record() for v in versions]
     statements = list(also)
 
-    def work(tx) -> None:
+    def work(tx) -> list[str]:
+        retiring = []
         if records:
-            tx.run(cypher.load("sets_publish"), {"sets": records}).consume()
+            result = tx.run(cypher.load("sets_publish"), {"sets": records})
+            retiring = [r["id"] for r in result if r["retiring"] is not None]
         for query, params in statements:
             tx.run(query, dict(params)).consume()
+        return retiring
 
-    graph.write_tx(work)
-    return server_time(graph)
+    retiring = graph.write_tx(work)
+    return Switch(server_time(graph), frozenset(retiring))
 
 
 def server_time(graph: Graph) -> dt.datetime:
@@ -233,17 +245,19 @@ def wait_for_readers(graph: Graph, since: dt.datetime, *, timeout: float = DEFAU
 def retire(
     graph: Graph,
     versions: Sequence[SetVersion],
-    since: dt.datetime,
+    switch: Switch,
     *,
     grace: float = DEFAULT_GRACE_S,
 ) -> int:
-    """Step 4: once readers older than the switch at ``since`` are done, delete every version
-    of each set but the published one; returns how many relationships were deleted."""
-    if not versions:
+    """Step 4: once readers older than ``switch`` are done, delete every version but the
+    published one of each set that had one before; returns how many relationships that
+    deleted (nothing to wait for or scan when every set is new)."""
+    old = [v for v in versions if v.id in switch.retiring]
+    if not old:
         return 0
-    wait_for_readers(graph, since, timeout=grace)
-    deleted = sum(delete_other_versions(graph, v.rel_type, v.scope, v.version) for v in versions)
-    cypher.run(graph, "sets_retired", ids=[v.id for v in versions])
+    wait_for_readers(graph, switch.at, timeout=grace)
+    deleted = sum(delete_other_versions(graph, v.rel_type, v.scope, v.version) for v in old)
+    cypher.run(graph, "sets_retired", ids=[v.id for v in old])
     return deleted
 
 

@@ -194,8 +194,8 @@ class BatchWriter:
         also = list(also)
         if not new and not also:
             return 0
-        since = versions.publish(self.graph, new, also)
-        return versions.retire(self.graph, new, since)
+        switch = versions.publish(self.graph, new, also)
+        return versions.retire(self.graph, new, switch)
 
     def merge_nodes(
         self,

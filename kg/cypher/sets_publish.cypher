@@ -6,3 +6,4 @@ UNWIND $sets AS set
 MERGE (s:RelationshipSet {id: set.id})
 SET s.retiring = CASE WHEN s.version <> set.props.version THEN s.version END
 SET s += set.props, s.pending = null, s.switched_at = datetime()
+RETURN s.id AS id, s.retiring AS retiring
