@@ -416,7 +416,7 @@ def store(
     pointer = {"property": target.property, "index": target.index, "model": table.model,
                "dimension": table.dimension, "genes": stored, "version": version,
                **provenance.params()}  # fmt: skip
-    switch = versions.publish(graph, [], [
+    switch = versions.publish(graph, [], also=[
         (cypher.load("embeddings_publish"), {"property": spec.property, "record": pointer}),
         (SOURCE_RECORD, writer.source_params(**details)),
     ])  # fmt: skip

@@ -124,7 +124,7 @@ def current_version(graph: Graph, rel_type: str, scope: Mapping[str, Any]) -> st
 
 
 def delete_other_versions(
-    graph: Graph, rel_type: str, scope: Mapping[str, Any], keep: str | None
+    graph: Graph, rel_type: str, scope: Mapping[str, Any], *, keep: str | None
 ) -> int:
     """Delete every relationship of the set whose version is not ``keep`` (all of them for
     None), in batches of their own transactions; returns how many."""
@@ -141,6 +141,7 @@ def prepare(
     rel_type: str,
     scope: Mapping[str, Any],
     version: str,
+    *,
     tx: Transaction | None = None,
 ) -> tuple[str | None, int]:
     """Step 1: the set's current version, after deleting every other version that an
@@ -172,7 +173,7 @@ def prepare(
                 .counters.relationships_deleted
             )
         else:
-            deleted = delete_other_versions(graph, rel_type, scope, current)
+            deleted = delete_other_versions(graph, rel_type, scope, keep=current)
     if unfinished or current != version:
         mark = {**params, "type": rel_type, "scope": dict(scope),
                 "pending": version if current != version else None}  # fmt: skip
@@ -195,6 +196,7 @@ class Switch:
 def publish(
     graph: Graph,
     versions: Sequence[SetVersion],
+    *,
     also: Iterable[tuple[str, Mapping[str, Any]]] = (),
 ) -> Switch:
     """Step 3: make ``versions`` current in one small transaction, together with the statements
@@ -256,7 +258,7 @@ def retire(
     if not old:
         return 0
     wait_for_readers(graph, switch.at, timeout=grace)
-    deleted = sum(delete_other_versions(graph, v.rel_type, v.scope, v.version) for v in old)
+    deleted = sum(delete_other_versions(graph, v.rel_type, v.scope, keep=v.version) for v in old)
     cypher.run(graph, "sets_retired", ids=[v.id for v in old])
     return deleted
 
@@ -266,7 +268,7 @@ def forget(graph: Graph, rel_type: str, scope: Mapping[str, Any]) -> int:
     delete its relationships. Returns how many were deleted."""
     cypher.run(graph, "sets_unpublish", id=set_id(rel_type, scope))
     wait_for_readers(graph, server_time(graph))
-    return delete_other_versions(graph, rel_type, scope, None)
+    return delete_other_versions(graph, rel_type, scope, keep=None)
 
 
 def adopt_unversioned(graph: Graph) -> dict[str, int]:
@@ -283,6 +285,8 @@ def adopt_unversioned(graph: Graph) -> dict[str, int]:
             continue
         groups: dict[tuple, SetVersion] = {}
         for row in cypher.run(graph, "sets_versions", type=rel_type, keys=list(keys)):
+            if None in row["scope"]:  # not part of any set: nothing names it
+                continue
             found = SetVersion(rel_type, dict(zip(keys, row["scope"], strict=True)),
                                row["version"], row["count"])  # fmt: skip
             best = groups.get(tuple(row["scope"]))

@@ -186,6 +186,7 @@ class BatchWriter:
     def switch(
         self,
         new: Sequence[versions.SetVersion],
+        *,
         also: Iterable[tuple[str, Mapping[str, Any]]] = (),
     ) -> int:
         """Make the written versions ``new`` current in one step (with the statements of
@@ -194,7 +195,7 @@ class BatchWriter:
         also = list(also)
         if not new and not also:
             return 0
-        switch = versions.publish(self.graph, new, also)
+        switch = versions.publish(self.graph, new, also=also)
         return versions.retire(self.graph, new, switch)
 
     def merge_nodes(
@@ -275,7 +276,7 @@ class BatchWriter:
             for batch in batched(rows, self.batch_size):
                 key.update([dict(row) for row in batch])
             version = key.hexdigest()
-        current, leftovers = versions.prepare(self.graph, rel_type, scope, version, self._tx)
+        current, leftovers = versions.prepare(self.graph, rel_type, scope, version, tx=self._tx)
         if current == version:
             logger.info("%s %s: version %s is current, nothing to write", rel_type, scope, version)
             return WriteCounts(rows=len(pairs), relationships_deleted=leftovers)

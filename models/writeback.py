@@ -133,6 +133,7 @@ def effect_batches(
     ranks: np.ndarray,
     delta: np.ndarray,
     sd: np.ndarray | None,
+    *,
     size: int,
 ) -> Iterator[list[dict[str, Any]]]:
     """Batches of at most ``size`` kept effects as ``{c, g, d, r, s}`` per condition: gene
@@ -222,7 +223,7 @@ def write_run(
     writer.switch(writer.written, also=[
         (node_merge_query("ModelRun"), {"rows": [node], **provenance.params()}),
     ])  # fmt: skip
-    for folder in stale_folders(directory, matrix.path):
+    for folder in stale_folders(directory, keep=matrix.path):
         shutil.rmtree(folder, ignore_errors=True)
     logger.info("run %s: %d of %d predicted effects in the graph, all in %s", run.id,
                 effects.count, delta.size, matrix.path)  # fmt: skip
@@ -257,7 +258,7 @@ def _write_effects(
     perturbations = [ids.perturbation_id(run.dataset, c) for c in matrix.conditions]
     created = 0
     with progress_bar(total=len(rows), desc="PREDICTED_EFFECT", enabled=progress) as bar:
-        for batch in effect_batches(perturbations, rows, cols, ranks, delta, sd, batch_size):
+        for batch in effect_batches(perturbations, rows, cols, ranks, delta, sd, size=batch_size):
             result = cypher.run(writer.graph, "runs_write_effects", **params, rows=batch)
             n = result[0]["created"] if result else 0
             created += n

@@ -45,7 +45,7 @@ def run_matrices(
     found = cypher.run(graph, "runs_matrices", run=run, dataset=dataset)
     if run is not None and not found:
         raise UsageError(f"run {run!r} is not in the graph or has no prediction matrix")
-    return [(r, PredictionMatrix.open(r["matrix_path"], r["matrix_sha256"])) for r in found]
+    return [(r, PredictionMatrix.open(r["matrix_path"], sha256=r["matrix_sha256"])) for r in found]
 
 
 def gene_effects_all(

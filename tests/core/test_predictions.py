@@ -26,7 +26,7 @@ def test_a_written_matrix_reads_back_by_gene_and_by_condition(tmp_path):
     sd = np.full((3, 5), 0.5, dtype=np.float32)
     matrix = write(tmp_path, sd=sd)
     assert matrix.path.parent == tmp_path and matrix.path.name.startswith("predictions-")
-    opened = PredictionMatrix.open(matrix.path, matrix.sha256)
+    opened = PredictionMatrix.open(matrix.path, sha256=matrix.sha256)
     assert opened.shape == (3, 5) and opened.has_sd and opened.attributes == {"run": "r1"}
     delta, spread = opened.gene("human:G2")
     assert delta.tolist() == [2.0, 7.0, 12.0] and spread.tolist() == [0.5] * 3
@@ -38,16 +38,16 @@ def test_a_written_matrix_reads_back_by_gene_and_by_condition(tmp_path):
     other = write(tmp_path, delta=np.zeros((3, 5), dtype=np.float32))
     assert other.path != matrix.path and not other.has_sd
     assert other.gene("human:G0")[0].tolist() == [0.0] * 3  # chunks of fill values: no files
-    assert stale_folders(tmp_path, other.path) == [matrix.path]
+    assert stale_folders(tmp_path, keep=other.path) == [matrix.path]
 
 
 def test_a_changed_or_swapped_file_is_refused(tmp_path):
     matrix = write(tmp_path)
     with pytest.raises(PredictionFileError, match="does not match the run's recorded sha256"):
-        PredictionMatrix.open(matrix.path, "0" * 64)
+        PredictionMatrix.open(matrix.path, sha256="0" * 64)
     chunk = next(p for p in (matrix.path / "delta").rglob("*") if p.is_file() and "c" in p.parts)
     chunk.write_bytes(chunk.read_bytes()[:-1])
-    opened = PredictionMatrix.open(matrix.path, matrix.sha256)  # the manifest is intact
+    opened = PredictionMatrix.open(matrix.path, sha256=matrix.sha256)  # the manifest is intact
     with pytest.raises(PredictionFileError, match="does not match the manifest's sha256"):
         opened.gene("human:G0")
     chunk.unlink()

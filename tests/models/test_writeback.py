@@ -36,13 +36,13 @@ def test_effect_batches_hold_at_most_size_effects_per_condition_as_arrays():
     delta = np.arange(12, dtype=np.float32).reshape(2, 6)
     rows, cols = np.array([0, 0, 0, 0, 0, 1, 1]), np.array([0, 1, 2, 4, 5, 1, 3])
     ranks = np.arange(1, 8)
-    batches = list(effect_batches(["a", "b"], rows, cols, ranks, delta, None, 4))
+    batches = list(effect_batches(["a", "b"], rows, cols, ranks, delta, None, size=4))
     assert [[(r["c"], r["g"]) for r in b] for b in batches] == [
         [("a", [0, 1, 2, 4])], [("a", [5]), ("b", [1, 3])],
     ]  # fmt: skip
     assert batches[1][1]["d"] == [7.0, 9.0] and batches[1][1]["r"] == [6, 7]
     assert batches[1][1]["s"] is None
-    with_sd = list(effect_batches(["a", "b"], rows, cols, ranks, delta, -delta, 10))
+    with_sd = list(effect_batches(["a", "b"], rows, cols, ranks, delta, -delta, size=10))
     assert with_sd[0][1]["s"] == [-7.0, -9.0]
 
 
@@ -98,7 +98,7 @@ def test_write_run_keeps_every_value_in_the_matrix_and_the_strongest_in_the_grap
     assert shown["metrics"] == {"all": {"pearson_delta": 0.5, "mean_collapse": None}}
     assert shown["pearson_delta"] == 0.5 and shown["n_effects"] == 4 and shown["has_sd"]
     assert json.loads(shown["selection"]) == keep.as_dict()
-    matrix = PredictionMatrix.open(shown["matrix_path"], shown["matrix_sha256"])
+    matrix = PredictionMatrix.open(shown["matrix_path"], sha256=shown["matrix_sha256"])
     assert matrix.shape == (2, 12) and matrix.conditions == ["G0+ctrl", "G0+G1"]
     delta, spread = matrix.gene("human:G5")
     assert delta.tolist() == pytest.approx([deltas["G0+ctrl"][5], 0.5])
