@@ -9,6 +9,7 @@ matrix files instead, with every perturbation's predicted value for a gene
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,17 @@ def run_matrices(
     graph: Graph, *, run: str | None = None, dataset: str | None = None
 ) -> list[tuple[dict[str, Any], PredictionMatrix]]:
     """The prediction matrices of one run or of every run (of ``dataset``), opened and checked
-    against the sha256 each run's node records."""
+    against the sha256 each run's node records (opened once per process: a matrix is named by
+    its content, and every chunk read is checked again)."""
     found = cypher.run(graph, "runs_matrices", run=run, dataset=dataset)
     if run is not None and not found:
         raise UsageError(f"run {run!r} is not in the graph or has no prediction matrix")
-    return [(r, PredictionMatrix.open(r["matrix_path"], sha256=r["matrix_sha256"])) for r in found]
+    return [(r, _open_matrix(r["matrix_path"], r["matrix_sha256"])) for r in found]
+
+
+@lru_cache(maxsize=16)
+def _open_matrix(path: str, sha256: str) -> PredictionMatrix:
+    return PredictionMatrix.open(path, sha256=sha256)
 
 
 def gene_effects_all(
@@ -58,23 +65,29 @@ def gene_effects_all(
     top: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every predicted effect on ``gene`` in the runs' matrix files (not only those the graph
-    keeps): rows ``{perturbation, dataset, run, predicted, sd}``, largest |predicted| first,
-    at most ``top`` (None: all). A matrix is read one chunk per gene."""
+    keeps): rows ``{perturbation, dataset, run, predicted, sd}``, largest |predicted| first
+    (ties in run and matrix order), at most ``top`` (None: all). A matrix is read one chunk
+    per gene."""
     gene_id = gene if ":" in gene else ids.gene_id(gene, species)
-    rows = []
+    parts = []
     for record, matrix in run_matrices(graph, run=run, dataset=dataset):
         try:
             delta, sd = matrix.gene(gene_id)
         except KeyError:
             continue
-        sds = sd.tolist() if sd is not None else [None] * len(delta)
-        rows += [
-            {"perturbation": c, "dataset": record["dataset"], "run": record["run"],
-             "predicted": d, "sd": s}
-            for c, d, s in zip(matrix.conditions, delta.tolist(), sds, strict=True)
-        ]  # fmt: skip
-    rows.sort(key=lambda r: (-abs(r["predicted"]), r["perturbation"], r["run"]))
-    return rows if top is None else rows[:top]
+        parts.append((record, matrix.conditions, delta, sd))
+    if not parts:
+        return []
+    values = np.concatenate([delta for _, _, delta, _ in parts])
+    order = np.argsort(-np.abs(values), kind="stable")[:top]
+    rows = [
+        {"perturbation": c, "dataset": record["dataset"], "run": record["run"], "predicted": d,
+         "sd": s}
+        for record, conditions, delta, sd in parts
+        for c, d, s in zip(conditions, delta.tolist(),
+                           sd.tolist() if sd is not None else [None] * len(delta), strict=True)
+    ]  # fmt: skip
+    return [rows[i] for i in order.tolist()]
 
 
 def perturbation_effects(
