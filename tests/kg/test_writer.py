@@ -5,6 +5,7 @@ from priorgraph.kg.writer import (
     Provenance,
     WriteCounts,
     batched,
+    grouped_by_start,
     node_merge_query,
     relationship_merge_query,
 )
@@ -54,6 +55,16 @@ def test_identifiers_that_are_not_plain_names_are_refused():
         node_merge_query("Gene) DETACH DELETE n //")
     with pytest.raises(ValueError, match="not a plain identifier"):
         relationship_merge_query("X", GENE, ("Gene", "id}) DELETE a"))
+
+
+def test_rows_are_grouped_by_start_with_each_end_once():
+    rows = [{"start": "a", "end": "x", "props": {"w": 1}}, {"start": "b", "end": "y", "props": {}},
+            {"start": "a", "end": "y", "props": {"w": 3}}]  # fmt: skip
+    assert grouped_by_start(rows) == {
+        "ends": ["x", "y"],
+        "rows": [{"start": "a", "ends": [0, 1], "props": [{"w": 1}, {"w": 3}]},
+                 {"start": "b", "ends": [1], "props": [{}]}],
+    }  # fmt: skip
 
 
 def test_write_counts_add_up():
@@ -216,6 +227,16 @@ def test_replace_relationships_refuses_repeated_pairs_and_is_atomic_in_a_transac
         raise RuntimeError("boom")
     assert counts(graph) == (5, 4)  # 4 genes and the set's RelationshipSet node
     assert current(graph) == before and before["w"][1] == 4
+
+
+def test_replace_relationships_counts_rows_whose_endpoints_are_missing(graph):
+    writer = BatchWriter(graph, PROV, batch_size=2, progress=False)
+    writer.merge_nodes("Gene", genes(3))
+    rows = [*edges(3), {"start": "human:NOPE", "end": "human:G0"},
+            {"start": "human:G0", "end": "human:NOPE"}]  # fmt: skip
+    c = writer.replace_relationships("LINKED_TO", rows, start=GENE, end=GENE, scope={"method": "m"})
+    assert (c.rows, c.relationships_created, c.unmatched) == (5, 3, 2)
+    assert linked(graph)[0]["n"] == 3 and current(graph)["m"][1] == 3
 
 
 def test_replace_relationships_takes_only_versioned_types_and_their_scopes(graph):
