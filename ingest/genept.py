@@ -12,10 +12,13 @@ column the symbol, optional header) and an NPZ (``genes`` + ``embeddings`` [+ ``
   ``skip_unknown``.
 
 Vectors are written with ``db.create.setNodeVectorProperty`` (a float32 array, half the size of
-a list of doubles), in idempotent batches; the model, source and version are stored beside each
-vector and on the ``(:Source)`` node. A load never mixes models or dimensions in one property:
-a different model or dimension is refused unless ``replace=True``, which clears the old vectors
-(and re-creates the index when the dimension changes) first.
+a list of doubles), in batches; the model, source and version are stored beside each vector and
+on the ``(:Source)`` node. A load never mixes models or dimensions: a different model or
+dimension is refused unless ``replace=True``. Every load switches readers in one step: the
+vectors go to the kind's slot that readers do not use (``Gene.genept`` or ``Gene.genept_b``,
+each with its own vector index), and the ``(:EmbeddingSet {id: 'genept'})`` pointer moves to it
+once it is complete and indexed (:func:`store`); readers resolve the pointer, so they see the
+old vectors or the new ones, never a mix, and a crash leaves one of them complete.
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ from priorgraph.core import utils
 from priorgraph.core.datafiles import load_npz, load_pickle
 from priorgraph.core.errors import EmbeddingFileError, Problem, UsageError, location
 from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
-from priorgraph.kg import cypher
+from priorgraph.kg import cypher, versions
 from priorgraph.kg import ids as kg_ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import EmbeddingKind, get_kind
-from priorgraph.kg.writer import BatchWriter, Provenance, batched
+from priorgraph.kg.writer import SOURCE_RECORD, BatchWriter, Provenance, batched
 
 STORE_BATCH = 500
 NOT_GENES = ("ctrl",)  # GEARS' control row: never a gene, listed as unknown
@@ -283,42 +286,53 @@ class StoreResult:
         return dict(self.__dict__)
 
 
+def current_slot(graph: Graph, spec: EmbeddingKind) -> tuple[EmbeddingKind, dict[str, Any] | None]:
+    """The slot readers use now (:attr:`EmbeddingKind.slots`) and its ``(:EmbeddingSet)``
+    record; before a kind's first switch: its own property, and None."""
+    rows = cypher.run(graph, "embeddings_current", property=spec.property)
+    if not rows:
+        return spec, None
+    record = rows[0]
+    return next(s for s in spec.slots if s.property == record["property"]), record
+
+
 def index_info(graph: Graph, spec: EmbeddingKind) -> dict[str, Any] | None:
-    rows = cypher.run(graph, "genept_index_info", index=spec.index)
+    """The vector index of the kind's current slot (None when there is none)."""
+    slot, _ = current_slot(graph, spec)
+    rows = cypher.run(graph, "genept_index_info", index=slot.index)
     return rows[0] if rows else None
 
 
 def stored_models(graph: Graph, spec: EmbeddingKind) -> list[dict[str, Any]]:
-    """``[{model, dimension, genes}]`` of the vectors already stored for this kind."""
-    return cypher.run(graph, "genept_state", property=spec.property,
-                      model_property=spec.model_property)  # fmt: skip
+    """``[{model, dimension, genes}]`` of the vectors readers see for this kind."""
+    slot, record = current_slot(graph, spec)
+    if record is not None:
+        return [{k: record[k] for k in ("model", "dimension", "genes")}]
+    return cypher.run(graph, "genept_state", property=slot.property,
+                      model_property=slot.model_property)  # fmt: skip
 
 
 def clear(graph: Graph, spec: EmbeddingKind, batch: int = 5_000) -> int:
-    """Remove the kind's vectors and their metadata from every gene; returns how many."""
+    """Remove one slot's vectors and their metadata from every gene, and drop its index;
+    returns how many genes had one."""
     cleared, total = {spec.property: None, **spec.meta(None, None, None)}, 0
     while n := cypher.run(graph, "genept_clear", property=spec.property, batch=batch,
                           cleared=cleared)[0]["cleared"]:  # fmt: skip
         total += n
+    cypher.run(graph, "genept_drop_index", index=spec.index)
     return total
 
 
-def drop_mismatched_index(
-    graph: Graph, spec: EmbeddingKind, dimension: int, *, replace: bool
-) -> None:
-    """Refuse (or, under ``replace``, drop) an index of another dimension, before any write."""
-    info = index_info(graph, spec)
-    if info is not None and info["dimension"] != dimension:
-        if not replace:
-            raise UsageError(
-                f"vector index {spec.index} has dimension {info['dimension']}, the embeddings "
-                f"have {dimension}: pass replace (--replace) to swap the embeddings"
-            )
-        cypher.run(graph, "genept_drop_index", index=spec.index)
+def remove(graph: Graph, spec: EmbeddingKind) -> int:
+    """Remove every vector of a kind: the pointer first (readers stop seeing the kind at once),
+    then, once readers that began before are done, both slots; returns how many were cleared."""
+    cypher.run(graph, "embeddings_unpublish", property=spec.property)
+    versions.wait_for_readers(graph, versions.server_time(graph))
+    return sum(clear(graph, slot) for slot in spec.slots)
 
 
 def ensure_index(graph: Graph, spec: EmbeddingKind, dimension: int) -> None:
-    """Create the cosine vector index if missing and wait until it is online.
+    """Create the slot's cosine vector index if missing and wait until it is online.
 
     Called after the vectors are written: populating a new HNSW index in one pass is much
     cheaper than inserting every vector into it inside the write transactions.
@@ -338,10 +352,19 @@ def store(
     batch_size: int = STORE_BATCH,
     progress: bool = True,
 ) -> StoreResult:
-    """Write a validated table as ``Gene.<kind property>`` (see the module docstring)."""
+    """Write a validated table as the kind's vectors, switching readers in one step.
+
+    The vectors go to the slot readers do not use (its leftovers cleared first; the kind's
+    own property on a first load), with the genes of the current vectors that the table does
+    not name when it is the same model and ``replace`` is False; then the slot's index is
+    built, the ``(:EmbeddingSet)`` pointer switched to it (with the ``(:Source)`` record),
+    and, once readers that began before are done, the other slot cleared. The same table
+    again finds its version current and writes nothing.
+    """
     spec = get_kind(kind)
     if not table.model:
         raise UsageError("the embedding model is unknown: name it (--model)")
+    current, record = current_slot(graph, spec)
     existing = stored_models(graph, spec)
     others = [m for m in existing
               if (m["model"], m["dimension"]) != (table.model, table.dimension)]  # fmt: skip
@@ -351,13 +374,63 @@ def store(
             f"genes already carry {spec.name} embeddings of another model: {found}; "
             "pass replace (--replace) to swap them"
         )
-    if replace:
-        clear(graph, spec)
-    # an index left without vectors (all genes deleted) is re-created freely
-    drop_mismatched_index(graph, spec, table.dimension, replace=replace or not existing)
+    version = versions.ContentKey(
+        spec.name, species, table.model, provenance.params(), replace, table.symbols,
+        table.matrix.tobytes(),
+    ).hexdigest()  # fmt: skip
+    if record is not None and record["version"] == version:
+        logger.info("%s: version %s is current, nothing to write", spec.name, version)
+        return StoreResult(len(table.symbols), 0, table.dimension, table.model, current.index,
+                           len(table.unknown))  # fmt: skip
+    target = current if record is None and not existing else _other(spec, current)
+    clear(graph, target)  # what an interrupted load left
+    stored, created = _write_vectors(graph, table, provenance, target, species, batch_size,
+                                     progress)  # fmt: skip
+    if existing and not others and not replace and target != current:
+        stored += _copy_vectors(graph, current, target)
+    ensure_index(graph, target, table.dimension)
+    writer = BatchWriter(graph, provenance, progress=False)
+    details = {
+        "kind": spec.name, "property": target.property, "model": table.model,
+        "dimension": table.dimension, "genes": stored, "unknown_skipped": len(table.unknown),
+        "file": Path(table.path).name,
+    }  # fmt: skip
+    pointer = {"property": target.property, "index": target.index, "model": table.model,
+               "dimension": table.dimension, "genes": stored, "version": version,
+               **provenance.params()}  # fmt: skip
+    switch = versions.publish(graph, [], also=[
+        (cypher.load("embeddings_publish"), {"property": spec.property, "record": pointer}),
+        (SOURCE_RECORD, writer.source_params(**details)),
+    ])  # fmt: skip
+    if record is not None or existing:  # readers may be on the old slot
+        versions.wait_for_readers(graph, switch.at)
+    for slot in spec.slots:
+        if slot != target:
+            clear(graph, slot)
+    skipped = len(table.unknown)
+    logger.info("stored %d %s vectors (%s, %d-d) in %s, %d unknown symbols skipped", stored,
+                spec.name, table.model, table.dimension, target.property, skipped)  # fmt: skip
+    return StoreResult(stored, created, table.dimension, table.model, target.index, skipped)
+
+
+def _other(spec: EmbeddingKind, slot: EmbeddingKind) -> EmbeddingKind:
+    return next(s for s in spec.slots if s.property != slot.property)
+
+
+def _write_vectors(
+    graph: Graph,
+    table: EmbeddingTable,
+    provenance: Provenance,
+    slot: EmbeddingKind,
+    species: str,
+    batch_size: int,
+    progress: bool,
+) -> tuple[int, int]:
+    """Write the table's vectors into ``slot`` (genes missing from the graph are created);
+    returns ``(stored, genes created)``."""
     query = cypher.load("genept_store")
-    meta = spec.meta(table.model, provenance.source, provenance.version)
-    params = {**provenance.params(), "property": spec.property, "meta": meta}
+    meta = slot.meta(table.model, provenance.source, provenance.version)
+    params = {**provenance.params(), "property": slot.property, "meta": meta}
     rows = [
         {"id": kg_ids.gene_id(s, species), "symbol": s, "species": species, "vector": v.tolist()}
         for s, v in zip(table.symbols, table.matrix, strict=True)
@@ -371,18 +444,23 @@ def store(
 
     show = progress and len(rows) > batch_size
     with utils.progress(
-        total=len(rows), desc=f"{spec.name} vectors", enabled=show, unit="gene"
+        total=len(rows), desc=f"{slot.name} vectors", enabled=show, unit="gene"
     ) as bar:
         for batch in batched(rows, batch_size):
             n, c = graph.write_tx(lambda tx, b=batch: write_batch(tx, b))
             stored, created = stored + n, created + c
             bar.update(len(batch))
-    ensure_index(graph, spec, table.dimension)
-    BatchWriter(graph, provenance, progress=False).record_source(
-        kind=spec.name, property=spec.property, model=table.model, dimension=table.dimension,
-        genes=stored, unknown_skipped=len(table.unknown), file=Path(table.path).name,
-    )  # fmt: skip
-    skipped = len(table.unknown)
-    logger.info("stored %d %s vectors (%s, %d-d), %d unknown symbols skipped", stored, spec.name,
-                table.model, table.dimension, skipped)  # fmt: skip
-    return StoreResult(stored, created, table.dimension, table.model, spec.index, skipped)
+    return stored, created
+
+
+def _copy_vectors(
+    graph: Graph, source: EmbeddingKind, target: EmbeddingKind, batch: int = 1_000
+) -> int:
+    """Copy the vectors (and metadata) of ``source`` that ``target`` lacks; returns how many."""
+    meta = [[new, old] for new, old in zip(target.meta(None, None, None),
+                                           source.meta(None, None, None), strict=True)]  # fmt: skip
+    total = 0
+    while n := cypher.run(graph, "genept_copy", **{"from": source.property}, to=target.property,
+                          meta=meta, batch=batch)[0]["copied"]:  # fmt: skip
+        total += n
+    return total

@@ -37,11 +37,12 @@ from priorgraph.core.utils import open_text
 from priorgraph.core.utils import progress as progress_bar
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
-from priorgraph.kg.writer import DEFAULT_BATCH_SIZE, BatchWriter, Provenance, batched
+from priorgraph.kg.writer import BatchWriter, Provenance, node_merge_query
 
 DEFAULT_K = 20
 DEFAULT_THRESHOLD = 0.1
 EDGE_SOURCE = "priorgraph.go_graph"
+GENE = ("Gene", "id")
 logger = logging.getLogger(__name__)
 
 
@@ -253,12 +254,13 @@ def store_go_graph(
     *,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Write ``GO_SIMILAR {graph, build, jaccard, rank}`` edges, then the ``(:GOGraph)`` record.
+    """Write ``GO_SIMILAR {graph, jaccard, rank}`` edges and the ``(:GOGraph)`` record.
 
-    The build id is a hash of genes and edges. If the stored record already has it, nothing is
-    written (idempotent). Otherwise the edges are created in batches, the record (naming the
-    build that readers use: the queries join on ``GOGraph.build``) is written last, and edges of
-    other builds of the name are deleted; an interrupted run leaves the previous build in use.
+    The build id is a hash of genes and edges, and the version key of the graph's edge set
+    (:mod:`priorgraph.kg.versions`). If the stored record already has it, nothing is written
+    (idempotent). Otherwise the edges are created under it, then the record (whose ``build``
+    readers join on) and the set's pointer switch in one transaction, and the edges of the
+    previous build are deleted; an interrupted run leaves the previous build in use.
     """
     build = edges.digest()[:16]
     record = {
@@ -272,21 +274,16 @@ def store_go_graph(
     current = {r["graph"]: r["build"] for r in cypher.run(graph, "go_graphs")}
     if current.get(spec.name) == build:
         return {**record, "created": 0}
-    params = {"go_graph": spec.name, "build": build, "limit": 10_000}
-    while cypher.run(graph, "go_graph_delete_build", **params)[0]["deleted"]:
-        pass
     rows = [{"start": s, "end": t, "jaccard": j, "rank": r} for s, t, j, r in edges.triples()]
-    created = 0
-    with progress_bar(total=len(rows), desc="GO_SIMILAR edges", enabled=progress) as bar:
-        for batch in batched(rows, DEFAULT_BATCH_SIZE):
-            result = cypher.run(graph, "go_similar_create", **params, rows=batch,
-                                source=EDGE_SOURCE)  # fmt: skip
-            created += result[0]["created"]
-            bar.update(len(batch))
-    writer = BatchWriter(graph, Provenance(EDGE_SOURCE, build), progress=False)
-    writer.merge_nodes("GOGraph", [record])
-    while cypher.run(graph, "go_graph_delete_stale", **params)[0]["deleted"]:
-        pass
+    provenance = Provenance(EDGE_SOURCE, build)
+    writer = BatchWriter(graph, provenance, progress=progress)
+    counts = writer.replace_relationships(
+        "GO_SIMILAR", rows, start=GENE, end=GENE, scope={"graph": spec.name}, version=build,
+        defer=True,
+    )  # fmt: skip
+    writer.switch(writer.written, also=[
+        (node_merge_query("GOGraph"), {"rows": [record], **provenance.params()}),
+    ])  # fmt: skip
     logger.info("GO graph %r: build %s, %d edges over %d genes", spec.name, build, len(edges),
                 len(edges.genes))  # fmt: skip
-    return {**record, "created": created}
+    return {**record, "created": counts.relationships_created}

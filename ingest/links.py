@@ -178,11 +178,13 @@ def write_links(
 ) -> WriteCounts:
     """Replace the ``LINKED_TO`` links of each method of ``assembly`` by these rows.
 
-    Each (method, assembly) is one set (``BatchWriter.replace_relationships``): the old set is
-    deleted and the new one created, so a re-run leaves the same graph, and the links of other
-    assemblies stay. Endpoints must exist (else ``unmatched``). ``atomic=True`` swaps
-    everything in one transaction (for tables that fit the server's transaction memory);
-    otherwise each batch commits alone and a re-run replaces a set that a crash left partial.
+    Each (method, assembly) is one set (``BatchWriter.replace_relationships``): the new set is
+    created under a new version and readers switched to it in one step, then the old one is
+    deleted, so readers see one whole set, a re-run leaves the same graph, and the links of
+    other assemblies stay. Endpoints must exist (else ``unmatched``). ``atomic=True`` writes
+    every method in one transaction (for tables that fit the server's transaction memory) and
+    switches them together; otherwise each batch commits alone and each method switches when
+    its set is complete.
     """
     asm = get_assembly(assembly)
     writer = BatchWriter(graph, provenance, progress=progress)

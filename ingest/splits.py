@@ -342,7 +342,8 @@ def write_coexpression(
     *,
     progress: bool = True,
 ) -> WriteCounts:
-    """Replace the split's COEXPRESSED edges (delete, then write all in one transaction)."""
+    """Replace the split's COEXPRESSED edges: all written in one transaction, then switched to
+    in one step (``BatchWriter.replace_relationships``)."""
     species = record.config.species
     rows = [
         {"start": ids.gene_id(s, species), "end": ids.gene_id(t, species), "rho": rho,

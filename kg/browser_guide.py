@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from priorgraph.kg import cypher
+from priorgraph.kg.ids import SET_SCOPES
 from priorgraph.kg.private_files import write_private
 
 GUIDE_FILE = "priorgraph.html"  # the launcher plays this one after login
@@ -54,7 +55,7 @@ SLIDES: tuple[Slide, ...] = (
         (
             Block("browser_schema", {}),
             Block("graph_labels", {}),
-            Block("graph_relationship_types", {}),
+            Block("graph_relationship_types", {"versioned": sorted(SET_SCOPES)}),
         ),
     ),
     Slide(

@@ -45,3 +45,14 @@ def peak_id(assembly: str, chrom: str, start: int, end: int) -> str:
 def perturbation_id(dataset: str, condition: str) -> str:
     """``papalexi2021/CEBPA+KLF1``: a condition is only unique within its data set."""
     return f"{dataset}/{condition}"
+
+
+# The versioned relationship types (kg.versions) and the properties that name one set of each:
+# a set's id is its type and these properties (versions.set_id).
+SET_SCOPES: dict[str, tuple[str, ...]] = {
+    "LINKED_TO": ("method", "assembly"),
+    "COEXPRESSED": ("dataset", "split"),
+    "GO_SIMILAR": ("graph",),
+    "PREDICTED_EFFECT": ("run",),
+    "LEARNED_EDGE": ("run",),
+}

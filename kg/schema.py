@@ -26,6 +26,8 @@ UNIQUE_KEYS: dict[str, str] = {
     "ModelRun": "id",
     "GOGraph": "id",
     "Source": "id",
+    "RelationshipSet": "id",  # the pointer to the current version of a set (kg.versions)
+    "EmbeddingSet": "id",  # the pointer to the current slot of an embedding kind
 }
 
 # constraint name -> (label, properties unique together where all are set): one Gene per
@@ -52,6 +54,7 @@ INDEXES: tuple[Index, ...] = (
     Index("goterm_namespace", "GOTerm", ("namespace",)),
     Index("peak_location", "Peak", ("assembly", "chrom", "start")),
     Index("perturbation_dataset", "Perturbation", ("dataset",)),
+    Index("relationship_set_type", "RelationshipSet", ("type",)),
 )
 
 # Relationship-property indexes on the keys that MERGE uses to tell parallel relationships apart
@@ -141,6 +144,16 @@ class EmbeddingKind:
 
     def params(self) -> dict[str, str]:
         return {"property": self.property, "index": self.index}
+
+    @property
+    def slots(self) -> tuple[EmbeddingKind, EmbeddingKind]:
+        """The two places a version of this kind can live: the kind's own property and index,
+        and a second one (``<property>_b``, ``<index>_b``, DDL ``<index_query>_b``). A replace
+        writes the slot that is not current and switches to it (``ingest.genept.store``)."""
+        second = EmbeddingKind(
+            self.name, f"{self.property}_b", f"{self.index}_b", f"{self.index_query}_b"
+        )
+        return self, second
 
 
 KINDS: dict[str, EmbeddingKind] = {

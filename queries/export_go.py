@@ -100,7 +100,9 @@ def go_graph_export(
         spec = stored[graph_name]
         if k > spec["k"]:
             raise UsageError(f"GO graph {graph_name!r} was built with k={spec['k']} < k={k}")
-        source_idx, target_idx, jaccard = _stored_edges(graph, graph_name, nodes, k, page)
+        source_idx, target_idx, jaccard = _stored_edges(
+            graph, graph_name, spec["build"], nodes, k, page
+        )
         meta.update(threshold=spec["threshold"], graph=graph_name, build=spec["build"])
     edge_index = torch.as_tensor(
         np.stack([np.asarray(source_idx, dtype=np.int64), np.asarray(target_idx, dtype=np.int64)])
@@ -132,15 +134,16 @@ def _resolve(
 
 
 def _stored_edges(
-    graph: Graph, graph_name: str, nodes: list[str], k: int, page: int
+    graph: Graph, graph_name: str, build: str, nodes: list[str], k: int, page: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stored edges among ``nodes`` with rank <= k + 1, as node indexes, read by pages of
-    targets in (target id, rank) order."""
+    """Stored edges of ``build`` among ``nodes`` with rank <= k + 1, as node indexes, read by
+    pages of targets in (target id, rank) order (every page of the same build: a rebuild that
+    switches meanwhile does not mix into the export)."""
     index = pd.Index(nodes)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for targets in batched(sorted(nodes), page):
-        (row,) = cypher.run(graph, "go_graph_edges_page", go_graph=graph_name, targets=targets,
-                            genes=nodes, max_rank=k + 1)  # fmt: skip
+        (row,) = cypher.run(graph, "go_graph_edges_page", go_graph=graph_name, build=build,
+                            targets=targets, genes=nodes, max_rank=k + 1)  # fmt: skip
         parts.append((index.get_indexer(row["source"]), index.get_indexer(row["target"]),
                       np.asarray(row["jaccard"], dtype=np.float64)))  # fmt: skip
     if not parts:

@@ -170,10 +170,12 @@ def _edges(
     method_codes: dict[str, int] = {}
     parts: list[tuple[np.ndarray, ...]] = []
     ids = peaks["id"].tolist()
+    (versions,) = cypher.run(graph, "sets_current_versions", type="LINKED_TO")
     with progress_bar(total=len(ids), desc="guidance links", enabled=progress, unit="peak") as bar:
         for first in range(0, len(ids), page):
             chunk = ids[first : first + page]
             (row,) = cypher.run(graph, "peaks_guidance_edges", peaks=chunk,
+                                current=versions["current"],
                                 methods=list(methods) if methods else None)  # fmt: skip
             gene = gene_index.get_indexer(row["gene"])
             keep = gene >= 0

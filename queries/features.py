@@ -78,13 +78,25 @@ class GeneFeatures:
 
 
 def fetch_vectors(graph: Graph, ids: Sequence[str], kind: str = "genept") -> dict[str, np.ndarray]:
-    """``{gene id: vector}`` for the requested ids that carry the embedding."""
+    """``{gene id: vector}`` for the requested ids that carry the embedding.
+
+    One read transaction: the kind's current slot is resolved once and every chunk read from
+    it, so a replace that switches meanwhile cannot mix two models in one matrix (it waits for
+    this transaction before clearing the old slot).
+    """
     spec = get_kind(kind)
-    out: dict[str, np.ndarray] = {}
-    for chunk in batched(dict.fromkeys(ids), 5_000):
-        for row in cypher.run(graph, "genept_features", ids=chunk, property=spec.property):
-            out[row["id"]] = np.asarray(row["vector"], dtype=np.float32)
-    return out
+
+    def work(tx) -> dict[str, np.ndarray]:
+        found = tx.run(cypher.load("embeddings_current"), {"property": spec.property}).single()
+        slot = found["property"] if found else spec.property
+        out: dict[str, np.ndarray] = {}
+        for chunk in batched(dict.fromkeys(ids), 5_000):
+            params = {"ids": chunk, "property": slot}
+            for row in tx.run(cypher.load("genept_features"), params):
+                out[row["id"]] = np.asarray(row["vector"], dtype=np.float32)
+        return out
+
+    return graph.read_tx(work)
 
 
 def gene_features(

@@ -5,8 +5,9 @@ starts with a header of ``//`` lines:
 
 * the first says in one line what the query answers or does (``priorgraph query`` lists it);
 * further lines give details (parameters, ordering, how callers use it);
-* ``// mode: write`` marks a statement that writes (loads, deletes, index DDL); queries without
-  it are reads.
+* ``// mode: write`` marks a statement that writes (loads, deletes, index DDL); ``// mode:
+  admin`` an administrative command priorgraph itself runs (``SHOW TRANSACTIONS``), which the
+  read path refuses and so runs in a write session; queries without a mode line are reads.
 
 User values are always ``$parameters``; :attr:`NamedQuery.parameters` lists them, parsed from
 the text outside comments and string literals. :func:`run` runs a read in a read-access session
@@ -27,8 +28,8 @@ from priorgraph.core.errors import UsageError
 if TYPE_CHECKING:
     from priorgraph.kg.connection import Graph
 
-Mode = Literal["read", "write"]
-MODES: tuple[Mode, ...] = ("read", "write")
+Mode = Literal["read", "write", "admin"]
+MODES: tuple[Mode, ...] = ("read", "write", "admin")
 _MODE_LINE = re.compile(r"^//\s*mode:\s*(\S+)\s*$")
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -44,9 +45,9 @@ class NamedQuery:
     parameters: tuple[str, ...]
 
     def run(self, graph: Graph, **parameters: Any) -> list[dict[str, Any]]:
-        """Run with ``parameters``: a read in a read-access session, a write in a retried write
-        transaction. Returns the rows as dicts."""
-        if self.mode == "write":
+        """Run with ``parameters``: a read in a read-access session, a write (or an
+        administrative command) in a retried write transaction. Returns the rows as dicts."""
+        if self.mode in ("write", "admin"):
             return graph.write(self.text, parameters)
         return graph.read(self.text, parameters)
 
@@ -93,8 +94,10 @@ def parse(name: str, text: str) -> NamedQuery:
         raise ValueError(f"{name}.cypher: the first line must be '// <what the query does>'")
     modes = [m.group(1) for line in header if (m := _MODE_LINE.match(line))]
     if len(modes) > 1 or (modes and modes[0] not in MODES):
-        raise ValueError(f"{name}.cypher: one '// mode: read|write' line at most, got {modes}")
-    mode: Mode = "write" if modes == ["write"] else "read"
+        raise ValueError(
+            f"{name}.cypher: one '// mode: read|write|admin' line at most, got {modes}"
+        )
+    mode: Mode = modes[0] if modes else "read"  # type: ignore[assignment]
     return NamedQuery(name, text, header[0][3:].strip(), mode, parameters(text))
 
 

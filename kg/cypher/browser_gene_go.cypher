@@ -7,6 +7,7 @@ OPTIONAL MATCH term = (g)-[a:ANNOTATED_WITH]->(:GOTerm)
 WHERE NOT coalesce(a.inferred, false)
 WITH g, collect(term) AS terms
 OPTIONAL MATCH (s:GOGraph {id: $go_graph})
+WITH g, terms, s.build AS build
 OPTIONAL MATCH similar = (:Gene)-[r:GO_SIMILAR {graph: $go_graph}]->(g)
-WHERE r.build = s.build
+WHERE r.version = build
 RETURN g AS gene, terms, collect(similar) AS neighbours

@@ -1,3 +1,3 @@
-// Drop a vector index whose dimension no longer matches the embeddings (replace mode).
+// Drop the vector index of an embedding slot (when its vectors are cleared).
 // mode: write
 DROP INDEX $index IF EXISTS

@@ -1,9 +1,13 @@
 // The query gene's $k nearest genes by embedding, with their GO overlap.
 // Shared terms and Jaccard |A ∩ B| / |A ∪ B| of the GO sets (how far text similarity agrees with
 // GO).
+// The kind's current slot ($property/$index name the kind; kg.schema.EmbeddingKind.slots).
+OPTIONAL MATCH (slot:EmbeddingSet {id: $property})
+WITH coalesce(slot.property, $property) AS slot_property,
+     coalesce(slot.index, $index) AS slot_index
 MATCH (q:Gene {id: $gene_id})
-WHERE q[$property] IS NOT NULL
-CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node, score
+WHERE q[slot_property] IS NOT NULL
+CALL db.index.vector.queryNodes(slot_index, $candidates + 1, q[slot_property]) YIELD node, score
 WITH q, node, 2 * score - 1 AS cosine
 WHERE node <> q
 WITH q, node, cosine,

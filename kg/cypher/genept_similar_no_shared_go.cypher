@@ -1,9 +1,13 @@
 // Genes similar in text to the query gene but sharing no GO term with it.
 // The nearest $candidates by embedding, kept when both genes are GO-annotated and no GOTerm
 // annotates both.
+// The kind's current slot ($property/$index name the kind; kg.schema.EmbeddingKind.slots).
+OPTIONAL MATCH (slot:EmbeddingSet {id: $property})
+WITH coalesce(slot.property, $property) AS slot_property,
+     coalesce(slot.index, $index) AS slot_index
 MATCH (q:Gene {id: $gene_id})
-WHERE q[$property] IS NOT NULL AND EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm) }
-CALL db.index.vector.queryNodes($index, $candidates + 1, q[$property]) YIELD node, score
+WHERE q[slot_property] IS NOT NULL AND EXISTS { (q)-[:ANNOTATED_WITH]->(:GOTerm) }
+CALL db.index.vector.queryNodes(slot_index, $candidates + 1, q[slot_property]) YIELD node, score
 WITH q, node, 2 * score - 1 AS cosine
 WHERE node <> q
   AND EXISTS { (node)-[:ANNOTATED_WITH]->(:GOTerm) }

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.perturb import effect_selection, selection_options
 from priorgraph.commands.train import model_options, run_options
 from priorgraph.ingest.splits import PROTOCOLS
 from priorgraph.models import benchmark as bench
@@ -33,6 +34,7 @@ SHOWN = ("category", "model", "n", "pearson_delta_mean", "pearson_delta_sd", "l2
     help="Output folder (default: <data set>/benchmarks/<protocol>-s<seed>).",
 )
 @click.option("--no-write", is_flag=True, help="Write no run back to the graph.")
+@selection_options
 def benchmark(
     dataset: str,
     protocol: str,
@@ -40,6 +42,9 @@ def benchmark(
     model_names: str,
     out: Path | None,
     no_write: bool,
+    top_per_perturbation: int,
+    top_per_gene: int,
+    threshold: float,
     store: Path | None,
     **settings: Any,
 ) -> None:
@@ -51,6 +56,7 @@ def benchmark(
         result = bench.run_benchmark(
             graph, dataset, protocol=protocol, folds=folds, seed=settings["seed"], models=models,
             options=options, store=store, out=out, write=not no_write,
+            selection=effect_selection(top_per_perturbation, top_per_gene, threshold),
         )  # fmt: skip
     shown = result.summary[list(SHOWN)].round(3).to_dict("records")
     echo_rows(shown, "table")

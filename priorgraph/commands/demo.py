@@ -150,6 +150,9 @@ def demo(generated: bool, steps: int, plot: Path) -> None:
                                                 priors=priors, options=options)  # fmt: skip
             results[name] = pipeline.fit_and_evaluate(predictor, pb, split,
                                                       record.pseudobulk_sha256)  # fmt: skip
+            results[name].checkpoint = pipeline.save_run_files(
+                results[name], pipeline.run_directory(dataset, results[name].run.id)
+            )
             pipeline.write_back(graph, results[name], pb, species=cfg.species)
         click.echo("held-out doubles, mean per category (the graph GP is priorgraph's best model "
                    "on the benchmark; docs/benchmarks.md):")  # fmt: skip
@@ -181,6 +184,9 @@ def demo(generated: bool, steps: int, plot: Path) -> None:
         adapert = pipeline.make_predictor("adapert", graph=graph, record=record, split=split,
                                           priors=priors, options=options)  # fmt: skip
         result = pipeline.fit_and_evaluate(adapert, pb, split, record.pseudobulk_sha256)
+        result.checkpoint = pipeline.save_run_files(
+            result, pipeline.run_directory(dataset, result.run.id)
+        )
         pipeline.write_back(graph, result, pb, species=cfg.species)
         overall = result.evaluation.per_subgroup["all"]
         click.echo(f"AdaPert (learned perturbation-specific subgraphs): held-out pearson_delta "

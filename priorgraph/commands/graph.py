@@ -7,6 +7,7 @@ import click
 from priorgraph.commands.common import open_graph, parse_param, user_cypher_errors
 from priorgraph.core.errors import UsageError
 from priorgraph.kg import cypher as store
+from priorgraph.kg import versions
 from priorgraph.kg.schema import apply_schema
 from priorgraph.output import FORMATS, echo_rows
 from priorgraph.queries.overview import graph_stats
@@ -19,10 +20,14 @@ def schema() -> None:
 
 @schema.command("apply")
 def schema_apply() -> None:
-    """Create missing constraints and indexes (idempotent) and wait until they are online."""
+    """Create missing constraints and indexes (idempotent) and wait until they are online;
+    adopt relationship sets written before versioned sets (docs/reliability.md)."""
     with open_graph() as graph:
         names = apply_schema(graph)
+        adopted = versions.adopt_unversioned(graph)
     click.echo(f"{len(names)} constraints and indexes online: {', '.join(names)}")
+    for rel_type, n in adopted.items():
+        click.echo(f"{rel_type}: {n} relationships of earlier sets made current")
 
 
 @click.command()

@@ -21,6 +21,7 @@ from priorgraph.ingest.splits import (
     write_coexpression,
 )
 from priorgraph.models import baselines, writeback
+from priorgraph.models.effect_selection import EffectSelection
 from priorgraph.output import FORMATS, echo_rows
 from priorgraph.queries import effects as effect_queries
 
@@ -37,6 +38,32 @@ def _column_value(text: str) -> tuple[str, str]:
     if not sep or not column:
         raise click.BadParameter(f"expected COLUMN=VALUE, got {text!r}", param_hint="--where")
     return column, value
+
+
+def selection_options(command):
+    """``--top-per-perturbation``, ``--top-per-gene``, ``--threshold``: the effects of a run that
+    the graph keeps (its prediction matrix file keeps all)."""
+    default = writeback.DEFAULT_SELECTION
+    options = [
+        click.option("--top-per-perturbation", type=click.IntRange(0), show_default=True,
+                     default=default.top_per_perturbation,
+                     help="Graph keeps each perturbation's strongest N predicted effects."),
+        click.option("--top-per-gene", type=click.IntRange(0), show_default=True,
+                     default=default.top_per_gene,
+                     help="... and each gene's N most strongly predicted perturbations."),
+        click.option("--threshold", type=click.FloatRange(min=0, min_open=True),
+                     default=default.threshold, show_default=True,
+                     help="... and every effect with |delta| >= this."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def effect_selection(
+    top_per_perturbation: int, top_per_gene: int, threshold: float
+) -> EffectSelection:
+    return EffectSelection(top_per_perturbation, top_per_gene, threshold)
 
 
 @click.command("perturbseq")
@@ -218,6 +245,7 @@ def splitecho_rows(dataset: str, name: str, store: Path | None, fmt: str) -> Non
 )
 @click.option("--on", "on", type=click.Choice(["test", "val"]), multiple=True, default=["test"])
 @click.option("--no-write", is_flag=True, help="Evaluate only; write nothing to the graph.")
+@selection_options
 @store_option
 @format_option
 def baseline(
@@ -229,10 +257,14 @@ def baseline(
     features: Path | None,
     on: tuple[str, ...],
     no_write: bool,
+    top_per_perturbation: int,
+    top_per_gene: int,
+    threshold: float,
     store: Path | None,
     fmt: str,
 ) -> None:
-    """Fit a baseline on SPLIT's training data, evaluate it, write its predictions back."""
+    """Fit a baseline on SPLIT's training data, evaluate it, write its predictions back: every
+    value to the run's matrix file, the strongest effects to the graph."""
     record = load_dataset(dataset, store)
     pb = record.pseudobulk()
     chosen = load_split(dataset, split_name, store)
@@ -251,10 +283,13 @@ def baseline(
     echo_rows(rows, fmt)
     if no_write:
         return
+    directory = dataset_dir(dataset, store) / "runs" / result.run.id
     with open_graph() as graph:
         n = writeback.write_run(
-            graph, result.run, result.deltas(pb.control_mean), pb.genes,
-            species=record.config.species, progress=fmt == "table",
+            graph, result.run, result.deltas(pb.control_mean), pb.genes, directory=directory,
+            species=record.config.species,
+            selection=effect_selection(top_per_perturbation, top_per_gene, threshold),
+            progress=fmt == "table",
         )  # fmt: skip
     click.echo(f"run {result.run.id}: {n} predicted effects written", err=True)
 
@@ -303,7 +338,7 @@ def runs_show(run: str, history: bool, store: Path | None, fmt: str) -> None:
 @runs.command("delete")
 @click.argument("run")
 def runs_delete(run: str) -> None:
-    """Delete a run and its predicted effects."""
+    """Delete a run: its predicted effects, learned edges and prediction matrix file."""
     with open_graph() as graph:
         n = writeback.delete_run(graph, run)
     click.echo(f"deleted run {run} and {n} predicted effects")
@@ -315,6 +350,11 @@ def runs_delete(run: str) -> None:
 @click.option("--run", default=None, help="Only this run's predictions (default: every run).")
 @click.option("--dataset", default=None, help="Only this data set.")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--all", "every", is_flag=True,
+    help="With --gene: every perturbation's predicted value, from the runs' matrix files "
+    "(the graph keeps each run's strongest effects); --top does not apply.",
+)  # fmt: skip
 @click.option("--species", default="human", show_default=True)
 @click.option(
     "--plot",
@@ -328,17 +368,28 @@ def effects(
     run: str | None,
     dataset: str | None,
     top: int,
+    every: bool,
     species: str,
     plot: Path | None,
     fmt: str,
 ) -> None:
-    """Predicted (and observed) effects for a gene or a perturbation."""
+    """Predicted (and observed) effects for a gene or a perturbation.
+
+    From the graph: each run's strongest effects with the observed ones. With --gene and
+    --all: every predicted value of the runs' prediction matrices.
+    """
     if (gene is None) == (perturbation is None):
         raise click.UsageError("give exactly one of --gene or --perturbation")
+    if every and gene is None:
+        raise click.UsageError("--all goes with --gene")
     if plot is not None and (perturbation is None or run is None or dataset is None):
         raise click.UsageError("--plot needs --perturbation, --run and --dataset")
     with open_graph() as graph:
-        if gene is not None:
+        if gene is not None and every:
+            rows = effect_queries.gene_effects_all(
+                graph, gene, run=run, dataset=dataset, species=species
+            )
+        elif gene is not None:
             rows = effect_queries.gene_effects(
                 graph, gene, run=run, top=top, dataset=dataset, species=species
             )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.commands.perturb import effect_selection, selection_options
 from priorgraph.models import pipeline
 from priorgraph.models.simulate import SimulationConfig, save, simulate
 from priorgraph.models.train import TrainConfig
@@ -103,6 +104,7 @@ def model_options(command: click.Command) -> click.Command:
 @click.option("--edge-threshold", default=0.5, show_default=True, help="adapert: min gate.")
 @click.option("--edge-top-k", default=20, show_default=True, help="adapert: edges/perturbation.")
 @click.option("--no-write", is_flag=True, help="Evaluate only; write nothing to the graph.")
+@selection_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def train(
     model: str,
@@ -111,6 +113,9 @@ def train(
     edge_threshold: float,
     edge_top_k: int,
     no_write: bool,
+    top_per_perturbation: int,
+    top_per_gene: int,
+    threshold: float,
     store: Path | None,
     fmt: str,
     **settings: Any,
@@ -122,6 +127,7 @@ def train(
             graph, dataset, split_name, model, options=options, store=store,
             write=not no_write, edge_threshold=edge_threshold, edge_top_k=edge_top_k,
             progress=fmt == "table",
+            selection=effect_selection(top_per_perturbation, top_per_gene, threshold),
         )  # fmt: skip
     rows = [
         {"subgroup": group, **{m: round(v, 4) for m, v in values.items()}}

@@ -24,7 +24,8 @@ is a bug and shows its traceback. The hierarchy::
         ├── PerturbSeqError         Perturb-seq h5ad and the files of an ingested data set
         ├── SplitFileError          saved splits
         ├── FeatureFileError        gene-feature tables of the linear baseline
-        └── ExportFileError         saved exports
+        ├── ExportFileError         saved exports
+        └── PredictionFileError     a model run's prediction matrix (zarr + manifest)
 """
 
 from __future__ import annotations
@@ -183,6 +184,10 @@ class FeatureFileError(InputError):
 
 class ExportFileError(InputError):
     """A saved export is wrong (its content does not match its hash)."""
+
+
+class PredictionFileError(InputError):
+    """A run's prediction matrix is missing or changed (a file does not match its hash)."""
 
 
 class Problems:

@@ -28,6 +28,22 @@ def test_toy_chain_through_the_cli(cli, graph, tmp_path):
     assert out.exit_code == 0 and json.loads(out.output)[0]["run"] == run_id
     bad = cli("effects", "--gene", "G6", "--perturbation", "G0+ctrl")
     assert bad.exit_code == 2 and "exactly one of" in bad.output
+    every = cli("effects", "--gene", "G6", "--run", run_id, "--all", "--format", "json")
+    assert every.exit_code == 0, every.output
+    values = json.loads(every.output)
+    assert {r["run"] for r in values} == {run_id} and len(values) >= 2
+    assert [abs(r["predicted"]) for r in values] == sorted(
+        (abs(r["predicted"]) for r in values), reverse=True
+    )
+    bad = cli("effects", "--perturbation", "G0+ctrl", "--all")
+    assert bad.exit_code == 2 and "--all goes with --gene" in bad.output
+    few = cli("baseline", "toy", "d1", "--model", "no_change", "--top-per-perturbation", "1",
+              "--top-per-gene", "0", "--threshold", "100", "--format", "json")  # fmt: skip
+    assert few.exit_code == 0, few.output
+    few_id = few.stderr.split("run ")[1].split(":")[0]
+    kept = graph.read("MATCH (r:ModelRun {id: $id}) RETURN r.n_effects AS n, r.n_conditions AS c",
+                      {"id": few_id})[0]  # fmt: skip
+    assert kept["n"] == kept["c"] >= 2  # one kept effect per perturbation
     gone = cli("runs", "delete", run_id)
     assert gone.exit_code == 0 and "predicted effects" in gone.output
     missing = cli("baseline", "toy", "nope")

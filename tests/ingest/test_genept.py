@@ -6,7 +6,9 @@ import pytest
 from priorgraph.core.errors import EmbeddingFileError, UsageError
 from priorgraph.ingest import genept
 from priorgraph.ingest.gene_resolution import GeneResolver
+from priorgraph.kg import cypher
 from priorgraph.kg.writer import Provenance
+from priorgraph.queries import features
 
 PROV = Provenance("test.genept", "1")
 KNOWN = {"KLF1", "GATA1", "TAL1", "CD3E"}
@@ -133,3 +135,58 @@ def test_another_model_or_dimension_needs_replace(graph):
     assert graph.read(
         "MATCH (g:Gene {symbol: 'TAL1'}) RETURN g.genept AS v, g.genept_model AS m"
     ) == [{"v": None, "m": None}]
+
+
+def similar(graph, symbol: str) -> list[tuple[str, float]]:
+    """What a reader sees: the nearest genes of ``symbol`` through the kind's current slot."""
+    rows = cypher.run(graph, "genept_similar", gene_id=f"human:{symbol}", k=3, candidates=3,
+                      **genept.get_kind("genept").params())  # fmt: skip
+    return [(r["symbol"], r["cosine"]) for r in rows]
+
+
+def test_replace_switches_readers_in_one_step_and_a_crash_keeps_the_old_vectors(graph, monkeypatch):
+    spec = genept.get_kind("genept")
+    genept.store(graph, small_table(VECTORS), PROV, progress=False)
+    before = similar(graph, "KLF1")
+    assert before[0][0] == "GATA1"
+    other = small_table({"KLF1": [1.0, 0.0], "CD3E": [0.9, 0.1], "TAL1": [0.0, 1.0]}, "other")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("client killed before the switch")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(genept.versions, "publish", crash)
+        with pytest.raises(RuntimeError, match="killed"):
+            genept.store(graph, other, PROV, replace=True, progress=False)
+    # the new vectors are written and indexed in the other slot, readers still see the old
+    assert graph.read("MATCH (g:Gene) WHERE g.genept_b IS NOT NULL RETURN count(g) AS n") == [
+        {"n": 3}
+    ]
+    assert similar(graph, "KLF1") == before
+    assert features.fetch_vectors(graph, ["human:KLF1"])["human:KLF1"].tolist() == [1, 0, 0]
+    assert genept.stored_models(graph, spec) == [{"model": "m", "dimension": 3, "genes": 4}]
+    result = genept.store(graph, other, PROV, replace=True, progress=False)  # the re-run
+    assert (result.stored, result.index) == (3, "gene_genept_b")
+    assert similar(graph, "KLF1")[0][0] == "CD3E"
+    assert features.fetch_vectors(graph, ["human:KLF1"])["human:KLF1"].tolist() == [1, 0]
+    assert graph.read("MATCH (g:Gene) WHERE g.genept IS NOT NULL RETURN count(g) AS n") == [
+        {"n": 0}
+    ]  # the old slot is cleared and its index dropped
+    assert genept.index_info(graph, spec)["name"] == "gene_genept_b"
+    assert graph.read("SHOW VECTOR INDEXES YIELD name RETURN collect(name) AS n") == [
+        {"n": ["gene_genept_b"]}
+    ]
+
+
+def test_a_load_of_the_same_model_keeps_genes_the_file_does_not_name(graph):
+    genept.store(graph, small_table(VECTORS), PROV, progress=False)
+    result = genept.store(graph, small_table({"KLF1": [0.0, 1.0, 0.0]}), PROV, progress=False)
+    assert result.stored == 4  # KLF1 from the file, three genes kept from the current slot
+    vectors = features.fetch_vectors(graph, [f"human:{s}" for s in VECTORS])
+    assert vectors["human:KLF1"].tolist() == [0, 1, 0]
+    assert vectors["human:CD3E"].tolist() == [0, 0, 1]
+    assert genept.stored_models(graph, genept.get_kind("genept")) == [
+        {"model": "m", "dimension": 3, "genes": 4}
+    ]
+    genept.remove(graph, genept.get_kind("genept"))
+    assert features.fetch_vectors(graph, ["human:KLF1"]) == {}

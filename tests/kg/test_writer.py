@@ -5,6 +5,7 @@ from priorgraph.kg.writer import (
     Provenance,
     WriteCounts,
     batched,
+    grouped_by_start,
     node_merge_query,
     relationship_merge_query,
 )
@@ -54,6 +55,16 @@ def test_identifiers_that_are_not_plain_names_are_refused():
         node_merge_query("Gene) DETACH DELETE n //")
     with pytest.raises(ValueError, match="not a plain identifier"):
         relationship_merge_query("X", GENE, ("Gene", "id}) DELETE a"))
+
+
+def test_rows_are_grouped_by_start_with_each_end_once():
+    rows = [{"start": "a", "end": "x", "props": {"w": 1}}, {"start": "b", "end": "y", "props": {}},
+            {"start": "a", "end": "y", "props": {"w": 3}}]  # fmt: skip
+    assert grouped_by_start(rows) == {
+        "ends": ["x", "y"],
+        "rows": [{"start": "a", "ends": [0, 1], "props": [{"w": 1}, {"w": 3}]},
+                 {"start": "b", "ends": [1], "props": [{}]}],
+    }  # fmt: skip
 
 
 def test_write_counts_add_up():
@@ -154,41 +165,106 @@ def test_record_source_keeps_one_node_per_source(graph):
     assert rows == [{"id": "test.source", "v": "v1", "rows": 4}]
 
 
+def linked(graph) -> list[dict]:
+    """LINKED_TO as stored: method, version, count, sources (every version, current or not)."""
+    return graph.read(
+        "MATCH ()-[r:LINKED_TO]->() RETURN r.method AS m, r.version AS v, count(*) AS n, "
+        "collect(DISTINCT r.source) AS src ORDER BY m, v"
+    )
+
+
+def current(graph) -> dict[str, tuple[str, int]]:
+    rows = graph.read(
+        "MATCH (s:RelationshipSet) RETURN s.method AS m, s.version AS v, s.count AS n"
+    )
+    return {r["m"]: (r["v"], r["n"]) for r in rows}
+
+
 def test_replace_relationships_swaps_one_scope_and_is_idempotent(graph):
     writer = BatchWriter(graph, PROV, batch_size=4, progress=False)
     writer.merge_nodes("Gene", genes(10))
     first = writer.replace_relationships(
-        "LINKED_TO", edges(10), start=GENE, end=GENE, scope={"method": "window"}
+        "LINKED_TO", edges(10), start=GENE, end=GENE, scope={"method": "window", "assembly": "hg38"}
     )
     other = writer.replace_relationships(
-        "LINKED_TO", edges(3), start=GENE, end=GENE, scope={"method": "abc"}
+        "LINKED_TO", edges(3), start=GENE, end=GENE, scope={"method": "abc", "assembly": "hg38"}
     )
     assert (first.relationships_created, first.relationships_deleted) == (10, 0)
     assert other.relationships_created == 3
+    window_v1 = current(graph)["window"][0]
+    # the same rows again: the version is current, nothing is written or deleted
+    same = writer.replace_relationships(
+        "LINKED_TO", edges(10), start=GENE, end=GENE, scope={"method": "window", "assembly": "hg38"}
+    )
+    assert (same.rows, same.relationships_created, same.relationships_deleted) == (10, 0, 0)
     again = writer.replace_relationships(
-        "LINKED_TO", edges(10)[:6], start=GENE, end=GENE, scope={"method": "window"}
+        "LINKED_TO",
+        edges(10)[:6],
+        start=GENE,
+        end=GENE,
+        scope={"method": "window", "assembly": "hg38"},
     )
     assert (again.relationships_created, again.relationships_deleted) == (6, 10)
-    rows = graph.read(
-        "MATCH ()-[r:LINKED_TO]->() RETURN r.method AS m, count(*) AS n, "
-        "collect(DISTINCT r.source) AS src ORDER BY m"
-    )
-    assert rows == [{"m": "abc", "n": 3, "src": ["test.source"]},
-                    {"m": "window", "n": 6, "src": ["test.source"]}]  # fmt: skip
+    window_v2 = current(graph)["window"][0]
+    assert window_v2 != window_v1 and len(window_v2) == 16
+    assert current(graph) == {"abc": (current(graph)["abc"][0], 3), "window": (window_v2, 6)}
+    assert linked(graph) == [
+        {"m": "abc", "v": current(graph)["abc"][0], "n": 3, "src": ["test.source"]},
+        {"m": "window", "v": window_v2, "n": 6, "src": ["test.source"]},
+    ]
 
 
 def test_replace_relationships_refuses_repeated_pairs_and_is_atomic_in_a_transaction(graph):
     writer = BatchWriter(graph, PROV, progress=False)
     writer.merge_nodes("Gene", genes(4))
-    writer.replace_relationships("LINKED_TO", edges(4), start=GENE, end=GENE, scope={"method": "w"})
+    writer.replace_relationships(
+        "LINKED_TO", edges(4), start=GENE, end=GENE, scope={"method": "w", "assembly": "hg38"}
+    )
+    before = current(graph)
     twice = [*edges(4), edges(4)[0]]
     with pytest.raises(ValueError, match="repeat a"):
         writer.replace_relationships(
-            "LINKED_TO", twice, start=GENE, end=GENE, scope={"method": "w"}
+            "LINKED_TO", twice, start=GENE, end=GENE, scope={"method": "w", "assembly": "hg38"}
         )
     with pytest.raises(RuntimeError, match="boom"), writer.transaction():
         writer.replace_relationships(
-            "LINKED_TO", edges(2), start=GENE, end=GENE, scope={"method": "w"}
+            "LINKED_TO", edges(2), start=GENE, end=GENE, scope={"method": "w", "assembly": "hg38"}
         )
         raise RuntimeError("boom")
-    assert counts(graph) == (4, 4)
+    assert counts(graph) == (5, 4)  # 4 genes and the set's RelationshipSet node
+    assert current(graph) == before and before["w"][1] == 4
+
+
+def test_replace_relationships_counts_rows_whose_endpoints_are_missing(graph):
+    writer = BatchWriter(graph, PROV, batch_size=2, progress=False)
+    writer.merge_nodes("Gene", genes(3))
+    rows = [*edges(3), {"start": "human:NOPE", "end": "human:G0"},
+            {"start": "human:G0", "end": "human:NOPE"}]  # fmt: skip
+    c = writer.replace_relationships(
+        "LINKED_TO", rows, start=GENE, end=GENE, scope={"method": "m", "assembly": "hg38"}
+    )
+    assert (c.rows, c.relationships_created, c.unmatched) == (5, 3, 2)
+    assert linked(graph)[0]["n"] == 3 and current(graph)["m"][1] == 3
+
+
+def test_replace_relationships_takes_only_versioned_types_and_their_scopes(graph):
+    writer = BatchWriter(graph, PROV, progress=False)
+    with pytest.raises(ValueError, match="not a versioned relationship type"):
+        writer.replace_relationships("ANNOTATED_WITH", [], start=GENE, end=GENE, scope={"x": 1})
+    with pytest.raises(ValueError, match=r"named by \('dataset', 'split'\)"):
+        writer.replace_relationships("COEXPRESSED", [], start=GENE, end=GENE,
+                                     scope={"dataset": "d"})  # fmt: skip
+
+
+def test_replace_relationships_keys_allow_parallel_relationships(graph):
+    writer = BatchWriter(graph, PROV, progress=False)
+    writer.merge_nodes("Gene", genes(2))
+    rows = [{"start": "human:G0", "end": "human:G1", "perturbation": p, "weight": w}
+            for p, w in (("a", 0.5), ("b", 0.7))]  # fmt: skip
+    c = writer.replace_relationships(
+        "LEARNED_EDGE", rows, start=GENE, end=GENE, scope={"run": "r"}, keys=("perturbation",)
+    )
+    assert c.relationships_created == 2
+    with pytest.raises(ValueError, match=r"repeat a \(start, end, perturbation\)"):
+        writer.replace_relationships("LEARNED_EDGE", [*rows, rows[0]], start=GENE, end=GENE,
+                                     scope={"run": "r"}, keys=("perturbation",))  # fmt: skip

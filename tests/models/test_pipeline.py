@@ -34,6 +34,7 @@ from priorgraph.models.metrics import evaluate
 from priorgraph.models.predictor import TrainingSet
 from priorgraph.models.simulate import SimulationConfig, simulate
 from priorgraph.models.train import TrainConfig, load_checkpoint
+from priorgraph.queries.effects import run_matrices
 
 N_GENES = 24
 SIM = SimulationConfig(n_genes=N_GENES, n_singles=8, n_doubles=8, cells_per_condition=25,
@@ -83,8 +84,7 @@ def prepared(shared):
     for run in writeback.list_runs(graph):
         writeback.delete_run(graph, run["id"])
     for kind in KINDS.values():
-        genept.clear(graph, kind)
-        graph.write(f"DROP INDEX {kind.index} IF EXISTS")
+        genept.remove(graph, kind)
     graph.write(
         "MATCH (s:Source) WHERE NOT s.id IN $keep DETACH DELETE s", {"keep": list(base_sources)}
     )
@@ -180,15 +180,11 @@ def test_adapert_run_writes_effects_learned_edges_and_checkpoint(prepared):
 
 
 def stored_predictions(graph, run, pb):
-    """A run's predicted mean expression per condition, read back from PREDICTED_EFFECT."""
-    out = {}
-    for condition in pb.conditions:
-        rows = cypher.run(graph, "effects_run_perturbation", run=run,
-                          perturbation=ids.perturbation_id("sim", condition))  # fmt: skip
-        if rows:
-            delta = dict((r["gene"], r["predicted"]) for r in rows)
-            out[condition] = pb.control_mean + np.array([delta[g] for g in pb.genes])
-    return out
+    """A run's predicted mean expression per condition, read back from its prediction matrix
+    (the file its ModelRun node names and hashes)."""
+    (_, matrix), *_ = run_matrices(graph, run=run)
+    assert matrix.genes == [ids.gene_id(g) for g in pb.genes]
+    return {c: pb.control_mean + matrix.condition(c)[0] for c in matrix.conditions}
 
 
 def test_every_model_is_evaluated_on_the_same_held_out_conditions(prepared):
