@@ -6,6 +6,7 @@ import json
 import pytest
 from rich.console import Console
 
+from priorgraph.kg.connection import Rows
 from priorgraph.output import EMPTY, print_table, render, rounded
 
 ID = "human:ENSG00000115415-A-VERY-LONG-IDENTIFIER-THAT-MUST-NOT-BE-CUT"
@@ -58,12 +59,9 @@ def test_narrow_terminal_prints_each_row_as_a_block():
 
 def test_empty_result_says_zero_rows_and_csv_keeps_the_header():
     assert table([], width=80, terminal=False).strip() == EMPTY == "0 rows"
-
-    class Rows(list):
-        columns = ["gene", "delta"]
-
-    assert render(Rows(), "csv") == "gene,delta"
-    assert render(Rows(), "json") == "[]"
+    empty = Rows([], ["gene", "delta"])  # what Graph.read returns for no row
+    assert render(empty, "csv") == "gene,delta"
+    assert render(empty, "json") == "[]"
 
 
 def test_csv_and_json_keep_full_precision():

@@ -141,7 +141,8 @@ def test_query_write_refusal_names_the_command_that_runs_it():
     for name in cypher.names(mode="write"):  # every writing query has its command
         assert any(name.startswith(prefix) for prefix in WRITERS), name
     refused = CliRunner().invoke(main, ["query", "runs_delete", "-p", "run=x"])
-    assert refused.exit_code == 1 and refused.output.strip() == f"Error: {write_hint('runs_delete')}"
+    assert refused.exit_code == 1
+    assert refused.output.strip() == f"Error: {write_hint('runs_delete')}"
     assert "`priorgraph runs delete RUN` runs it" in refused.output
     assert "`priorgraph cypher --write`" in refused.output and "pass --write" not in refused.output
 
