@@ -37,3 +37,11 @@ def peak_id(assembly: str, chrom: str, start: int, end: int) -> str:
 def perturbation_id(dataset: str, condition: str) -> str:
     """``papalexi2021/CEBPA+KLF1``: a condition is only unique within its data set."""
     return f"{dataset}/{condition}"
+
+
+def gene_symbol(gene: str) -> str:
+    """The symbol of gene id ``human:KLF1`` (``KLF1``): what files for other tools name genes by."""
+    species, sep, symbol = gene.partition(":")
+    if not sep or not species or not symbol:
+        raise UsageError(f"not a gene id (expected species:symbol): {gene!r}")
+    return symbol

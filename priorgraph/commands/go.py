@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from priorgraph.commands.common import open_graph
+from priorgraph.core.errors import UsageError
 from priorgraph.ingest import go as go_ingest
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.go_graph import (
@@ -152,6 +153,7 @@ def _go_export(graph, genes, k, graph_name, source, threshold, drop):
         source=source,
         threshold=threshold,
         drop_unannotated=drop,
+        progress=True,
     )
 
 
@@ -176,17 +178,32 @@ def _with_export_options(command):
     return command
 
 
+EXPORT_FORMATS = ("pt", "gears")
+
+
 @click.command("go-graph")
 @click.option("--genes", "genes_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="pt",
+              show_default=True, help="pt: PyG Data + id map + hash (torch.save); gears: "
+              "GEARS's source,target,importance CSV of gene symbols.")  # fmt: skip
 @_with_export_options
-def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unannotated, species):
-    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash)."""
+def export_go_graph(genes_file, out, fmt, k, graph_name, source, threshold, drop_unannotated,
+                    species):  # fmt: skip
+    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash), or
+    GEARS's own CSV (--format gears)."""
     with open_graph() as graph:
         genes = read_gene_list(genes_file, species)
         result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
+    if fmt == "gears":
+        from priorgraph.queries.export_formats import write_gears_csv
+
+        write_gears_csv(result, out)
+        click.echo(f"{out}: GEARS GO graph, {len(result.node_ids['node']):,} genes, "
+                   f"{result.meta['n_edges']:,} edges (source,target,importance)")  # fmt: skip
+    else:
         result.save(out)
-    click.echo(f"{out}: {result.describe()}")
+        click.echo(f"{out}: {result.describe()}")
 
 
 @click.command("biolord-go")
@@ -195,11 +212,15 @@ def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unan
     "--genes",
     "genes_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Gene list of the GO graph (default: the perturbed genes of the data).",
+    help="Gene list of the GO graph (default: every gene any condition perturbs).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--condition-key", default="condition", show_default=True)
 @click.option("--control", default="ctrl", show_default=True)
+@click.option("--layer", help="Expression from this layer (default X).")
+@click.option("--normalise", type=click.Choice(["auto", "log1p", "none"]), default="auto",
+              show_default=True, help="auto: log-normalise raw counts, keep normalised values; "
+              "log1p: always; none: never.")  # fmt: skip
 @_with_export_options
 def export_biolord(
     h5ad,
@@ -207,6 +228,8 @@ def export_biolord(
     out,
     condition_key,
     control,
+    layer,
+    normalise,
     k,
     graph_name,
     source,
@@ -214,32 +237,36 @@ def export_biolord(
     drop_unannotated,
     species,
 ):
-    """bioLORD genetic-perturbation AnnData: mean expression per single perturbation and the
-    GO-neighbour vectors in obsm['go_neighbours']."""
+    """bioLORD genetic-perturbation AnnData: the control and each single perturbation, mean
+    log-normalised expression, and the GO-neighbour vectors in obsm['go_neighbours'] over the
+    whole perturbation universe."""
     import anndata as ad
 
     from priorgraph.queries import export_go
 
     adata = ad.read_h5ad(h5ad)
+    if condition_key not in adata.obs:
+        raise UsageError(f"{h5ad} has no obs column {condition_key!r}")
     if genes_file is not None:
         genes = read_gene_list(genes_file, species)
     else:
-        genes = sorted(
-            {
-                ids.gene_id(g, species)
-                for c in adata.obs[condition_key].astype(str).unique()
-                if (g := export_go.single_perturbation_gene(c, control))
-            }
-        )
+        conditions = adata.obs[condition_key].astype(str)
+        genes = [
+            ids.gene_id(g, species) for g in export_go.perturbation_universe(conditions, control)
+        ]
     with open_graph() as graph:
         result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
-        layout = export_go.biolord_anndata(
-            adata, result, condition_key=condition_key, control=control, species=species
-        )
-        layout.write_h5ad(out)
-    missing = layout.uns[f"{export_go.FEATURES_KEY}_missing"]
+    layout = export_go.biolord_anndata(adata, result, condition_key=condition_key,
+                                       control=control, species=species, layer=layer,
+                                       normalise=normalise)  # fmt: skip
+    layout.write_h5ad(out)
+    key = export_go.FEATURES_KEY
+    missing = layout.uns[f"{key}_missing"]
+    empty = int((layout.obsm[key][1:].sum(axis=1) == 0).sum())
     click.echo(
-        f"{out}: {layout.n_obs} single perturbations × {layout.n_vars} genes, "
-        f"GO vectors of {len(result.node_ids['node'])} genes; not in the GO export: "
-        f"{list(missing) or 'none'}"
+        f"{out}: control + {layout.n_obs - 1} single perturbations × {layout.n_vars} genes "
+        f"(expression: {layout.uns['priorgraph_go_export']['expression']}); GO vectors over "
+        f"{len(result.node_ids['node'])} genes, {len(layout.uns[f'{key}_targets'])} targets in "
+        f"uns['{key}_targets']; {empty} single(s) without a GO neighbour; not in the GO "
+        f"export: {list(missing) or 'none'}"
     )
