@@ -38,7 +38,7 @@ from scipy import sparse
 from priorgraph.core.config import home_dir
 from priorgraph.core.errors import PerturbSeqError, UsageError
 from priorgraph.core.pseudobulk import Pseudobulk
-from priorgraph.core.utils import dense
+from priorgraph.core.utils import dense, progress_step
 from priorgraph.ingest.sources import sha256sum
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
@@ -464,8 +464,10 @@ def ingest(
     With ``graph=None`` only the files are written (no Neo4j needed). Genes already in the graph
     keep their properties and provenance; missing ones are added and listed in the report.
     """
-    data, report = read_perturbseq(path, config)
-    pb = compute_pseudobulk(data, report)
+    with progress_step(f"{config.dataset}: reading {Path(path).name}", enabled=progress):
+        data, report = read_perturbseq(path, config)
+    with progress_step(f"{config.dataset}: pseudobulk and DE", enabled=progress):
+        pb = compute_pseudobulk(data, report)
     directory = dataset_dir(config.dataset, store)
     pb_path = directory / "pseudobulk.npz"
     record = DatasetRecord(

@@ -62,7 +62,7 @@ def _load_go(graph: Graph, h5ad: Path | None) -> tuple[list[str], Path | None]:
     if h5ad is not None:
         panel = perturbation_panel(h5ad)
         try:
-            report = ingest_panel(graph, panel)
+            report = ingest_panel(graph, panel, progress=True)
         except SourceError as err:
             click.echo(f"real GO files unavailable ({err}); using a generated sample")
         else:
@@ -116,23 +116,23 @@ def demo(generated: bool, epochs: int, plot: Path) -> None:
         names = apply_schema(graph)
         click.echo(f"schema: {len(names)} constraints and indexes online")
         genes, h5ad = _load_go(graph, h5ad)
-        record = build_go_graph(graph, GOGraphSpec(GO_GRAPH), genes, progress=False)
+        record = build_go_graph(graph, GOGraphSpec(GO_GRAPH), genes)
         click.echo(f"GO graph {GO_GRAPH}: {record['n_edges']} edges over {record['n_genes']} genes")
         dataset = "papalexi2021" if h5ad else "demo_simulated"
         if h5ad is None:
             h5ad = _simulated(graph, home_dir() / "demo")
-        report, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), progress=False)
+        report, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset))
         click.echo(f"Perturb-seq {dataset}: " + report.lines()[0])
         data = load_dataset(dataset)
         split = make_split("simulation", SPLIT, data, seed=1)
         split.save(splits_dir(dataset), overwrite=True)
-        write_coexpression(graph, data, split, build_coexpression(data, split), progress=False)
+        write_coexpression(graph, data, split, build_coexpression(data, split))
         click.echo(f"split {SPLIT}: {len(split.train)} train, {len(split.val)} val, "
                    f"{len(split.test)} test")  # fmt: skip
         result = pipeline.train_run(
             graph, dataset, SPLIT, "adapert", go_graph=GO_GRAPH,
             config=pipeline.model_config("adapert", tiny=True),
-            train_config=TrainConfig(epochs=epochs, threads=1), progress=False,
+            train_config=TrainConfig(epochs=epochs, threads=1),
         )  # fmt: skip
         overall = result.evaluation.per_subgroup["all"]
         click.echo(

@@ -1,9 +1,12 @@
 import gzip
+import io
+import sys
+import time
 
 import numpy as np
 import scipy.sparse as sp
 
-from priorgraph.core.utils import dense, open_text, progress
+from priorgraph.core.utils import dense, open_text, progress, progress_step
 
 
 def test_open_text_reads_plain_and_gzipped_files(tmp_path):
@@ -30,3 +33,24 @@ def test_progress_is_silent_unless_asked_and_on_a_terminal(capsys):
     assert list(progress(range(3), desc="work")) == [0, 1, 2]
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""  # pytest's stderr is not a terminal
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so progress bars draw on it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_step_shows_the_step_and_its_time_on_a_terminal_only(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_step("parsing GO", interval=0.05) as bar:
+        time.sleep(0.2)  # the ticker redraws meanwhile: the step is visibly alive
+        bar.set_postfix_str("3 files")
+    drawn = terminal.getvalue()
+    assert drawn.count("parsing GO: 00:00") >= 3 and "parsing GO: 00:00, 3 files" in drawn
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe or file: nothing drawn
+    with progress_step("parsing GO") as bar:
+        assert bar.disable
+    assert sys.stderr.getvalue() == ""
