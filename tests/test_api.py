@@ -27,6 +27,7 @@ _spec.loader.exec_module(api_graph)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "api.md"
+README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +215,11 @@ def test_the_docs_notebook_runs_top_to_bottom(small_graph, user_env, monkeypatch
     assert namespace["x"].shape == (7, 4)
     assert namespace["hits"]["perturbation"].tolist()[0] == "JAK2+IRF1"
     assert namespace["n_genes"] == 6
+
+
+def test_the_readme_python_example_runs(small_graph, user_env):
+    (block,) = python_blocks(README.read_text())
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["data"].num_nodes == 4 and namespace["x"].shape == (4, 4)
+    namespace["pg"].close()
