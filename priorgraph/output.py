@@ -3,10 +3,10 @@
 Tables are for reading: numbers are rounded to 3 significant digits (integers stay whole), an
 empty result says ``0 rows``, and nothing is ever cut. A column whose cells are single words
 (ids, numbers, names, checksums) keeps its full width; a column of free text wraps. When the
-output is a file or a pipe, the table is as wide as its widest row (one line per row, whatever
-the pipe's width, so ``grep`` and ``cut`` see whole rows); on a terminal too narrow for the
-single-word columns, each row is printed as a block of ``column  value`` lines (psql's expanded
-display). CSV and JSON keep full precision.
+output is a file or a pipe, the table is as wide as its widest row up to 160 columns, whatever
+the pipe's width (rich would assume 80 and cut), and wider when its single-word columns need
+it; on a terminal too narrow for the single-word columns, each row is printed as a block of
+``column  value`` lines (psql's expanded display). CSV and JSON keep full precision.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from rich.table import Table
 FORMATS = ("table", "csv", "json")
 EMPTY = "0 rows"
 SIGNIFICANT = 3  # significant digits of a float in a table
+PIPE_WIDTH = 160  # a table written to a file or pipe is this wide at most, unless ids need more
 TEXT_MIN_WIDTH = 24  # a free-text column is never narrower (its long words fold, never cut)
 _CELL_SPACE = 3  # per column: one border and a space of padding either side
 
@@ -115,9 +116,10 @@ def print_table(
 ) -> None:  # fmt: skip
     """Print ``rows`` as a table on ``console`` (default: stdout); ``0 rows`` when empty.
 
-    To a file or pipe the table is as wide as its widest row. On a terminal it fits the
-    terminal, free text wrapping; when even that would cut an id or a number, each row is
-    printed as a block of ``column  value`` lines instead.
+    To a file or pipe the table is as wide as its widest row up to :data:`PIPE_WIDTH`
+    columns (free text wraps beyond), and wider when its single-word columns need it. On a
+    terminal it fits the terminal, free text wrapping; when even that would cut an id or a
+    number, each row is printed as a block of ``column  value`` lines instead.
     """
     console = console or Console()
     names = list(columns) if columns is not None else columns_of(rows)
@@ -133,7 +135,8 @@ def print_table(
             console.print(table)
         return
     wide = console.options.update_width(10**6)
-    console.width = max(Measurement.get(console, wide, table).maximum, needed)
+    natural = Measurement.get(console, wide, table).maximum
+    console.width = max(needed, min(natural, PIPE_WIDTH))
     console.print(table, crop=False)
 
 

@@ -17,6 +17,15 @@ ROWS = [
 ]
 
 
+def column_text(text: str, index: int) -> str:
+    """The words of column ``index`` of a rendered table, read down its lines."""
+    header = next(line for line in text.splitlines() if line.startswith("┃"))
+    bars = [i for i, ch in enumerate(header) if ch == "┃"]
+    start, end = bars[index] + 1, bars[index + 1]
+    body = [line for line in text.splitlines() if line.startswith("│")]
+    return " ".join(" ".join(line[start:end] for line in body).split())
+
+
 def table(rows, *, width: int, terminal: bool) -> str:
     out = io.StringIO()
     console = Console(file=out, width=width, force_terminal=terminal, color_system=None)
@@ -33,13 +42,17 @@ def test_rounded_keeps_three_significant_digits_without_exponents_for_large(valu
     assert rounded(value) == text
 
 
-def test_piped_table_is_one_line_per_row_and_cuts_nothing():
-    text = table(ROWS, width=80, terminal=False)  # a pipe: rich would assume 80 columns
+def test_piped_table_keeps_rows_whole_up_to_160_columns_and_cuts_nothing():
+    short = [{**row, "description": row["description"][:40]} for row in ROWS]
+    text = table(short, width=80, terminal=False)  # a pipe: rich would assume 80 columns
     lines = text.splitlines()
     assert len(lines) == 2 + 1 + 2 + 1  # top border, header, rule, two rows, bottom border
-    assert ID in lines[3] and DESCRIPTION.strip() in lines[3] and "…" not in text
+    assert ID in lines[3] and short[0]["description"].strip() in lines[3] and "…" not in text
     assert "0.667" in lines[3] and "1234567" in lines[3] and "1.5e-07" in lines[4]
     assert "0.6666666666666666" not in text
+    long = table(ROWS, width=80, terminal=False)  # free text beyond 160 columns wraps
+    assert max(map(len, long.splitlines())) == 160 and ID in long and "…" not in long
+    assert column_text(long, 1) == " ".join(f"{DESCRIPTION} short".split())
 
 
 def test_terminal_table_wraps_free_text_but_not_ids():
@@ -47,7 +60,7 @@ def test_terminal_table_wraps_free_text_but_not_ids():
     text = table(rows, width=60, terminal=True)
     assert all(len(line) <= 60 for line in text.splitlines())
     assert "go_neighbours" in text and "…" not in text
-    assert " ".join(text.replace("│", " ").split()).count("with the names of shared terms") == 2
+    assert column_text(text, 1) == " ".join(DESCRIPTION.split())
 
 
 def test_narrow_terminal_prints_each_row_as_a_block():

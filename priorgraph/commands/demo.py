@@ -88,10 +88,9 @@ def _simulated(graph: Graph, directory: Path) -> Path:
 
 
 def _effect_row(row: dict) -> dict:
-    """One effects row for the terminal: the columns a reader compares, deltas to 3 decimals."""
-    rounded = {k: round(row[k], 3) if isinstance(row[k], float) else row[k]
-               for k in ("predicted", "rank", "observed", "de_rank")}  # fmt: skip
-    return {"perturbation": row["perturbation"], **rounded}
+    """One effects row for the terminal: the columns a reader compares (the table rounds the
+    deltas to 3 significant digits)."""
+    return {k: row[k] for k in ("perturbation", "predicted", "rank", "observed", "de_rank")}
 
 
 @click.command()
