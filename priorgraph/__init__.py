@@ -9,9 +9,16 @@ Geometric objects (:mod:`priorgraph.api`, docs/api.md). Importing ``priorgraph``
 ``priorgraph.kg``, …) loads nothing else: ``connect`` and ``Client`` are imported on first use.
 """
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from priorgraph.core.version import __version__
+
+# torch_geometric calls torch.jit.script at import; its deprecation notice is not ours (or a
+# notebook user's) to act on
+warnings.filterwarnings(
+    "ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning
+)
 
 if TYPE_CHECKING:
     from priorgraph.api import Client, connect

@@ -138,8 +138,8 @@ def gene_features(
         matrix[~present] = matrix[present].mean(axis=0)
     result = GeneFeatures(list(ids), matrix, present, kind, fill if missing else None)
     if result.filled > warn_above * len(ids):
-        logger.warning("%s features: %s (more than %.0f %%): those rows carry no %s embedding",
-                       kind, result.fill_summary(), 100 * warn_above, kind)  # fmt: skip
+        logger.warning("%s features: %s, more than %s: those rows carry no %s embedding",
+                       kind, result.fill_summary(), f"{warn_above:.0%}", kind)  # fmt: skip
     return result
 
 

@@ -166,7 +166,7 @@ def test_features_frame_keeps_missing_rows_visible(pg, caplog):
     with caplog.at_level(logging.WARNING, logger="priorgraph"):
         tensor = pg.features(["STAT1", "LYZ"], fill="zero", as_tensor=True)
     assert isinstance(tensor, torch.Tensor) and tensor[1].abs().sum() == 0
-    assert "1 of 2 rows (50%) zero-filled (more than 20 %)" in caplog.text
+    assert "1 of 2 rows (50%) zero-filled, more than 20%" in caplog.text
     with pytest.raises(MissingFeaturesError, match="1 of 2 genes have no genept embedding"):
         pg.features(["STAT1", "LYZ"], as_tensor=True)
 

@@ -91,7 +91,7 @@ def test_filled_rows_are_counted_and_warned_about_above_the_threshold(loaded, ca
     assert caplog.text == ""
     with caplog.at_level(logging.WARNING, logger="priorgraph"):
         loud = features.gene_features(loaded, ids, fill="zero")  # default: warn above 20 %
-    assert loud.filled == 1 and "1 of 3 rows (33%) zero-filled (more than 20 %)" in caplog.text
+    assert loud.filled == 1 and "1 of 3 rows (33%) zero-filled, more than 20%" in caplog.text
     whole = features.gene_features(loaded, ["human:TAL1", "human:KLF1"], fill="zero")
     assert whole.filled == 0 and whole.fill_summary() == "no row filled"
 
