@@ -104,15 +104,15 @@ def perturbation_features(export: Export, perturbed: Sequence[str]) -> np.ndarra
     return adjacency[[index[g] for g in perturbed]].toarray().astype(np.float32)
 
 
-def condition_targets(condition: str, control: str = "ctrl", separator: str = "+") -> list[str]:
+def condition_targets(condition: str, *, control: str = "ctrl", separator: str = "+") -> list[str]:
     """The genes a condition perturbs: ``A+ctrl``, ``ctrl+A`` and ``A`` → ``[A]``, ``A+B`` →
     ``[A, B]``, the control → ``[]`` (GEARS's labels and perturbench's alike)."""
     return [part for part in condition.split(separator) if part and part != control]
 
 
-def perturbation_universe(conditions: Iterable[str], control: str = "ctrl") -> list[str]:
+def perturbation_universe(conditions: Iterable[str], *, control: str = "ctrl") -> list[str]:
     """Every gene any condition perturbs, singles and combinations alike, sorted."""
-    return sorted({gene for c in set(conditions) for gene in condition_targets(c, control)})
+    return sorted({g for c in set(conditions) for g in condition_targets(c, control=control)})
 
 
 def looks_like_counts(x: Any, *, sample: int = 100_000) -> bool:
@@ -185,7 +185,7 @@ def biolord_anndata(
     kept: list[tuple[str, str, str | None]] = [(control, control, None)]
     missing = []
     for condition in sorted(set(conditions) - {control}):
-        targets = condition_targets(condition, control)
+        targets = condition_targets(condition, control=control)
         if len(targets) != 1:
             continue
         (gene,) = targets
@@ -209,7 +209,7 @@ def biolord_anndata(
     vectors[1:] = perturbation_features(export, [gid for _, _, gid in kept[1:]])
     out.obsm[key] = vectors
     genes = list(export.node_ids[HOMOGENEOUS])
-    universe = [g for g in perturbation_universe(conditions, control)
+    universe = [g for g in perturbation_universe(conditions, control=control)
                 if _gene_id(g, species) in index]  # fmt: skip
     out.uns[f"{key}_genes"] = genes
     out.uns[f"{key}_missing"] = missing

@@ -252,7 +252,8 @@ def export_biolord(
     else:
         conditions = adata.obs[condition_key].astype(str)
         genes = [
-            ids.gene_id(g, species) for g in export_go.perturbation_universe(conditions, control)
+            ids.gene_id(g, species)
+            for g in export_go.perturbation_universe(conditions, control=control)
         ]
     with open_graph() as graph:
         result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated)
