@@ -2,11 +2,11 @@
 
 Tables are for reading: numbers are rounded to 3 significant digits (integers stay whole), an
 empty result says ``0 rows``, and nothing is ever cut. A column whose cells are single words
-(ids, numbers, names, checksums) keeps its full width; a column of free text wraps. When the
-output is a file or a pipe, the table is as wide as its widest row up to 160 columns, whatever
-the pipe's width (rich would assume 80 and cut), and wider when its single-word columns need
-it; on a terminal too narrow for the single-word columns, each row is printed as a block of
-``column  value`` lines (psql's expanded display). CSV and JSON keep full precision.
+(ids, numbers, names, checksums) keeps its full width; a column of free text wraps between
+words, never inside one. When the output is a file or a pipe, the table is as wide as its
+widest row up to 160 columns, whatever the pipe's width (rich would assume 80 and cut), and
+wider when its words need it; on a terminal too narrow for them, each row is printed as a
+block of ``column  value`` lines (psql's expanded display). CSV and JSON keep full precision.
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def _table(columns: list[str], cells: list[list[str]]) -> tuple[Table, int]:
         if words:  # ids, numbers, names, checksums: never broken, never cut
             width = max(widest, len(name))
             table.add_column(name, no_wrap=True, min_width=width)
-        else:  # free text: wraps at spaces (a word too long for the column folds)
-            width = max(len(name), min(widest, TEXT_MIN_WIDTH))
+        else:  # free text: wraps at spaces, never inside a word (a URL, a checksum)
+            longest = max((len(word) for text in texts for word in text.split()), default=0)
+            width = max(len(name), min(widest, TEXT_MIN_WIDTH), longest)
             table.add_column(name, overflow="fold", min_width=width)
         needed += width + _CELL_SPACE
     for row in cells:

@@ -84,3 +84,10 @@ def test_csv_and_json_keep_full_precision():
     nested = render([{"v": [0.123456, 2.0]}], "csv")
     assert nested.splitlines()[1] == '"[0.123456, 2.0]"'
     assert "[0.123, 2]" in table([{"v": [0.123456, 2.0]}], width=80, terminal=False)
+
+
+def test_a_long_word_in_free_text_is_never_broken():
+    url = "https://purl.obolibrary.org/obo/go/go-basic.obo"  # mixed with text in one column
+    rows = [{"sha256": "a" * 64, "url": url}, {"sha256": "pinned at first download", "url": "x"}]
+    text = table(rows, width=80, terminal=False)
+    assert "a" * 64 in text and url in text and "…" not in text
