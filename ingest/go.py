@@ -38,7 +38,7 @@ from goatools.obo_parser import GODag
 
 from priorgraph.core.datafiles import load_pickle
 from priorgraph.core.errors import GOFileError, OnError, Problem, Problems, UsageError
-from priorgraph.core.utils import open_text
+from priorgraph.core.utils import open_text, progress_step
 from priorgraph.ingest import sources
 from priorgraph.ingest.gene_resolution import GeneResolver, UnknownGenes
 from priorgraph.kg import cypher, ids
@@ -530,7 +530,10 @@ def ingest_go(
         raise UsageError(f"unknown annotation format {kind!r}; choose one of {sorted(READERS)}")
     problems = go_problems(on_error)
     report = GOIngestReport()
-    ontology = read_obo(obo, problems) if obo is not None else None
+    ontology = None
+    if obo is not None:
+        with progress_step(f"GO ontology: parsing {Path(obo).name}", enabled=progress):
+            ontology = read_obo(obo, problems)
     if ontology is not None:
         report.files.append(ontology.path)
         report.terms = len(ontology.terms)
@@ -540,22 +543,25 @@ def ingest_go(
     ann_rows: list[dict[str, Any]] = []
     if annotations is not None:
         path = Path(annotations)
-        parsed = READERS[kind](path, problems)
+        with progress_step(f"GO annotations: reading {path.name}", enabled=progress):
+            parsed = READERS[kind](path, problems)
         report.files.append(str(path))
         report.annotation_lines = len(parsed.rows)
         report.not_excluded = parsed.not_excluded
         index = TermIndex.from_ontology(ontology) if ontology else TermIndex.from_graph(graph)
         if not index.obsolete:
             raise UsageError("no GO terms to check annotations against: load an OBO file first")
-        kept = resolve(parsed, index, problems, report)
-        if genes is not None:
-            kept = resolve_gene_names(kept, genes, unknown_genes, path, report)
-        parents = None
-        if propagate:
-            parents = ontology.parents() if ontology else _graph_parents(graph)
         source = source or f"go.{kind}"
         version = version or sources.sha256sum(path)[:12]
-        gene_rows, ann_rows = annotation_rows(kept, species, source, parents)
+        what = "checking terms" + (", propagating to ancestors" if propagate else "")
+        with progress_step(f"GO annotations: {what}", enabled=progress):
+            kept = resolve(parsed, index, problems, report)
+            if genes is not None:
+                kept = resolve_gene_names(kept, genes, unknown_genes, path, report)
+            parents = None
+            if propagate:
+                parents = ontology.parents() if ontology else _graph_parents(graph)
+            gene_rows, ann_rows = annotation_rows(kept, species, source, parents)
         report.genes = len(gene_rows)
         report.annotations = sum(not r["inferred"] for r in ann_rows)
         report.inferred = len(ann_rows) - report.annotations

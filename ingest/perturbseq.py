@@ -40,7 +40,7 @@ from priorgraph.core.datafiles import read_h5ad
 from priorgraph.core.errors import PerturbSeqError
 from priorgraph.core.names import check_name
 from priorgraph.core.pseudobulk import Pseudobulk
-from priorgraph.core.utils import dense, read_json
+from priorgraph.core.utils import dense, progress_step, read_json
 from priorgraph.ingest.gene_resolution import (
     GeneNames,
     GeneResolver,
@@ -613,9 +613,11 @@ def ingest(
     typo in a label, a retired symbol) is a :class:`PerturbSeqError`, checked before anything is
     written, unless ``add_unknown_genes`` creates a Gene node for it.
     """
-    data, report = read_perturbseq(path, config, genes=genes, unknown_genes=unknown_genes)
+    with progress_step(f"{config.dataset}: reading {Path(path).name}", enabled=progress):
+        data, report = read_perturbseq(path, config, genes=genes, unknown_genes=unknown_genes)
     config = data.config  # with the control label found in the file
-    pb = compute_pseudobulk(data, report)
+    with progress_step(f"{config.dataset}: pseudobulk and DE", enabled=progress):
+        pb = compute_pseudobulk(data, report)
     directory = dataset_dir(config.dataset, store)
     pb_path = directory / "pseudobulk.npz"
     record = DatasetRecord(

@@ -355,15 +355,24 @@ def looks_like_html(path: Path) -> bool:
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:256]
 
 
+def local_copy(source: Source) -> Path | None:
+    """Where a source is already on this machine, not yet verified: the mirror
+    (``PRIORGRAPH_DATA_DIR``) first, then the download cache; None when it is in neither."""
+    mirror = data_dir()
+    for folder in (mirror, cache_dir()):
+        if folder is not None and (folder / source.mirror).is_file():
+            return folder / source.mirror
+    return None
+
+
 def fetch(name: str, *, progress: bool = True, timeout: float = 60.0) -> Path:
     """Local path of a registered source (mirror, cache or download), checksum-verified."""
     source = get(name)
+    found = local_copy(source)
+    if found is not None:
+        return _verify(source, found)
     mirror = data_dir()
-    if mirror is not None and (mirror / source.mirror).is_file():
-        return _verify(source, mirror / source.mirror)
     cached = cache_dir() / source.mirror
-    if cached.is_file():
-        return _verify(source, cached)
     if source.url is None:
         where = f"{mirror / source.mirror}" if mirror else "PRIORGRAPH_DATA_DIR (not set)"
         raise SourceError(

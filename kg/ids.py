@@ -56,3 +56,11 @@ SET_SCOPES: dict[str, tuple[str, ...]] = {
     "PREDICTED_EFFECT": ("run",),
     "LEARNED_EDGE": ("run",),
 }
+
+
+def gene_symbol(gene: str) -> str:
+    """The symbol of gene id ``human:KLF1`` (``KLF1``): what files for other tools name genes by."""
+    species, sep, symbol = gene.partition(":")
+    if not sep or not species or not symbol:
+        raise UsageError(f"not a gene id (expected species:symbol): {gene!r}")
+    return symbol

@@ -51,7 +51,10 @@ SYNTAX_ERROR = "Neo.ClientError.Statement.SyntaxError"
 _POSITION = re.compile(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)")
 _PROFILE = re.compile(r"^(\s*(?://[^\n]*\n\s*|/\*.*?\*/\s*)*)PROFILE\b", re.IGNORECASE | re.DOTALL)
 EXPLAIN = "EXPLAIN "
-WRITE_HINT = "this run is read-only: pass --write to change the graph (Graph.write in Python)"
+WRITE_HINT = (
+    "this run is read-only: pass --write to change the graph (in Python: "
+    "pg.cypher(..., write=True), or Graph.write)"
+)
 ADMIN_HINT = "priorgraph does not run those: use cypher-shell or Neo4j Browser as an administrator"
 
 

@@ -39,12 +39,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from priorgraph.core.config import DEFAULT_BOLT_PORT, DEFAULT_USER, Neo4jSettings, home_dir
 from priorgraph.core.errors import ServerError
+from priorgraph.core.utils import progress_step
 from priorgraph.kg.browser_guide import write_guide
 from priorgraph.kg.private_files import PRIVATE_UMASK, make_private, open_private_log, write_private
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 NEO4J_VERSION = "5.26.30"
 DEFAULT_HTTP_PORT = 7474  # Neo4j Browser; PRIORGRAPH_HTTP_PORT=0 starts the server without it
@@ -99,10 +104,33 @@ def _launcher_fingerprint(version: str) -> str:
     return digest.hexdigest()
 
 
-def provision(runtime_root: Path | None = None, version: str = NEO4J_VERSION) -> Path:
+def _run_step(cmd: list[str], bar: tqdm, *, downloads: bool = False) -> str:
+    """Run one provisioning command, its output read line by line; with ``downloads``, the
+    bar counts the files Maven has downloaded. Returns the output (for an error message)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines, fetched = [], 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if downloads and line.startswith("Downloaded from"):
+            fetched += 1
+            bar.set_postfix_str(f"{fetched} files downloaded", refresh=False)
+    proc.wait()
+    output = "".join(lines)
+    if proc.returncode != 0:
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise ServerError(f"provisioning Neo4j failed at `{Path(cmd[0]).name}`:\n{tail}")
+    return output
+
+
+def provision(
+    runtime_root: Path | None = None, version: str = NEO4J_VERSION, *, progress: bool = True
+) -> Path:
     """Download the Neo4j jars with Maven and compile the launcher; cached, so cheap when done.
 
-    Returns the runtime directory holding ``lib/`` and ``classes/``.
+    Returns the runtime directory holding ``lib/`` and ``classes/``. ``progress``: on a
+    terminal, a line per step with its time so far and the files downloaded (the first
+    provisioning downloads ~130 MB: about a minute or two).
     """
     runtime_root = runtime_root or home_dir() / "runtime"
     runtime = runtime_root / f"neo4j-{version}"
@@ -121,24 +149,19 @@ def provision(runtime_root: Path | None = None, version: str = NEO4J_VERSION) ->
     staging = runtime_root / f".neo4j-{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "classes").mkdir(parents=True)
-    steps = (
-        [
-            mvn, "-q", "-B", "-f", str(LAUNCHER_DIR / "pom.xml"),
-            "dependency:copy-dependencies", f"-Dneo4j.version={version}",
-            "-DincludeScope=runtime", f"-DoutputDirectory={staging / 'lib'}",
-        ],
-        [
-            javac, "-d", str(staging / "classes"), "-cp", str(staging / "lib" / "*"),
-            *(str(LAUNCHER_DIR / name) for name in LAUNCHER_SOURCES),
-        ],
-    )  # fmt: skip
-    for cmd in steps:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            raise ServerError(
-                f"provisioning Neo4j {version} failed at `{Path(cmd[0]).name}`:\n{tail}"
-            )
+    maven = [
+        mvn, "-B", "-f", str(LAUNCHER_DIR / "pom.xml"),
+        "dependency:copy-dependencies", f"-Dneo4j.version={version}",
+        "-DincludeScope=runtime", f"-DoutputDirectory={staging / 'lib'}",
+    ]  # fmt: skip
+    compile_launcher = [
+        javac, "-d", str(staging / "classes"), "-cp", str(staging / "lib" / "*"),
+        *(str(LAUNCHER_DIR / name) for name in LAUNCHER_SOURCES),
+    ]  # fmt: skip
+    with progress_step(f"Neo4j {version} from Maven Central", enabled=progress) as bar:
+        _run_step(maven, bar, downloads=True)
+    with progress_step("compiling the launcher", enabled=progress) as bar:
+        _run_step(compile_launcher, bar)
     (staging / ".complete").write_text(fingerprint)
     shutil.rmtree(runtime, ignore_errors=True)
     staging.rename(runtime)
@@ -278,12 +301,13 @@ class LocalServer:
         })  # fmt: skip
         return f"http://{self.address}:{state['http_port']}/browser/?{login}"
 
-    def start(self, timeout: float = 180.0) -> dict:
+    def start(self, timeout: float = 180.0, *, progress: bool = True) -> dict:
         """Provision if needed, start and wait until Bolt answers; reuse a running server.
 
         Before the JVM starts, the server's home is made private again (an older install left
         the store and password hash world-readable) and the Browser guide is rewritten from
-        this version's named queries.
+        this version's named queries. ``progress``: on a terminal, each step (provisioning,
+        the wait for Bolt) shows its time so far.
         """
         if self._state() is not None:
             return {**self.status(), "reused": True}
@@ -296,7 +320,7 @@ class LocalServer:
                     f"port {port} on {self.address} is busy (another Neo4j or program listens "
                     f"there); stop it, or choose another port with {variable}{off}"
                 )
-        runtime = provision(self.runtime_root, self.version)
+        runtime = provision(self.runtime_root, self.version, progress=progress)
         tightened = make_private(self.home)
         if tightened:
             logger.info("made %d files and directories under %s private (0600/0700)",
@@ -327,7 +351,8 @@ class LocalServer:
             )  # fmt: skip
         logger.info("starting Neo4j %s on %s:%d (pid %d)", self.version, self.address, self.port,
                     proc.pid)  # fmt: skip
-        self._wait_ready(proc, password, timeout)
+        with progress_step(f"starting Neo4j {self.version}", enabled=progress):
+            self._wait_ready(proc, password, timeout)
         write_private(marker, digest)
         state = {"pid": proc.pid, "port": self.port, "http_port": self.http_port,
                  "version": self.version}  # fmt: skip

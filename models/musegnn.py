@@ -57,6 +57,7 @@ from torch_geometric.nn import TransformerConv
 from torch_geometric.utils import negative_sampling, remove_self_loops, to_undirected
 
 from priorgraph.core.errors import UsageError
+from priorgraph.core.utils import progress
 from priorgraph.models.runtime import device as torch_device
 from priorgraph.models.runtime import evaluating, seed_everything, torch_threads
 
@@ -326,7 +327,7 @@ def fit(graphs: Sequence[Data], *, n_genes: int, config: MuSeConfig | None = Non
         model = MuSeGNN(in_dims=[x.shape[1] for x in xs], config=config).to(device)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
         history = []
-        for epoch in range(config.epochs):
+        for epoch in progress(range(config.epochs), desc="train MuSe-GNN", unit="epoch"):
             model.train()
             optimiser.zero_grad()
             terms = loss_terms(model, xs, edges, pairs, config)

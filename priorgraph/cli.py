@@ -9,8 +9,6 @@ traceback of every error (and the library's debug log lines).
 
 from __future__ import annotations
 
-import warnings
-
 import click
 
 from priorgraph import __version__
@@ -76,11 +74,6 @@ def main(debug: bool) -> None:
     """
     configure_logging(debug=debug)
 
-
-# torch_geometric calls torch.jit.script at import; its deprecation notice is not ours to act on
-warnings.filterwarnings(
-    "ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning
-)
 
 main.add_command(ingest)
 main.add_command(export)

@@ -24,8 +24,8 @@ records; the edge order, and so the content hash, is the same as one query's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
 
 import anndata as ad
 import numpy as np
@@ -66,9 +66,11 @@ def go_graph_export(
     resolver: GeneResolver | None = None,
     unknown_genes: UnknownGenes = "error",
     page: int = DEFAULT_PAGE,
+    progress: bool = False,
 ) -> Export:
     """The GO graph over ``genes`` (gene ids ``species:symbol``, or names with ``resolver``) as
-    an :class:`Export`; see the module docstring."""
+    an :class:`Export`; see the module docstring. ``progress``: a bar while the similarities
+    are computed (a terminal only)."""
     genes = list(dict.fromkeys(genes))
     meta: dict[str, Any] = {"kind": "go-graph", "k": k}
     if resolver is not None:
@@ -90,7 +92,7 @@ def go_graph_export(
         annotation_versions=sorted(versions),
     )
     if graph_name is None:
-        edges = go_similarity(nodes, gene_terms, k=k, threshold=threshold)
+        edges = go_similarity(nodes, gene_terms, k=k, threshold=threshold, progress=progress)
         source_idx, target_idx, jaccard = edges.source, edges.target, edges.jaccard
         meta.update(threshold=threshold, graph=None)
     else:
@@ -167,11 +169,40 @@ def perturbation_features(export: Export, perturbed: Sequence[str]) -> np.ndarra
     return adjacency[[index[g] for g in perturbed]].toarray().astype(np.float32)
 
 
-def single_perturbation_gene(condition: str, control: str = "ctrl") -> str | None:
-    """The gene of a GEARS single-perturbation condition (``A+ctrl``, ``ctrl+A``), else None."""
-    parts = condition.split("+")
-    genes = [p for p in parts if p != control]
-    return genes[0] if len(parts) == 2 and len(genes) == 1 else None
+def condition_targets(condition: str, *, control: str = "ctrl", separator: str = "+") -> list[str]:
+    """The genes a condition perturbs: ``A+ctrl``, ``ctrl+A`` and ``A`` → ``[A]``, ``A+B`` →
+    ``[A, B]``, the control → ``[]`` (GEARS's labels and perturbench's alike)."""
+    return [part for part in condition.split(separator) if part and part != control]
+
+
+def perturbation_universe(conditions: Iterable[str], *, control: str = "ctrl") -> list[str]:
+    """Every gene any condition perturbs, singles and combinations alike, sorted."""
+    return sorted({g for c in set(conditions) for g in condition_targets(c, control=control)})
+
+
+def looks_like_counts(x: Any, *, sample: int = 100_000) -> bool:
+    """True when the stored values of ``x`` (dense or sparse; the first ``sample`` of them)
+    are non-negative whole numbers: raw counts, not yet normalised."""
+    values = np.asarray(x.data if sp.issparse(x) else x).ravel()[:sample]
+    return bool(values.size) and bool(np.all(values >= 0) and np.all(values == np.round(values)))
+
+
+def log_normalised(x: Any, *, target_sum: float = 1e4) -> Any:
+    """``log1p(x_cg / Σ_g x_cg · target_sum)``: each cell scaled to ``target_sum`` counts, then
+    log1p (scanpy's ``normalize_total`` + ``log1p``); sparse stays sparse, empty cells stay 0."""
+    totals = np.asarray(x.sum(axis=1), dtype=np.float64).ravel()
+    scale = np.divide(target_sum, totals, out=np.zeros_like(totals), where=totals > 0)
+    if sp.issparse(x):
+        return (sp.diags(scale) @ x).astype(np.float32).log1p().tocsr()
+    return np.log1p(np.asarray(x, dtype=np.float64) * scale[:, None]).astype(np.float32)
+
+
+Normalise = Literal["auto", "log1p", "none"]
+
+
+def _gene_id(name: str, species: str) -> str:
+    """A condition's gene as a gene id (a label may already carry ``species:``)."""
+    return name if ":" in name else ids.gene_id(name, species)
 
 
 def biolord_anndata(
@@ -182,45 +213,87 @@ def biolord_anndata(
     control: str = "ctrl",
     species: str = ids.DEFAULT_SPECIES,
     key: str = FEATURES_KEY,
+    layer: str | None = None,
+    normalise: Normalise = "auto",
 ) -> ad.AnnData:
-    """bioLORD's genetic-perturbation layout: one observation per single-perturbation condition,
-    ``X`` the mean expression of its cells, ``obsm[key]`` the GO-neighbour vector of its gene
-    (columns = ``uns[key + '_genes']``, the export's gene order) for
-    ``ordered_attributes_keys=[key]``; ``obs`` has condition, gene and n_cells. Conditions whose
-    gene is not in the export are listed in ``uns[key + '_missing']`` and left out."""
+    """bioLORD's genetic-perturbation layout, for ``ordered_attributes_keys=[key]``.
+
+    One observation for the control and one per single-perturbation condition; ``X`` is the
+    mean log-normalised expression of its cells (``normalise="auto"``: raw counts in ``X``, or
+    in ``layer``, are log-normalised first, :func:`log_normalised`; already normalised values
+    are averaged as they are); ``obsm[key]`` is the GO-neighbour vector of its gene
+    (:func:`perturbation_features`), all zeros for the control. The vectors' columns are the
+    export's genes (``uns[key + '_genes']``), which should be the whole perturbation universe
+    (:func:`perturbation_universe`: the genes of combinations too, so a gene perturbed only in
+    a combination has neighbours and a vector). ``uns[key + '_targets']`` and
+    ``uns[key + '_target_vectors']`` hold the vector of every target of the universe in the
+    export, for predicting combinations and unseen singles. ``obs`` has condition, gene and
+    n_cells; single conditions whose gene is not in the export are listed in
+    ``uns[key + '_missing']`` and left out.
+    """
     if condition_key not in adata.obs:
         raise UsageError(f"AnnData has no obs column {condition_key!r}")
+    if normalise not in ("auto", "log1p", "none"):
+        raise UsageError(f"normalise must be auto, log1p or none, not {normalise!r}")
     conditions = adata.obs[condition_key].astype(str).to_numpy()
+    if control not in set(conditions):
+        raise UsageError(f"no control cells: no {condition_key!r} value is {control!r}")
+    if layer is not None and layer not in adata.layers:
+        raise UsageError(f"AnnData has no layer {layer!r}; layers: {sorted(adata.layers)}")
+    x = adata.X if layer is None else adata.layers[layer]
+    counts = looks_like_counts(x)
+    if normalise == "log1p" or (normalise == "auto" and counts):
+        x, how = log_normalised(x), "log1p(counts / total * 1e4)"
+    else:
+        how = "as given"
     index = export.index()
     renamed = {  # gene ids the export resolved to another gene
         ids.gene_id(old, species): ids.gene_id(new, species)
         for old, new in (export.meta.get("gene_names") or {}).get("renamed", {}).items()
     }
-    kept, missing = [], []
-    for condition in sorted(set(conditions)):
-        gene = single_perturbation_gene(condition, control)
-        if gene is None:
+
+    def export_id(gene: str) -> str:
+        gid = _gene_id(gene, species)
+        return renamed.get(gid, gid)
+
+    kept: list[tuple[str, str, str | None]] = [(control, control, None)]
+    missing = []
+    for condition in sorted(set(conditions) - {control}):
+        targets = condition_targets(condition, control=control)
+        if len(targets) != 1:
             continue
-        gid = gene if ":" in gene else ids.gene_id(gene, species)
-        gid = renamed.get(gid, gid)
-        (kept if gid in index else missing).append((condition, gene, gid))
-    if not kept:
-        raise UsageError(f"no single-perturbation condition of {condition_key!r} is in the export")
-    means, counts = [], []
+        (gene,) = targets
+        gid = export_id(gene)
+        if gid in index:
+            kept.append((condition, gene, gid))
+        else:
+            missing.append(condition)
+    means, counts_per = [], []
     for condition, _, _ in kept:
         mask = conditions == condition
-        means.append(np.asarray(adata.X[mask].mean(axis=0)).ravel())
-        counts.append(int(mask.sum()))
+        means.append(np.asarray(x[mask].mean(axis=0), dtype=np.float64).ravel())
+        counts_per.append(int(mask.sum()))
     obs = pd.DataFrame(
-        {"condition": [c for c, _, _ in kept], "gene": [g for _, g, _ in kept], "n_cells": counts},
+        {"condition": [c for c, _, _ in kept], "gene": [g for _, g, _ in kept],
+         "n_cells": counts_per},
         index=[c for c, _, _ in kept],
-    )
+    )  # fmt: skip
     out = ad.AnnData(X=np.vstack(means).astype(np.float32), obs=obs, var=adata.var.copy())
-    out.obsm[key] = perturbation_features(export, [gid for _, _, gid in kept])
-    out.uns[f"{key}_genes"] = list(export.node_ids[HOMOGENEOUS])
-    out.uns[f"{key}_missing"] = [c for c, _, _ in missing]
+    vectors = np.zeros((len(kept), int(export.data.num_nodes)), dtype=np.float32)
+    vectors[1:] = perturbation_features(export, [gid for _, _, gid in kept[1:]])
+    out.obsm[key] = vectors
+    genes = list(export.node_ids[HOMOGENEOUS])
+    universe = [g for g in perturbation_universe(conditions, control=control)
+                if export_id(g) in index]  # fmt: skip
+    out.uns[f"{key}_genes"] = genes
+    out.uns[f"{key}_missing"] = missing
+    out.uns[f"{key}_targets"] = universe
+    out.uns[f"{key}_target_vectors"] = perturbation_features(
+        export, [export_id(g) for g in universe]
+    )
     out.uns["priorgraph_go_export"] = {
         "content_hash": export.content_hash,
+        "expression": how,
         **{
             k: v
             for k, v in export.meta.items()

@@ -13,6 +13,7 @@ that hold them: :data:`priorgraph.kg.schema.KINDS`.
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from priorgraph.queries.export import HOMOGENEOUS, Export
 
 Fill = Literal["zero", "mean"]
 FILLS: tuple[str, ...] = ("zero", "mean")
+FILL_WARNING = 0.2  # share of filled rows above which a feature export warns
+logger = logging.getLogger(__name__)
 
 
 def search_width(k: int, *, filtered: bool = False) -> int:
@@ -54,6 +57,18 @@ class GeneFeatures:
     @property
     def missing(self) -> list[str]:
         return [node_id for node_id, ok in zip(self.ids, self.present, strict=True) if not ok]
+
+    @property
+    def filled(self) -> int:
+        """How many rows were filled (``fill``) rather than read from the graph."""
+        return int((~self.present).sum()) if self.fill else 0
+
+    def fill_summary(self) -> str:
+        """``12 of 40 rows (30 %) mean-filled``, or ``no row filled``."""
+        if not self.filled:
+            return "no row filled"
+        share = self.filled / len(self.ids)
+        return f"{self.filled:,} of {len(self.ids):,} rows ({share:.0%}) {self.fill}-filled"
 
     def tensor(self) -> torch.Tensor:
         return torch.from_numpy(self.matrix)
@@ -100,11 +115,18 @@ def fetch_vectors(graph: Graph, ids: Sequence[str], kind: str = "genept") -> dic
 
 
 def gene_features(
-    graph: Graph, ids: Sequence[str], kind: str = "genept", fill: Fill | None = None
+    graph: Graph,
+    ids: Sequence[str],
+    kind: str = "genept",
+    fill: Fill | None = None,
+    *,
+    warn_above: float = FILL_WARNING,
 ) -> GeneFeatures:
     """Rows aligned with ``ids``; missing genes raise unless ``fill`` is ``zero`` or ``mean``.
 
-    mean fill: every missing row is μ = (1/|P|) Σ_{i∈P} x_i over the present rows P.
+    mean fill: every missing row is μ = (1/|P|) Σ_{i∈P} x_i over the present rows P. When more
+    than ``warn_above`` of the rows are filled, a warning is logged: such a matrix says more
+    about the fill than about the genes (:attr:`GeneFeatures.filled` counts them).
     """
     if fill is not None and fill not in FILLS:
         raise UsageError(f"fill must be one of {FILLS} or None, got {fill!r}")
@@ -129,7 +151,11 @@ def gene_features(
             matrix[i] = vectors[node_id]
     if missing and fill == "mean":
         matrix[~present] = matrix[present].mean(axis=0)
-    return GeneFeatures(list(ids), matrix, present, kind, fill if missing else None)
+    result = GeneFeatures(list(ids), matrix, present, kind, fill if missing else None)
+    if result.filled > warn_above * len(ids):
+        logger.warning("%s features: %s, more than %s: those rows carry no %s embedding",
+                       kind, result.fill_summary(), f"{warn_above:.0%}", kind)  # fmt: skip
+    return result
 
 
 def features_for_export(

@@ -18,6 +18,7 @@ writes inside a larger transaction takes the text from :func:`load`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -43,6 +44,20 @@ class NamedQuery:
     description: str
     mode: Mode
     parameters: tuple[str, ...]
+
+    def check_parameters(self, given: Iterable[str]) -> None:
+        """Raise a :class:`~priorgraph.core.errors.UsageError` naming the parameters of this
+        query that ``given`` lacks, or names it does not know (a typo would be ignored)."""
+        given = set(given)
+        missing = [p for p in self.parameters if p not in given]
+        unknown = sorted(given - set(self.parameters))
+        if missing or unknown:
+            problems = [f"missing {', '.join(missing)}"] if missing else []
+            problems += [f"unknown {', '.join(unknown)}"] if unknown else []
+            takes = ", ".join(self.parameters) or "none"
+            raise UsageError(
+                f"{self.name}: {'; '.join(problems)} (its parameters: {takes}; null is allowed)"
+            )
 
     def run(self, graph: Graph, **parameters: Any) -> list[dict[str, Any]]:
         """Run with ``parameters``: a read in a read-access session, a write (or an

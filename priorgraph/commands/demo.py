@@ -68,13 +68,13 @@ def _load_real(graph: Graph, obo: Path, table: Path, h5ad: Path) -> str:
     genes = GeneResolver.load(graph)  # approved symbols, previous symbols, HGNC aliases
     report = ingest_go(graph, obo=obo, annotations=table, kind="table", source="go.gene2go.human",
                        version=sources.get("go.gene2go.human.2024").version, genes=genes,
-                       progress=False)  # fmt: skip
+                       progress=True)  # fmt: skip
     click.echo(
         f"GO: {report.terms:,} terms, {report.annotations:,} annotations of {report.genes:,} "
         f"human genes ({len(report.problems)} file problems skipped)"
     )
     dataset = "norman2019"
-    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), genes=genes, progress=False)
+    perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), genes=genes, progress=True)
     click.echo(f"Perturb-seq {dataset} (Norman 2019, K562 CRISPRa): " + perturb.lines()[0])
     return dataset
 

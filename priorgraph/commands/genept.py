@@ -30,6 +30,7 @@ from priorgraph.queries import features
 KIND = click.option("--kind", type=click.Choice(sorted(KINDS)), default="genept",
                     show_default=True, help="Which gene embedding.")  # fmt: skip
 SPECIES = click.option("--species", default=kg_ids.DEFAULT_SPECIES, show_default=True)
+MISSING_LISTED = 20  # genes without an embedding named by `export gene-features`
 FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                       show_default=True)  # fmt: skip
 
@@ -183,11 +184,13 @@ def gene_features(ids_file, out, fill, node_type, kind, species, gene_reference)
         ids = [names.gene_id(i.removeprefix(prefix)) or i for i in ids]
         result = features.gene_features(graph, ids, kind, fill)
     result.save(out)
+    click.echo(f"wrote {len(ids):,} × {result.matrix.shape[1]} {kind} features to {out}; "
+               f"{result.fill_summary()}")  # fmt: skip
     missing = result.missing
-    click.echo(f"wrote {len(ids)} × {result.matrix.shape[1]} {kind} features to {out}; "
-               f"{len(missing)} missing" + (f" ({fill}-filled)" if missing else ""))  # fmt: skip
-    for node_id in missing:
-        click.echo(f"missing: {node_id}")
+    if missing:
+        more = f" … and {len(missing) - MISSING_LISTED:,} more" if len(missing) > MISSING_LISTED \
+            else ""  # fmt: skip
+        click.echo(f"no {kind} embedding: {', '.join(missing[:MISSING_LISTED])}{more}")
 
 
 @click.command("embed-cells")

@@ -16,6 +16,7 @@ from priorgraph.commands.gene_names import (
     unknown_genes_option,
 )
 from priorgraph.core.datafiles import read_h5ad
+from priorgraph.core.errors import UsageError
 from priorgraph.ingest import go as go_ingest
 from priorgraph.ingest import sources as registry
 from priorgraph.ingest.go_graph import (
@@ -176,6 +177,7 @@ def _go_export(graph, genes, k, graph_name, source, threshold, drop, names):
         drop_unannotated=drop,
         resolver=load_resolver(graph, species, reference),
         unknown_genes=unknown_genes,
+        progress=True,
     )
     echo_name_report(result.meta.get("gene_names"), "gene list")
     if duplicates := result.meta.get("duplicates"):
@@ -207,13 +209,20 @@ def _with_export_options(command):
     return command
 
 
+EXPORT_FORMATS = ("pt", "gears")
+
+
 @click.command("go-graph")
 @click.option("--genes", "genes_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="pt",
+              show_default=True, help="pt: PyG Data + id map + hash (torch.save); gears: "
+              "GEARS's source,target,importance CSV of gene symbols.")  # fmt: skip
 @_with_export_options
-def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unannotated, species,
-                    unknown_genes, gene_reference):  # fmt: skip
-    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash).
+def export_go_graph(genes_file, out, fmt, k, graph_name, source, threshold, drop_unannotated,
+                    species, unknown_genes, gene_reference):  # fmt: skip
+    """The GEARS GO graph over a gene list → torch_geometric Data (+ OUT.ids.tsv, hash), or
+    GEARS's own CSV (--format gears).
 
     Genes may be approved symbols, previous symbols, aliases or Ensembl ids.
     """
@@ -221,8 +230,15 @@ def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unan
         genes = read_gene_list(genes_file, species)
         result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated,
                             (species, gene_reference, unknown_genes))  # fmt: skip
+    if fmt == "gears":
+        from priorgraph.queries.export_formats import write_gears_csv
+
+        write_gears_csv(result, out)
+        click.echo(f"{out}: GEARS GO graph, {len(result.node_ids['node']):,} genes, "
+                   f"{result.meta['n_edges']:,} edges (source,target,importance)")  # fmt: skip
+    else:
         result.save(out)
-    click.echo(f"{out}: {result.describe()}")
+        click.echo(f"{out}: {result.describe()}")
 
 
 @click.command("biolord-go")
@@ -231,11 +247,15 @@ def export_go_graph(genes_file, out, k, graph_name, source, threshold, drop_unan
     "--genes",
     "genes_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Gene list of the GO graph (default: the perturbed genes of the data).",
+    help="Gene list of the GO graph (default: every gene any condition perturbs).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--condition-key", default="condition", show_default=True)
 @click.option("--control", default="ctrl", show_default=True)
+@click.option("--layer", help="Expression from this layer (default X).")
+@click.option("--normalise", type=click.Choice(["auto", "log1p", "none"]), default="auto",
+              show_default=True, help="auto: log-normalise raw counts, keep normalised values; "
+              "log1p: always; none: never.")  # fmt: skip
 @_with_export_options
 def export_biolord(
     h5ad,
@@ -243,6 +263,8 @@ def export_biolord(
     out,
     condition_key,
     control,
+    layer,
+    normalise,
     k,
     graph_name,
     source,
@@ -252,31 +274,36 @@ def export_biolord(
     unknown_genes,
     gene_reference,
 ):
-    """bioLORD genetic-perturbation AnnData: mean expression per single perturbation and the
-    GO-neighbour vectors in obsm['go_neighbours']."""
+    """bioLORD genetic-perturbation AnnData: the control and each single perturbation, mean
+    log-normalised expression, and the GO-neighbour vectors in obsm['go_neighbours'] over the
+    whole perturbation universe."""
     from priorgraph.queries import export_go
 
     adata = read_h5ad(h5ad)
+    if condition_key not in adata.obs:
+        raise UsageError(f"{h5ad} has no obs column {condition_key!r}")
     if genes_file is not None:
         genes = read_gene_list(genes_file, species)
     else:
-        genes = sorted(
-            {
-                ids.gene_id(g, species)
-                for c in adata.obs[condition_key].astype(str).unique()
-                if (g := export_go.single_perturbation_gene(c, control))
-            }
-        )
+        conditions = adata.obs[condition_key].astype(str)
+        genes = [
+            ids.gene_id(g, species)
+            for g in export_go.perturbation_universe(conditions, control=control)
+        ]
     with open_graph() as graph:
         result = _go_export(graph, genes, k, graph_name, source, threshold, drop_unannotated,
                             (species, gene_reference, unknown_genes))  # fmt: skip
-        layout = export_go.biolord_anndata(
-            adata, result, condition_key=condition_key, control=control, species=species
-        )
-        layout.write_h5ad(out)
-    missing = layout.uns[f"{export_go.FEATURES_KEY}_missing"]
+    layout = export_go.biolord_anndata(adata, result, condition_key=condition_key,
+                                       control=control, species=species, layer=layer,
+                                       normalise=normalise)  # fmt: skip
+    layout.write_h5ad(out)
+    key = export_go.FEATURES_KEY
+    missing = layout.uns[f"{key}_missing"]
+    empty = int((layout.obsm[key][1:].sum(axis=1) == 0).sum())
     click.echo(
-        f"{out}: {layout.n_obs} single perturbations × {layout.n_vars} genes, "
-        f"GO vectors of {len(result.node_ids['node'])} genes; not in the GO export: "
-        f"{list(missing) or 'none'}"
+        f"{out}: control + {layout.n_obs - 1} single perturbations × {layout.n_vars} genes "
+        f"(expression: {layout.uns['priorgraph_go_export']['expression']}); GO vectors over "
+        f"{len(result.node_ids['node'])} genes, {len(layout.uns[f'{key}_targets'])} targets in "
+        f"uns['{key}_targets']; {empty} single(s) without a GO neighbour; not in the GO "
+        f"export: {list(missing) or 'none'}"
     )

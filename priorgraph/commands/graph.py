@@ -53,6 +53,26 @@ def cypher(query: str, params: tuple[str, ...], fmt: str, write: bool) -> None:
     echo_rows(rows, fmt)
 
 
+# Which command runs each group of writing queries, for the hint of `query NAME` on one of them.
+WRITERS = {
+    "genept_": "`priorgraph ingest genept` (or `priorgraph embed --store`)",
+    "musegnn_": "`priorgraph train-musegnn`",
+    "go_graph_": "`priorgraph go-graph build`",
+    "go_similar_": "`priorgraph go-graph build`",
+    "peaks_mark_": "`priorgraph liftover`",
+    "runs_delete": "`priorgraph runs delete RUN`",
+    "runs_write_": "`priorgraph train` or `priorgraph baseline`",
+}
+
+
+def write_hint(name: str) -> str:
+    """Why `priorgraph query` does not run the writing query ``name``, and what does."""
+    writer = next((cmd for prefix, cmd in WRITERS.items() if name.startswith(prefix)), None)
+    runs = f"{writer} runs it" if writer else "priorgraph's ingest and write-back code runs it"
+    return (f"{name} writes to the graph and `priorgraph query` runs only the read queries: "
+            f"{runs}; for a write of your own, `priorgraph cypher --write`")  # fmt: skip
+
+
 @click.command("query")
 @click.argument("name", required=False)
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
@@ -71,8 +91,9 @@ def named_query(name: str | None, params: tuple[str, ...], fmt: str) -> None:
         return
     query = store.get(name)
     if query.mode != "read":
-        raise UsageError(f"{name} writes: the ingest and write-back code runs it, not `query`")
+        raise UsageError(write_hint(name))
     parameters = dict(parse_param(p) for p in params)
+    query.check_parameters(parameters)
     with open_graph() as graph, user_cypher_errors():
         rows = graph.read(query.text, parameters)
     echo_rows(rows, fmt)

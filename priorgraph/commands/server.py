@@ -42,22 +42,48 @@ def provision() -> None:
 @server.command()
 def stop() -> None:
     """Stop the server cleanly; data stays for the next start."""
-    stopped = LocalServer.default().stop()
-    click.echo("stopped" if stopped else "not running")
+    server_ = LocalServer.default()
+    info = server_.status()
+    if not server_.stop():
+        click.echo("the local Neo4j is not running: nothing to stop")
+        return
+    click.echo(f"stopped the local Neo4j (pid {info['pid']}); its data stays in {info['data']} "
+               "for the next `priorgraph server start`")  # fmt: skip
 
 
 @server.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
-    """Whether the server runs, and where its data, log and password file are."""
+    """Whether the server runs, and where its Bolt URI, Browser, password file, data and log
+    are. Exit code 3 when it is not running."""
     info = LocalServer.default().status()
     if as_json:
         click.echo(json.dumps(info, indent=2))
-        return
-    for key, value in info.items():
-        click.echo(f"{key:14} {value}")
+    else:
+        external = external_settings()
+        if external is not None:
+            click.echo(f"NEO4J_URI is set: priorgraph uses {external.uri}, not this local server")
+        for line in status_lines(info):
+            click.echo(line)
     if not info["running"]:
         raise SystemExit(NOT_RUNNING)
+
+
+def status_lines(info: dict) -> list[str]:
+    """``server status`` for people: one sentence, then an aligned line per place."""
+    if info["running"]:
+        head = f"the local Neo4j {info['version']} is running (pid {info['pid']})"
+        places = [("Bolt", f"{info['uri']} (user {DEFAULT_USER})")]
+        browser = info["browser"]
+        places.append(("Neo4j Browser", f"{browser} (`priorgraph browser`: the login)" if browser
+                       else "off (started with PRIORGRAPH_HTTP_PORT=0)"))  # fmt: skip
+    else:
+        head = "the local Neo4j is not running (`priorgraph server start` starts it)"
+        places = []
+    places += [("password file", info["password_file"]), ("data", info["data"]),
+               ("log", info["log"])]  # fmt: skip
+    width = max(len(name) for name, _ in places)
+    return [head, *(f"  {name:<{width}}  {where}" for name, where in places)]
 
 
 @click.command()

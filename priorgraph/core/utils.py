@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager as ContextManager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -141,6 +143,7 @@ def progress(
     desc: str = "",
     enabled: bool = True,
     unit: str = "it",
+    bar_format: str | None = None,
 ) -> tqdm:
     """A progress bar over ``iterable`` (or one advanced by ``bar.update(n)``).
 
@@ -156,8 +159,35 @@ def progress(
         False: no bar at all. True: a bar when stderr is a terminal.
     unit
         What one item is called.
+    bar_format
+        tqdm's layout of the bar, when the default does not fit (:func:`progress_step`).
     """
     return tqdm(
         iterable, total=total, desc=desc, unit=unit, disable=None if enabled else True,
-        leave=False, dynamic_ncols=True,
+        leave=False, dynamic_ncols=True, bar_format=bar_format,
     )  # fmt: skip
+
+
+@contextmanager
+def progress_step(desc: str, *, enabled: bool = True, interval: float = 0.5) -> Iterator[tqdm]:
+    """A bar for one step that counts nothing itself (a parser, a subprocess, a wait): it says
+    what runs and for how long, ``desc: 01:23``, refreshed every ``interval`` seconds until
+    the block ends. ``bar.set_postfix_str`` adds what the step is at, when it knows.
+    """
+    with progress(desc=desc, enabled=enabled, bar_format="{desc}: {elapsed}{postfix}") as bar:
+        if bar.disable:
+            yield bar
+            return
+        done = threading.Event()
+
+        def tick() -> None:
+            while not done.wait(interval):
+                bar.refresh()
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield bar
+        finally:
+            done.set()
+            ticker.join()

@@ -132,3 +132,43 @@ def test_query_lists_the_read_queries_and_refuses_to_run_a_write():
     assert rows["go_neighbours"]["description"].startswith("The GO-graph neighbours of gene")
     refused = runner.invoke(main, ["query", "runs_delete", "-p", "run=x"])
     assert refused.exit_code == 1 and "runs_delete writes" in refused.output
+
+
+def test_query_list_table_shows_every_query_whole_when_piped():
+    listed = CliRunner().invoke(main, ["query"])  # CliRunner's stdout is not a terminal
+    assert listed.exit_code == 0 and "…" not in listed.output
+    first_column = [line.split("│")[1].strip() for line in listed.output.splitlines()
+                    if line.startswith("│")]  # fmt: skip
+    assert [name for name in first_column if name] == cypher.names(mode="read")
+    words = " ".join(listed.output.replace("│", " ").split())
+    for name in cypher.names(mode="read"):  # every description, whole (wrapped at spaces)
+        assert all(word in words for word in cypher.get(name).description.split())
+
+
+def test_query_write_refusal_names_the_command_that_runs_it():
+    from priorgraph.commands.graph import WRITERS, write_hint
+
+    for name in cypher.names(mode="write"):  # every writing query has its command
+        assert any(name.startswith(prefix) for prefix in WRITERS), name
+    refused = CliRunner().invoke(main, ["query", "runs_delete", "-p", "run=x"])
+    assert refused.exit_code == 1
+    assert refused.output.strip() == f"Error: {write_hint('runs_delete')}"
+    assert "`priorgraph runs delete RUN` runs it" in refused.output
+    assert "`priorgraph cypher --write`" in refused.output and "pass --write" not in refused.output
+
+
+def test_query_checks_parameters_before_it_connects(monkeypatch):
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")  # nothing listens: never reached
+    missing = CliRunner().invoke(main, ["query", "go_neighbours", "-p", "gene=human:KLF1"])
+    assert missing.exit_code == 1
+    assert "go_neighbours: missing go_graph (its parameters: gene, go_graph" in missing.output
+    typo = CliRunner().invoke(main, ["query", "go_term_ancestors", "-p", "trem=GO:1"])
+    assert "missing term; unknown trem" in typo.output
+
+
+def test_an_empty_result_prints_zero_rows(cli):
+    result = cli("query", "go_neighbours", "-p", "gene=human:NOPE", "-p", "go_graph=none")
+    assert result.exit_code == 0 and result.output == "0 rows\n"
+    header = cli("query", "go_neighbours", "-p", "gene=human:NOPE", "-p", "go_graph=none",
+                 "--format", "csv")  # fmt: skip
+    assert header.output == "neighbour,rank,jaccard,shared_terms\n"

@@ -35,7 +35,8 @@ def test_ingest_similar_and_export_features(cli, graph, tmp_path):
     assert failed.exit_code == 1 and "1 of 2 genes have no genept embedding" in failed.output
     out = tmp_path / "f.npz"
     done = cli("export", "gene-features", "--ids", ids, "--out", out, "--fill", "zero")
-    assert done.exit_code == 0 and "missing: human:FOO" in done.output
+    assert done.exit_code == 0 and "1 of 2 rows (50%) zero-filled" in done.output
+    assert "no genept embedding: human:FOO" in done.output
     saved = np.load(tmp_path / "f.npz")
     assert saved["matrix"].tolist() == [[pytest.approx(0.6), pytest.approx(0.8)], [0, 0]]
     assert saved["ids"].tolist() == ["human:TAL1", "human:FOO"]

@@ -68,20 +68,36 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
     assert bundle.meta["unannotated"] == ["human:TAL1"]
     assert bundle.data.num_nodes == 3 and bundle.data.edge_index.shape == (2, 4)
 
-    # bioLORD layout: one observation per single perturbation, GO-neighbour vectors in obsm
+    gears = cli("export", "go-graph", "--genes", genes, "--k", "20", "--format", "gears",
+                "--out", tmp_path / "go.csv")  # fmt: skip
+    assert gears.exit_code == 0, gears.output
+    rows = (tmp_path / "go.csv").read_text().splitlines()
+    assert rows[0] == "source,target,importance" and len(rows) == 1 + 4
+    assert {tuple(r.split(",")[:2]) for r in rows[1:]} == {
+        (s, t) for s in ("KLF1", "GATA1") for t in ("KLF1", "GATA1")
+    }
+
+    # bioLORD layout: the control and one observation per single perturbation, GO-neighbour
+    # vectors in obsm over the whole perturbation universe
     cells = anndata.AnnData(np.arange(24, dtype=np.float32).reshape(8, 3))
     cells.var_names = ["KLF1", "GATA1", "TAL1"]
     cells.obs["condition"] = ["ctrl", "ctrl", "KLF1+ctrl", "KLF1+ctrl", "GATA1+ctrl",
-                              "GATA1+ctrl", "KLF1+GATA1", "KLF1+GATA1"]  # fmt: skip
+                              "GATA1+ctrl", "KLF1+TAL1", "KLF1+TAL1"]  # fmt: skip
     cells.write_h5ad(tmp_path / "cells.h5ad")
-    biolord = cli("export", "biolord-go", "--h5ad", tmp_path / "cells.h5ad",
-                  "--genes", genes, "--out", tmp_path / "biolord.h5ad", *known)  # fmt: skip
+    biolord = cli("export", "biolord-go", "--h5ad", tmp_path / "cells.h5ad", "--normalise",
+                  "none", "--genes", genes, "--out", tmp_path / "biolord.h5ad", *known)  # fmt: skip
     assert biolord.exit_code == 0, biolord.output
+    assert "control + 2 single perturbations × 3 genes (expression: as given)" in biolord.output
     out = anndata.read_h5ad(tmp_path / "biolord.h5ad")
-    assert sorted(out.obs_names.str.split("+").str[0]) == ["GATA1", "KLF1"]
-    klf1 = list(out.obs_names).index(next(n for n in out.obs_names if n.startswith("KLF1")))
-    np.testing.assert_allclose(out.X[klf1], [7.5, 8.5, 9.5])  # mean of the two KLF1 cells
-    assert out.obsm["go_neighbours"].shape == (2, 3)
+    assert list(out.obs_names) == ["ctrl", "GATA1+ctrl", "KLF1+ctrl"]
+    np.testing.assert_allclose(out.X[2], [7.5, 8.5, 9.5])  # mean of the two KLF1 cells
+    # TAL1 is perturbed only with KLF1, yet a column and a target of its own
+    assert list(out.uns["go_neighbours_genes"]) == ["human:GATA1", "human:KLF1", "human:TAL1"]
+    assert list(out.uns["go_neighbours_targets"]) == ["GATA1", "KLF1", "TAL1"]
+    assert out.obsm["go_neighbours"].shape == (3, 3) and out.obsm["go_neighbours"][0].sum() == 0
+    counts = cli("export", "biolord-go", "--h5ad", tmp_path / "cells.h5ad",
+                 "--out", tmp_path / "biolord_counts.h5ad")  # fmt: skip
+    assert "expression: log1p(counts / total * 1e4)" in counts.output
 
 
 def test_empty_annotation_file_is_an_error(cli, tmp_path):

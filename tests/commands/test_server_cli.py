@@ -88,3 +88,37 @@ def test_read_only_cypher_refuses_in_one_line(cli, graph, query, words):
     assert result.output.count("\n") == 1 and words in result.output
     assert "Traceback" not in result.output
     assert graph.read("MATCH (g:Gene) RETURN count(g) AS n") == [{"n": 1}]
+
+
+def test_server_status_reads_as_sentences_and_aligned_places(run, monkeypatch, local_server):
+    off = run("server", "status")
+    assert off.exit_code == 3
+    lines = off.output.splitlines()
+    assert lines[0] == "the local Neo4j is not running (`priorgraph server start` starts it)"
+    assert [line.split()[0] for line in lines[1:]] == ["password", "data", "log"]
+    use_server(monkeypatch, local_server)
+    on = run("server", "status")
+    assert on.exit_code == 0
+    head, bolt, browser, password, *_ = on.output.splitlines()
+    info = local_server.status()
+    assert head == f"the local Neo4j {info['version']} is running (pid {info['pid']})"
+    assert bolt == f"  Bolt           {local_server.uri} (user neo4j)"
+    assert browser == f"  Neo4j Browser  {info['browser']} (`priorgraph browser`: the login)"
+    assert password == f"  password file  {local_server.password_file}"
+    monkeypatch.setenv("NEO4J_URI", "neo4j+s://example.org")
+    external = run("server", "status")
+    assert external.output.startswith(
+        "NEO4J_URI is set: priorgraph uses neo4j+s://example.org, not this local server\n"
+    )
+
+
+def test_server_stop_says_what_it_did(run, monkeypatch, local_server):
+    assert run("server", "stop").output == "the local Neo4j is not running: nothing to stop\n"
+    use_server(monkeypatch, local_server)
+    monkeypatch.setattr(LocalServer, "stop", lambda self: True)  # the session's server stays up
+    stopped = run("server", "stop")
+    info = local_server.status()
+    assert stopped.output == (
+        f"stopped the local Neo4j (pid {info['pid']}); its data stays in {info['data']} "
+        "for the next `priorgraph server start`\n"
+    )

@@ -1,11 +1,14 @@
 import gzip
+import io
+import sys
+import time
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from priorgraph.core.errors import InputError, SplitFileError
-from priorgraph.core.utils import dense, open_text, progress, read_json, read_words
+from priorgraph.core.utils import dense, open_text, progress, progress_step, read_json, read_words
 
 
 def test_open_text_reads_plain_and_gzipped_files(tmp_path):
@@ -89,3 +92,24 @@ def test_read_json_and_read_words(tmp_path):
     words = tmp_path / "genes.txt"
     words.write_text("KLF1 GATA1\n\nTAL1\n")
     assert read_words(words) == ["KLF1", "GATA1", "TAL1"]
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so progress bars draw on it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_step_shows_the_step_and_its_time_on_a_terminal_only(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_step("parsing GO", interval=0.05) as bar:
+        time.sleep(0.2)  # the ticker redraws meanwhile: the step is visibly alive
+        bar.set_postfix_str("3 files")
+    drawn = terminal.getvalue()
+    assert drawn.count("parsing GO: 00:00") >= 3 and "parsing GO: 00:00, 3 files" in drawn
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe or file: nothing drawn
+    with progress_step("parsing GO") as bar:
+        assert bar.disable
+    assert sys.stderr.getvalue() == ""

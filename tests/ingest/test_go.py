@@ -281,6 +281,27 @@ def test_annotations_checked_against_terms_in_graph_and_propagated(graph, obo, t
     ]  # fmt: skip
 
 
+def test_every_long_step_of_the_ingest_shows_progress(graph, obo, tmp_path, monkeypatch):
+    steps = []
+    real = go.progress_step
+
+    def recorded(desc, *, enabled=True, **kwargs):
+        steps.append((desc, enabled))
+        return real(desc, enabled=enabled, **kwargs)
+
+    monkeypatch.setattr(go, "progress_step", recorded)
+    table = tmp_path / "t.tsv"
+    table.write_text("KLF1\tGO:0000003\n")
+    go.ingest_go(graph, obo=obo, annotations=table, kind="table", propagate=True)
+    assert steps == [
+        (f"GO ontology: parsing {obo.name}", True),
+        ("GO annotations: reading t.tsv", True),
+        ("GO annotations: checking terms, propagating to ancestors", True),
+    ]
+    go.ingest_go(graph, obo=obo, progress=False)
+    assert steps[-1] == (f"GO ontology: parsing {obo.name}", False)
+
+
 def test_failed_ingest_leaves_graph_as_it_was(graph, obo, tmp_path, monkeypatch):
     table = tmp_path / "t.tsv"
     table.write_text("KLF1\tGO:0000003\n")

@@ -176,3 +176,18 @@ def test_server_settings_are_locked_down(local_server, graph):
     assert settings["server.directories.import"] == str(imports)
     assert imports.is_dir() and list(imports.iterdir()) == []
     assert imports.stat().st_mode & 0o777 == 0o700
+
+
+def test_provisioning_steps_count_maven_downloads_and_report_a_failure():
+    from priorgraph.core.utils import progress
+    from priorgraph.kg.server import _run_step
+
+    maven = ["sh", "-c", "echo '[INFO] Scanning'; echo 'Downloading from central: a.jar'; "
+             "echo 'Downloaded from central: a.jar (1 kB)'; "
+             "echo 'Downloaded from central: b.pom (1 kB)'"]  # fmt: skip
+    with progress(desc="maven") as bar:
+        output = _run_step(maven, bar, downloads=True)
+        assert bar.postfix == "2 files downloaded"
+    assert output.count("\n") == 4
+    with progress(desc="javac") as bar, pytest.raises(ServerError, match="failed at `sh`:\nbad"):
+        _run_step(["sh", "-c", "echo bad; exit 2"], bar)

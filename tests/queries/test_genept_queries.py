@@ -1,3 +1,5 @@
+import logging
+
 import numpy as np
 import pytest
 from torch_geometric.data import Data
@@ -79,6 +81,19 @@ def test_features_align_with_an_export_and_report_missing(loaded):
     )
     assert mean.matrix[1].tolist() == pytest.approx([0.8, 0.4, 0.0])
     assert mean.tensor().shape == (3, 3)
+
+
+def test_filled_rows_are_counted_and_warned_about_above_the_threshold(loaded, caplog):
+    ids = ["human:TAL1", "human:NOTHERE", "human:KLF1"]
+    with caplog.at_level(logging.WARNING, logger="priorgraph"):
+        quiet = features.gene_features(loaded, ids, fill="mean", warn_above=0.5)
+    assert quiet.filled == 1 and quiet.fill_summary() == "1 of 3 rows (33%) mean-filled"
+    assert caplog.text == ""
+    with caplog.at_level(logging.WARNING, logger="priorgraph"):
+        loud = features.gene_features(loaded, ids, fill="zero")  # default: warn above 20 %
+    assert loud.filled == 1 and "1 of 3 rows (33%) zero-filled, more than 20%" in caplog.text
+    whole = features.gene_features(loaded, ["human:TAL1", "human:KLF1"], fill="zero")
+    assert whole.filled == 0 and whole.fill_summary() == "no row filled"
 
 
 def test_read_ids_from_export_map_and_plain_list(tmp_path):

@@ -11,9 +11,10 @@ from priorgraph.kg import cypher
 from priorgraph.queries.export import Export
 from priorgraph.queries.export_go import (
     biolord_anndata,
+    condition_targets,
     go_graph_export,
     perturbation_features,
-    single_perturbation_gene,
+    perturbation_universe,
 )
 
 # root GO:0000001 <- GO:0000002 <- GO:0000003 (is_a); GO:0000003 part_of GO:0000004 (is_a root)
@@ -187,22 +188,38 @@ def test_perturbation_features_and_biolord_layout(go_graph):
     np.testing.assert_allclose(features, [[1.0, 2 / 3, 0, 0], [0, 0, 0, 0]], rtol=1e-6)
     with pytest.raises(UsageError, match="not in the GO export"):
         perturbation_features(export, ["human:Q"])
-    assert single_perturbation_gene("ctrl+A") == "A"
-    assert single_perturbation_gene("A+B") is None and single_perturbation_gene("ctrl") is None
+    assert condition_targets("ctrl+A") == ["A"] and condition_targets("A") == ["A"]
+    assert condition_targets("A+B") == ["A", "B"] and condition_targets("ctrl") == []
+    assert perturbation_universe(["A+ctrl", "ctrl", "C+B", "A+C"]) == ["A", "B", "C"]
     cells = ad.AnnData(
-        X=np.array([[1, 0], [3, 2], [5, 5], [0, 0], [9, 9]], dtype=np.float32),
+        X=np.array([[1, 0], [3, 2], [5, 5], [2, 2], [9, 9]], dtype=np.float32),
         obs=pd.DataFrame(
-            {"condition": ["A+ctrl", "A+ctrl", "ctrl+B", "ctrl", "A+B"]},
+            {"condition": ["A+ctrl", "A+ctrl", "ctrl+B", "ctrl", "C+Z"]},
             index=[f"c{i}" for i in range(5)],
         ),
         var=pd.DataFrame(index=["x", "y"]),
     )
-    layout = biolord_anndata(cells, export)
-    assert list(layout.obs["gene"]) == ["A", "B"] and list(layout.obs["n_cells"]) == [2, 1]
-    np.testing.assert_allclose(layout.X, [[2, 1], [5, 5]])
-    np.testing.assert_allclose(layout.obsm["go_neighbours"][1], [2 / 3, 1, 0, 0], rtol=1e-6)
+    layout = biolord_anndata(cells, export, normalise="none")
+    assert list(layout.obs["gene"]) == ["ctrl", "A", "B"]  # the control row first
+    assert list(layout.obs["n_cells"]) == [1, 2, 1]
+    np.testing.assert_allclose(layout.X, [[2, 2], [2, 1], [5, 5]])
+    np.testing.assert_allclose(layout.obsm["go_neighbours"][0], [0, 0, 0, 0])  # control
+    np.testing.assert_allclose(layout.obsm["go_neighbours"][2], [2 / 3, 1, 0, 0], rtol=1e-6)
     assert layout.uns["go_neighbours_genes"] == genes
+    # every target of the universe has its vector, also C and Z, perturbed only together
+    assert list(layout.uns["go_neighbours_targets"]) == ["A", "B", "C", "Z"]
+    np.testing.assert_allclose(
+        layout.uns["go_neighbours_target_vectors"], perturbation_features(export, genes)
+    )
     assert layout.uns["priorgraph_go_export"]["content_hash"] == export.content_hash
+    assert layout.uns["priorgraph_go_export"]["expression"] == "as given"
+    # raw counts are log-normalised per cell (to 1e4) before they are averaged
+    normalised = biolord_anndata(cells, export)
+    assert normalised.uns["priorgraph_go_export"]["expression"].startswith("log1p")
+    a_cells = np.log1p(np.array([[1, 0], [3, 2]]) / np.array([[1], [5]]) * 1e4)
+    np.testing.assert_allclose(normalised.X[1], a_cells.mean(axis=0), rtol=1e-5)
+    with pytest.raises(UsageError, match="no control cells"):
+        biolord_anndata(cells, export, control="control")
 
 
 def test_export_resolves_gene_names_and_reports_unknown_ones(go_graph):
