@@ -21,6 +21,14 @@ def gene_id(symbol: str, species: str = DEFAULT_SPECIES) -> str:
     return f"{species}:{symbol}"
 
 
+def gene_symbol(gene: str) -> str:
+    """The symbol of a gene id built by :func:`gene_id` (``human:KLF1`` → ``KLF1``)."""
+    species, sep, symbol = gene.partition(":")
+    if not sep or not species or not symbol:
+        raise UsageError(f"not a gene id (species:symbol): {gene!r}")
+    return symbol
+
+
 def go_id(term: str) -> str:
     """Validate and return a GO CURIE such as ``GO:0008150``."""
     term = term.strip()

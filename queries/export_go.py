@@ -8,12 +8,15 @@ By default the graph is computed for exactly this gene list from the annotations
 stored edges of that graph are read instead (rank ≤ k + 1, both ends in the list; when the
 stored graph was built on more genes, a gene's neighbours outside the list are not replaced).
 Genes without GO annotation are listed in ``meta["unannotated"]`` and kept as isolated nodes,
-or dropped with ``drop_unannotated=True``.
+or dropped with ``drop_unannotated=True``. :func:`write_gears_csv` writes a GO graph export in
+the ``source,target,importance`` CSV that GEARS (cell-gears) reads as its custom GO graph.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import anndata as ad
@@ -85,6 +88,34 @@ def go_graph_export(
     meta["n_edges"] = len(triples)
     data = Data(edge_index=edge_index, edge_weight=edge_weight, num_nodes=len(nodes))
     return Export(data, {HOMOGENEOUS: nodes}, meta)
+
+
+def write_gears_csv(export: Export, path: str | Path) -> Path:
+    """Write a GO graph export as GEARS's custom GO graph: ``source,target,importance``, one row
+    per edge, genes by symbol, importance = the edge's Jaccard weight.
+
+    GEARS (cell-gears 0.1.2) reads this file in place of the GO graph it would build itself,
+    keeps the ``k + 1`` most important incoming edges of every target, and takes the genes named
+    in it as the genes a perturbation may act on. Every node of the export therefore appears:
+    a node without a self-loop (a gene without GO annotation, which the export keeps as an
+    isolated node) gets one of importance 1.0, as GEARS gives every gene of its own graph, so
+    its perturbations stay predictable. Rows are sorted by target, then importance (largest
+    first) and source, so the same export always writes the same file.
+    """
+    path = Path(path)
+    nodes = [ids.gene_symbol(g) for g in export.node_ids[HOMOGENEOUS]]
+    source, target = export.data.edge_index.tolist()
+    weight = export.data.edge_weight.tolist()
+    rows = {(nodes[s], nodes[t]): float(w) for s, t, w in zip(source, target, weight, strict=True)}
+    for gene in nodes:
+        rows.setdefault((gene, gene), 1.0)
+    ordered = sorted(rows.items(), key=lambda item: (item[0][1], -item[1], item[0][0]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["source", "target", "importance"])
+        out.writerows([s, t, repr(w)] for (s, t), w in ordered)
+    return path
 
 
 def perturbation_features(export: Export, perturbed: Sequence[str]) -> np.ndarray:
