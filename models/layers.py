@@ -8,6 +8,7 @@ perturbation-gene index, given as a ``(B, K)`` tensor padded with -1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 
 import torch
@@ -42,13 +43,22 @@ class SGConvStack(nn.Module):
 class PerturbationEncoder(nn.Module):
     """Perturbation-gene embeddings refined on the GO graph: ``r = SGConv^L(R + F f; A_go)``.
 
-    ``R`` ``(P, H)`` is learned; ``F f`` projects optional gene features ``f`` ``(P, F)`` (GenePT),
-    so a gene without GO edges still gets an informative embedding.
+    ``R`` ``(P, H)`` is learned, drawn at scale ``init``; ``F f`` projects optional gene
+    features ``f`` ``(P, F)`` (GenePT), so a gene without GO edges still gets an informative
+    embedding.
     """
 
-    def __init__(self, *, n_perts: int, hidden: int, depth: int, feature_dim: int | None = None):
+    def __init__(
+        self,
+        *,
+        n_perts: int,
+        hidden: int,
+        depth: int,
+        feature_dim: int | None = None,
+        init: float = 0.1,
+    ):
         super().__init__()
-        self.emb = nn.Parameter(torch.randn(n_perts, hidden) * 0.1)
+        self.emb = nn.Parameter(torch.randn(n_perts, hidden) * init)
         self.proj = nn.Linear(feature_dim, hidden) if feature_dim is not None else None
         self.go = SGConvStack(hidden=hidden, depth=depth)
 
@@ -74,3 +84,16 @@ def perturbed_gene_mask(perts: Tensor, pert_to_gene: Tensor, n_genes: int) -> Te
     flag = torch.zeros(perts.shape[0], n_genes + 1, device=perts.device)
     flag.scatter_(1, torch.where(genes >= 0, genes, n_genes), 1.0)
     return flag[:, :n_genes]
+
+
+def per_perturbation(forward: Callable[[Tensor], Tensor], perts: Tensor) -> Tensor:
+    """``forward`` evaluated once per distinct perturbation of a batch, then spread back to the
+    batch's rows.
+
+    The graph models' output depends on the perturbation only, not on the cell: a batch of 64
+    cells from ~20 conditions needs ~20 forward passes, not 64 (the decoder runs over every gene
+    of every row, so this is where a cell batch spends its time). Rows of ``perts`` that list the
+    same targets in another order are different rows here (the result is the same).
+    """
+    unique, inverse = torch.unique(perts, dim=0, return_inverse=True)
+    return forward(unique)[inverse]

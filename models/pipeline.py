@@ -22,8 +22,10 @@ where ``f`` is the network's own prediction, ``Δ̃(g)`` the measured single of 
 a training condition and ``f(g)`` otherwise. The network contributes the interaction only, with
 a weight ``λ ∈ {0, ½, 1}`` chosen on the validation combinations (0 when there are none): where
 additivity is all the data support, the model is additive, and the interaction is where the
-graph can win. :func:`train_run` writes the run back (``ModelRun``, ``PREDICTED_EFFECT``; for
-AdaPert the learned subgraph of every condition as ``LEARNED_EDGE``) and saves ``run.json``
+graph can win.
+
+:func:`train_run` writes the run back (``ModelRun``, ``PREDICTED_EFFECT``; for AdaPert the
+learned subgraph of every condition as ``LEARNED_EDGE``) and saves ``run.json``
 (configuration, loss history, best round, metrics per subgroup and per perturbation) and, for
 neural models, a checkpoint with the exports under ``<dataset dir>/runs/<run id>/``.
 """
@@ -52,7 +54,7 @@ from priorgraph.ingest.splits import load_split
 from priorgraph.kg import cypher, ids
 from priorgraph.kg.connection import Graph
 from priorgraph.models import baselines, writeback
-from priorgraph.models.adapert import AdaPert, knn_edges
+from priorgraph.models.adapert import ENTRY, POOL, AdaPert, knn_edges
 from priorgraph.models.base import PerturbationModel
 from priorgraph.models.effect_selection import EffectSelection
 from priorgraph.models.gears import GEARS
@@ -209,6 +211,24 @@ class ModelInputs:
             "mean_delta": train.mean_delta(),
         }
 
+    @classmethod
+    def from_exports(
+        cls, pb: Pseudobulk, *, go: Export, coexp: Export, species: str = "human"
+    ) -> ModelInputs:
+        """Align a GO prior export and a co-expression export with the data set's genes: the
+        co-expression edges re-indexed onto the pseudobulk gene order, and the expression row of
+        every GO node (-1 where the gene is not measured). A UsageError when the co-expression
+        export names a gene the data set does not measure."""
+        gene_ids = [ids.gene_id(g, species) for g in pb.genes]
+        row = {g: i for i, g in enumerate(gene_ids)}
+        foreign = [g for g in coexp.node_ids[HOMOGENEOUS] if g not in row]
+        if foreign:
+            raise UsageError(f"co-expression genes not in data set {pb.dataset}: {foreign[:5]}")
+        remap = torch.tensor([row[g] for g in coexp.node_ids[HOMOGENEOUS]], dtype=torch.long)
+        pert_to_gene = torch.tensor([row.get(g, -1) for g in go.node_ids[HOMOGENEOUS]])
+        edges = remap[coexp.data.edge_index].reshape(2, -1)
+        return cls(list(pb.genes), gene_ids, go, coexp, edges, pert_to_gene)
+
     def describe(self) -> dict[str, Any]:
         """Export hashes and sizes, recorded in the run's config."""
         return {
@@ -232,24 +252,14 @@ def build_inputs(
     features: str | None = None,
 ) -> ModelInputs:
     """Neural-model inputs: the GO prior export, the split's co-expression export (training
-    cells only) re-indexed onto the expression genes, and optional GenePT vectors."""
-    gene_ids = [ids.gene_id(g, species) for g in pb.genes]
-    go = prior.export
+    cells only) and optional GenePT vectors, aligned by :meth:`ModelInputs.from_exports`."""
     coexp = coexpression_export(graph, pb.dataset, split.name)
-    row = {g: i for i, g in enumerate(gene_ids)}
-    foreign = [g for g in coexp.node_ids[HOMOGENEOUS] if g not in row]
-    if foreign:
-        raise UsageError(f"co-expression genes not in data set {pb.dataset}: {foreign[:5]}")
-    remap = torch.tensor([row[g] for g in coexp.node_ids[HOMOGENEOUS]], dtype=torch.long)
-    pert_to_gene = torch.tensor([row.get(g, -1) for g in go.node_ids[HOMOGENEOUS]])
-    inputs = ModelInputs(
-        list(pb.genes), gene_ids, go, coexp, remap[coexp.data.edge_index], pert_to_gene
-    )
+    inputs = ModelInputs.from_exports(pb, go=prior.export, coexp=coexp, species=species)
     if features is not None:
-        nodes = go.node_ids[HOMOGENEOUS]
+        nodes = inputs.go.node_ids[HOMOGENEOUS]
         perts = gene_features(graph, nodes, features, fill="zero")
         inputs.pert_features = torch.from_numpy(perts.matrix)
-        order = torch.tensor([go.index()[g] for g in gene_ids], dtype=torch.long)
+        order = torch.tensor([inputs.pert_row[g] for g in inputs.gene_ids], dtype=torch.long)
         inputs.gene_features = inputs.pert_features[order].clone()
         inputs.gene_present = torch.from_numpy(perts.present[order.numpy()].copy())
     return inputs
@@ -270,6 +280,21 @@ def inner_validation(
     n = min(len(pool) - 1, max(1, round(fraction * len(pool))))
     order = np.random.RandomState(seed).permutation(len(pool))
     return sorted(pool[i] for i in order[:n])
+
+
+def validation_conditions(pb: Pseudobulk, split: Split, *, fraction: float, seed: int) -> list[str]:
+    """The conditions a neural model early-stops on: the split's val conditions, or, when it has
+    none, :func:`inner_validation` over its training conditions, of the size (single, double)
+    that most of its test conditions have. GEARS 0.1.2 is given the same ones by the peer bench
+    (``bench/gears_peer.py``)."""
+    known = set(pb.conditions)
+    if any(c in known for c in split.val):
+        return [c for c in split.val if c in known]
+    sizes = [len(pb.targets[pb.row(c)]) for c in split.test if c in known]
+    like = max(set(sizes), key=sizes.count) if sizes else 1
+    train = [c for c in pb.conditions if c in set(split.train)]
+    return inner_validation(train, [pb.targets[pb.row(c)] for c in train], like=like,
+                            fraction=fraction, seed=seed)  # fmt: skip
 
 
 def compose(
@@ -305,13 +330,12 @@ class NeuralPredictor(Predictor):
         targets: Sequence[Targets],
         species: str,
         options: RunOptions,
-        like: int,
         val: Sequence[str] = (),
     ):
         self.name = name  # type: ignore[misc]
         self.inputs, self.data, self.species, self.options = inputs, data, species, options
         self.targets = dict(zip(data.conditions, targets, strict=True))
-        self.like, self.split_val = like, list(val)
+        self.val = list(val)  # early stopping and λ (:func:`validation_conditions`)
         self.model_config = options.model_configs.get(name) or NEURAL[name].config_class()
         self.train_config = options.train_config or TrainConfig(threads=1, progress=False)
         self.weight = 0.0
@@ -330,10 +354,7 @@ class NeuralPredictor(Predictor):
 
     def fit(self, train: TrainingSet) -> NeuralPredictor:
         super().fit(train)
-        val = self.split_val or inner_validation(
-            train.conditions, train.targets, like=self.like,
-            fraction=self.options.val_fraction, seed=self.train_config.seed,
-        )  # fmt: skip
+        val = self.val
         fit_on = [c for c in train.conditions if c not in set(val)]
         tensors = self.data.subset(fit_on)
         seed_everything(self.train_config.seed)  # the initial weights are part of the run
@@ -341,7 +362,6 @@ class NeuralPredictor(Predictor):
         self.model = cls(**self.inputs.model_kwargs(self.name, tensors), config=self.model_config)
         val_tensors = self.data.subset(val) if val else None
         self.summary = fit(self.model, tensors, val=val_tensors, config=self.train_config)
-        self.val = val
         held_out = set(val)
         # λ is chosen as if the validation conditions were new: their singles are not measured
         self.measured = {t[0]: d for c, t, d in zip(train.conditions, train.targets, train.deltas,
@@ -351,50 +371,67 @@ class NeuralPredictor(Predictor):
         self.measured = train.single_deltas  # predictions use every measured single
         return self
 
-    def _network(self, targets: Sequence[Targets]) -> np.ndarray:
+    def network_deltas(self, targets: Sequence[Targets]) -> np.ndarray:
+        """The network alone, ``f`` (what ``--no-compose`` predicts)."""
         perts = self.inputs.encode(targets, self.species)
         return predict_deltas(self.model, perts).numpy().astype(np.float64)
 
-    def _compose(self, targets: Sequence[Targets], weight: float) -> np.ndarray:
-        network = self._network(targets)
+    def _network_singles(self, targets: Sequence[Targets]) -> dict[Targets, np.ndarray]:
+        """``f`` of every target of the combinations among ``targets``, alone."""
         genes = sorted({g for t in targets if len(t) > 1 for g in t})
-        singles = dict(zip([(g,) for g in genes], self._network([(g,) for g in genes]),
-                           strict=True)) if genes else {}  # fmt: skip
-        return compose(targets, network, singles, self.measured, weight)
+        if not genes:
+            return {}
+        singles = [(g,) for g in genes]
+        return dict(zip(singles, self.network_deltas(singles), strict=True))
 
     def _interaction_weight(self) -> float:
-        """λ of the composition, chosen on the validation combinations (0 without any)."""
-        combos = [c for c in self.val if len(self.targets[c]) > 1]
+        """λ of the composition, chosen on the validation combinations as if they were new
+        (ties: the smaller λ; 0 without any, 1 without composition)."""
+        combos = [self.targets[c] for c in self.val if len(self.targets[c]) > 1]
         if not self.options.compose or not combos:
             return 0.0 if self.options.compose else 1.0
-        targets = [self.targets[c] for c in combos]
-        observed = self.data.subset(combos).delta.numpy().astype(np.float64)
-        errors = [float(((self._compose(targets, w) - observed) ** 2).mean())
+        observed = self.data.subset([c for c in self.val if len(self.targets[c]) > 1])
+        network, singles = self.network_deltas(combos), self._network_singles(combos)
+        errors = [float(((compose(combos, network, singles, self.measured, w)
+                          - observed.delta.numpy()) ** 2).mean())
                   for w in INTERACTION_WEIGHTS]  # fmt: skip
         return INTERACTION_WEIGHTS[int(np.argmin(errors))]
 
     def predict_deltas(self, targets: Sequence[Targets]) -> np.ndarray:
+        network = self.network_deltas(targets)
         if not self.options.compose:
-            return self._network(targets)
-        return self._compose(targets, self.weight)
+            return network
+        return compose(targets, network, self._network_singles(targets), self.measured,
+                       self.weight)  # fmt: skip
 
     def learned_edge_rows(
         self, run: writeback.ModelRun, *, threshold: float = 0.5, top_k: int = 20
     ) -> list[dict[str, Any]]:
-        """LEARNED_EDGE rows ``{start, end, run, perturbation, weight, gate}`` of an AdaPert run:
-        for every condition of the data set, among its candidate edges with deterministic gate
-        ≥ ``threshold``, the ``top_k`` that carry the largest message (``weight`` =
-        :meth:`AdaPert.edge_flows`)."""
+        """LEARNED_EDGE rows ``{start, end, run, perturbation, weight, gate}`` of an AdaPert run,
+        for every condition of the data set: the ``top_k`` edges of its subgraph that carry the
+        largest message (``weight``: the flow of :meth:`AdaPert.learned_edges`) among those
+        whose deterministic gate is ≥ ``threshold`` and that carry one. A condition whose gates
+        are all shut (a perturbation the model found nothing to route for) still gets its one
+        strongest candidate edge, with its low gate, so that every condition has a learned
+        subgraph to query and the gate says how weak it is. An entry edge starts at its target
+        gene (measured or not: ``KLF1 → HBG1``); an entry at the target itself says nothing and
+        is left out."""
         if not isinstance(self.model, AdaPert):
             return []
-        gene_ids, rows = self.inputs.gene_ids, []
+        start_ids = {ENTRY: self.inputs.go.node_ids[HOMOGENEOUS], POOL: self.inputs.gene_ids}
+        rows = []
         for condition, perts in zip(self.data.conditions, self.data.perts.tolist(), strict=True):
-            targets = [p for p in perts if p >= 0]
             pid = ids.perturbation_id(run.dataset, condition)
-            for src, dst, gate, flow in self.model.learned_edges(targets, threshold)[:top_k]:
-                rows.append({"start": gene_ids[src], "end": gene_ids[dst], "run": run.id,
-                             "perturbation": pid, "weight": round(float(flow), 6),
-                             "gate": round(float(gate), 6)})  # fmt: skip
+            edges = [(start_ids[e.kind][e.source], self.inputs.gene_ids[e.target], e)
+                     for e in self.model.subgraph([p for p in perts if p >= 0])]  # fmt: skip
+            edges = [k for k in edges if k[0] != k[1]]
+            kept = sorted((k for k in edges if k[2].gate >= threshold and k[2].flow > 0),
+                          key=lambda k: (-k[2].flow, -k[2].gate, k[0], k[1]))[:top_k]  # fmt: skip
+            if not kept and edges:
+                kept = [max(edges, key=lambda k: (k[2].flow, k[2].gate))]
+            rows += [{"start": start, "end": end, "run": run.id, "perturbation": pid,
+                      "weight": round(e.flow, 6), "gate": round(e.gate, 6)}
+                     for start, end, e in kept]  # fmt: skip
         return rows
 
 
@@ -439,11 +476,9 @@ def make_predictor(
         cells = record.cells().adata
         data = data.with_cells(cells.X, cells.obs["condition"].astype(str).to_numpy(),
                                control=record.config.control)  # fmt: skip
-    sizes = [len(pb.targets[pb.row(c)]) for c in split.test if c in set(pb.conditions)]
-    like = max(set(sizes), key=sizes.count) if sizes else 1
+    val = validation_conditions(pb, split, fraction=options.val_fraction, seed=train_config.seed)
     return NeuralPredictor(name=name, inputs=inputs, data=data, targets=pb.targets,
-                           species=species, options=options, like=like,
-                           val=[c for c in split.val if c in set(pb.conditions)])  # fmt: skip
+                           species=species, options=options, val=val)  # fmt: skip
 
 
 @dataclass

@@ -212,10 +212,10 @@ class PerturbationTensors:
 class TrainConfig:
     """Optimiser, batching and stopping settings (saved with every checkpoint)."""
 
-    steps: int = 3000  # optimiser steps at most
+    steps: int = 600  # optimiser steps at most
     batch_size: int = 64
     eval_every: int = 50  # steps per round: validation MSE measured once a round
-    patience: int = 10  # rounds without validation improvement before stopping
+    patience: int = 6  # rounds without validation improvement before stopping
     lr: float = 1e-3
     weight_decay: float = 5e-4
     mode: Mode = "cells"

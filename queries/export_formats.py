@@ -6,7 +6,10 @@ symbol (its ``go_essential_*.csv`` files; ``gears.utils.get_similarity_network(n
 ``k + 1`` sources of largest importance). :func:`write_gears_csv` writes a GO-graph
 :class:`~priorgraph.queries.export.Export` that way: one row per edge ``source → target``
 (GEARS's direction, as in the export's ``edge_index``), importance the Jaccard weight, self
-edges included, so GEARS picks exactly the export's top-(k + 1) neighbours.
+edges included, so GEARS picks exactly the export's top-(k + 1) neighbours. GEARS takes the
+genes named in the file as the genes a perturbation may act on, so every node appears: a node
+without a self edge (a gene without GO annotation, kept by the export as an isolated node) gets
+one of importance 1.0, as GEARS gives every gene of its own graph.
 """
 
 from __future__ import annotations
@@ -34,12 +37,17 @@ def write_gears_csv(export: Export, path: str | Path) -> Path:
     Returns
     -------
     Path
-        ``path``. Rows keep the export's edge order; weights are written at float32's full
-        precision (``repr``), so GEARS reads back exactly the export's weights.
+        ``path``. Rows keep the export's edge order, then the added self edges in node order;
+        weights are written at float32's full precision (``repr``), so GEARS reads back exactly
+        the export's weights.
     """
     symbols = [gene_symbol(g) for g in export.node_ids[HOMOGENEOUS]]
     source, target = export.data.edge_index.tolist()
     weights = export.data.edge_weight.tolist()
+    looped = {s for s, t in zip(source, target, strict=True) if s == t}
+    missing = [i for i in range(len(symbols)) if i not in looped]
+    source, target = source + missing, target + missing
+    weights = weights + [1.0] * len(missing)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as handle:

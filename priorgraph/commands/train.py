@@ -82,7 +82,7 @@ def model_options(command: click.Command) -> click.Command:
         click.option("--lr", default=1e-3, show_default=True),
         click.option(
             "--patience",
-            default=10,
+            default=TrainConfig.patience,
             show_default=True,
             help="Early stopping: rounds of 50 steps without improvement.",
         ),

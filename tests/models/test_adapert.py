@@ -1,6 +1,8 @@
 import math
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
 from priorgraph.models.adapert import (
@@ -11,6 +13,7 @@ from priorgraph.models.adapert import (
     deg_aware_loss_terms,
     edge_auprc,
     expected_l0,
+    go_paths,
     hard_concrete,
     knn_edges,
 )
@@ -18,16 +21,20 @@ from priorgraph.models.base import Batch
 
 N_GENES = 6
 CHAIN = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])  # co-expression: 0-1-2-3-4, gene 5 isolated
+# GO prior over 9 perturbation genes: 0-5 are the measured genes 0-5; 6, 7 and 8 are not measured.
+# 6 reaches the data only through 7 (6 -0.5- 7 -0.8- 2); 8 has no GO edge at all; 0 -1.0- 5.
+GO = torch.tensor([[6, 7, 0], [7, 2, 5]])
+GO_WEIGHT = torch.tensor([0.5, 0.8, 1.0])
 
 
-def tiny_model(seed: int = 0, hops: int = 2, **kwargs) -> AdaPert:
+def tiny_model(seed: int = 0, **settings) -> AdaPert:
     torch.manual_seed(seed)
-    go = torch.tensor([[0, 6, 0], [6, 5, 5]])  # perturbation gene 6 (unmeasured) ~ genes 0 and 5
-    pert_to_gene = torch.tensor([0, 1, 2, 3, 4, 5, -1])
-    return AdaPert(n_genes=N_GENES, n_perts=7, go_edge_index=go, go_edge_weight=torch.ones(3),
+    inputs = ("gene_features", "pert_features", "knn_edge_index")
+    features = {k: settings.pop(k) for k in inputs if k in settings}
+    return AdaPert(n_genes=N_GENES, n_perts=9, go_edge_index=GO, go_edge_weight=GO_WEIGHT,
                    coexp_edge_index=CHAIN, coexp_edge_weight=torch.full((4,), 0.7),
-                   pert_to_gene=pert_to_gene, config=AdaPertConfig(hidden=8, hops=hops),
-                   **kwargs)  # fmt: skip
+                   pert_to_gene=torch.tensor([0, 1, 2, 3, 4, 5, -1, -1, -1]),
+                   config=AdaPertConfig(**{"hidden": 8, **settings}), **features)  # fmt: skip
 
 
 def test_hard_concrete_eval_gate_and_expected_l0_follow_the_formulas():
@@ -126,32 +133,83 @@ def test_knn_edges_leave_out_genes_without_a_vector():
     assert len(weight) == 3
 
 
-FIVE = [(0, 1), (0, 5), (1, 0), (1, 2), (5, 0)]
+def test_go_paths_keep_the_first_distance_and_the_strongest_path():
+    # 0 -0.1- 2 directly, and 0 -0.5- 1 -0.8- 2: gene 2 is one step away, its best path weighs 0.4
+    edges = np.array([[0, 0, 1], [2, 1, 2]])
+    weights = np.array([0.1, 0.5, 0.8])
+    graph = sp.coo_matrix((weights, (edges[0], edges[1])), shape=(3, 3)).tocsr()
+    graph = graph.maximum(graph.T).tocsr()
+    paths = go_paths(graph, 0, 2)
+    assert paths == {0: (0, 1.0), 1: (1, 0.5), 2: (1, pytest.approx(0.4))}
+    assert go_paths(graph, 0, 1)[2] == (1, pytest.approx(0.1))
 
 
-def test_candidates_lie_within_hops_of_the_targets():
-    model = tiny_model(hops=2)
-    pool = model.pool_edge_index.T.tolist()
-    ids, seeds = model.candidates([0])  # sources within 1 hop of gene 0: {0, 1, 5 (GO)}
-    assert seeds.tolist() == [0]
-    assert sorted(tuple(pool[i]) for i in ids.tolist()) == FIVE
-    ids, seeds = model.candidates([6])  # unmeasured: enters at its GO neighbours 0 and 5
-    assert seeds.tolist() == [0, 5]
-    assert len(tiny_model(hops=1).candidates([3])[0]) == 2  # 3→2, 3→4
+def test_an_unmeasured_target_enters_the_data_through_genes_nobody_measured():
+    """Target 6 has no measured GO neighbour: it enters at gene 2, two GO steps away through the
+    unmeasured gene 7, with path weight 0.5 × 0.8; a measured target enters at itself only."""
+    model = tiny_model()
+    entries = model.entries(6)
+    assert entries.genes.tolist() == [2]
+    assert entries.attr.tolist() == [pytest.approx([0.4, 1.0, 0.0, 0.0])]
+    measured = model.entries(0)  # GO neighbour 5 is reached by the propagation, not entered
+    assert measured.genes.tolist() == [0]
+    assert measured.attr.tolist() == [[1.0, 0.0, 0.0, 0.0]]
 
 
-def test_forward_shapes_and_genes_outside_the_subgraph_do_not_move():
-    model = tiny_model(hops=1).eval()
+def test_a_measured_target_no_pool_edge_leaves_enters_where_the_graph_says():
+    """Gene 2 is measured but co-expressed with nothing: the shock could not travel from it, so
+    it also enters at gene 0, two GO steps away through the unmeasured gene 3."""
+    model = AdaPert(n_genes=3, n_perts=4, go_edge_index=torch.tensor([[2, 3], [3, 0]]),
+                    go_edge_weight=torch.tensor([0.5, 0.5]),
+                    coexp_edge_index=torch.tensor([[0], [1]]), coexp_edge_weight=torch.ones(1),
+                    pert_to_gene=torch.tensor([0, 1, 2, -1]),
+                    config=AdaPertConfig(hidden=4))  # fmt: skip
+    assert model.entries(0).genes.tolist() == [0]  # 0 → 1 carries its shock on
+    entries = model.entries(2)
+    assert entries.genes.tolist() == [2, 0]
+    assert entries.attr.tolist() == [[1.0, 0.0, 0.0, 0.0], [0.25, 1.0, 0.0, 0.0]]
+
+
+def test_a_target_without_any_path_may_enter_at_every_measured_gene():
+    model = tiny_model(entry_hops=1)  # one step from 6 reaches only the unmeasured 7
+    for target in (6, 8):  # 8 has no GO edge at all
+        entries = model.entries(target)
+        assert entries.genes.tolist() == list(range(N_GENES))
+        assert entries.attr[:, 3].tolist() == [1.0] * N_GENES  # flagged: the gates choose
+
+
+def test_genept_neighbours_are_entries_too():
+    genes = torch.eye(N_GENES)[:, :4].clone()  # genes 0-3 have a vector, 4 and 5 none
+    perts = torch.cat([genes, torch.zeros(3, 4)])
+    perts[6] = torch.tensor([0.0, 0.0, 3.0, 4.0])  # cosine 0.6 with gene 2, 0.8 with gene 3
+    model = tiny_model(knn_entries=2, gene_features=genes, pert_features=perts)
+    entries = model.entries(6)
+    attr = dict(zip(entries.genes.tolist(), entries.attr.tolist(), strict=True))
+    assert set(attr) == {2, 3}
+    assert attr[2] == pytest.approx([0.4, 1.0, 0.6, 0.0])  # GO path and GenePT both lead to 2
+    assert attr[3] == pytest.approx([0.0, 0.0, 0.8, 0.0])
+    assert entries.genes.tolist() == [2, 3]  # largest π + c first
+    one = tiny_model(knn_entries=2, max_entries=1, gene_features=genes, pert_features=perts)
+    assert one.entries(6).genes.tolist() == [2]
+
+
+def test_the_unmeasured_target_moves_genes_around_its_entry():
+    """The sparse path alone: target 6 moves its entry gene 2 and what one pool step from 2
+    reaches (1 and 3), nothing else; the dense path then moves every gene."""
+    sparse = tiny_model(hops=1, dense_rank=0).eval()
     with torch.no_grad():
-        out = model(torch.tensor([[3, -1], [0, 3], [6, -1]]))
-    assert out.shape == (3, N_GENES)
-    assert out[0, [0, 1, 5]].abs().max() == 0  # one hop from gene 3 reaches 2 and 4 only
-    assert out[0, [2, 3, 4]].abs().min() > 0
+        out = sparse(torch.tensor([[6, -1], [0, 6]]))
+    assert out.shape == (2, N_GENES)
+    assert out[0, [1, 2, 3]].abs().min() > 0
+    assert out[0, [0, 4, 5]].abs().max() == 0
+    with torch.no_grad():
+        dense = tiny_model(hops=1).eval()(torch.tensor([[6]]))
+    assert dense.abs().min() > 0
 
 
 def test_seeded_models_are_identical_and_features_are_used():
     perts = torch.tensor([[1, 4]])
-    features = {"gene_features": torch.rand(N_GENES, 3), "pert_features": torch.rand(7, 3)}
+    features = {"gene_features": torch.rand(N_GENES, 3), "pert_features": torch.rand(9, 3)}
     with torch.no_grad():
         one = tiny_model(3, **features).eval()(perts)
         two = tiny_model(3, **features).eval()(perts)
@@ -162,8 +220,8 @@ def test_seeded_models_are_identical_and_features_are_used():
 
 def test_loss_terms_name_fit_centred_and_l0_parts():
     model = tiny_model()
-    batch = Batch(torch.tensor([[0, 3]]), torch.randn(1, N_GENES),
-                  torch.ones(1, N_GENES, dtype=torch.bool), torch.tensor([0]))  # fmt: skip
+    batch = Batch(torch.tensor([[0, 3], [6, -1], [0, 3]]), torch.randn(3, N_GENES),
+                  torch.ones(3, N_GENES, dtype=torch.bool), torch.tensor([0, 1, 0]))  # fmt: skip
     torch.manual_seed(0)
     base = model.loss_terms(batch)
     assert set(base) == {"mse", "centered", "l0"} and base["l0"] > 0
@@ -173,78 +231,74 @@ def test_loss_terms_name_fit_centred_and_l0_parts():
     assert heavier["l0"].item() == pytest.approx(1000 * base["l0"].item(), rel=1e-5)
     assert heavier["mse"].item() == pytest.approx(base["mse"].item())
     heavier["l0"].backward()
-    assert model.edge_mlp[-1].bias.grad[0] > 0  # the penalty pushes log α down
+    assert model.edge_mlp[-1].bias.grad[0] > 0  # the penalty pushes log α down, on pool edges
+    assert model.entry_mlp[-1].bias.grad[0] > 0  # and on entry edges
 
 
-def test_edge_scores_and_flows_give_the_model_back_in_its_mode():
+def test_subgraph_gives_the_model_back_in_its_mode():
     model = tiny_model()
     model.train()
-    model.edge_scores([0])
-    assert model.training
-    model.edge_flows([0])
-    model.learned_edges([0])
+    model.subgraph([0])
+    model.learned_edges([6])
     assert model.training
     model.eval()
-    model.edge_flows([0])
+    model.subgraph([0])
     assert not model.training
 
 
-def test_learned_edges_threshold_the_deterministic_gate():
+def _gates(model: AdaPert, log_alpha: float, rho: float) -> None:
+    """Every gate at σ(log α) and every edge weight tanh(ρ), entries and pool edges alike."""
+    with torch.no_grad():
+        for gate in (model.entry_mlp, model.edge_mlp):
+            gate[-1].weight.zero_()
+            gate[-1].bias.copy_(torch.tensor([log_alpha, rho]))
+
+
+def test_learned_edges_threshold_the_deterministic_gate_and_rank_by_flow():
     model = tiny_model()
-    scored = model.edge_scores([0])
-    assert len(scored) == 5
-    gates = {(u, v): min(1.0, max(0.0, 1.2 * p - 0.1)) for u, v, p in scored}
-    threshold = sorted(gates.values())[2]  # keeps the three strongest
-    learned = model.learned_edges([0], threshold=threshold)
-    assert {(u, v) for u, v, *_ in learned} == set(sorted(gates, key=lambda e: -gates[e])[:3])
-    assert sorted(g for _, _, g, _ in learned) == pytest.approx(sorted(gates.values())[2:])
-    flows = {(u, v): f for u, v, f in model.edge_flows([0])}
-    assert [f for *_, f in learned] == sorted((flows[u, v] for u, v, *_ in learned), reverse=True)
-    with torch.no_grad():  # force every gate shut, then fully open
-        model.edge_mlp[-1].weight.zero_()
-        model.edge_mlp[-1].bias.copy_(torch.tensor([-5.0, 0.0]))
-        assert model.learned_edges([0], 0.01) == []
-        model.edge_mlp[-1].bias.copy_(torch.tensor([5.0, 0.0]))
-    assert sorted((u, v) for u, v, *_ in model.learned_edges([0], 0.99)) == FIVE
+    edges = model.subgraph([6])
+    assert {e.kind for e in edges} == {"entry", "pool"}
+    assert [(e.source, e.target) for e in edges if e.kind == "entry"] == [(6, 2)]
+    gates = sorted(e.gate for e in edges)
+    learned = model.learned_edges([6], threshold=gates[2])
+    assert len(learned) == len(edges) - 2
+    assert [e.flow for e in learned] == sorted((e.flow for e in learned), reverse=True)
+    _gates(model, -5.0, 1.0)
+    assert model.learned_edges([6], 0.01) == []
+    _gates(model, 5.0, 1.0)
+    assert len(model.learned_edges([6], 0.99)) == len(edges)
 
 
-def test_edge_auprc_against_a_hand_made_truth():
-    scored = [(0, 1, 0.9), (1, 2, 0.8), (2, 3, 0.3), (3, 4, 0.1)]
-    result = edge_auprc(scored, {(0, 1), (2, 3), (9, 9)})
-    # precision at the two hits: 1/1 and 2/3 → AP = (1 + 2/3) / 2; random = 2 of 4 candidates
-    assert result["auprc"] == pytest.approx((1 + 2 / 3) / 2)
-    assert result["random"] == 0.5
-    assert result["n_candidates"] == 4 and result["n_positive"] == 2
-    assert math.isnan(edge_auprc(scored, set())["auprc"])
+def test_an_isolated_target_gets_a_learned_subgraph():
+    model = tiny_model()
+    learned = model.learned_edges([8])
+    assert learned and all(e.gate >= 0.5 for e in learned)
+    assert {e.target for e in learned if e.kind == "entry"} == set(range(N_GENES))
 
 
-def _open_gates(model: AdaPert, rho: float) -> None:
-    """Every gate fully open (σ(5)(ζ-γ)+γ > 1) and every edge weight tanh(ρ)."""
-    with torch.no_grad():
-        model.edge_mlp[-1].weight.zero_()
-        model.edge_mlp[-1].bias.copy_(torch.tensor([5.0, rho]))
-
-
-def test_edge_flows_by_hand():
+def test_flows_by_hand():
     model = tiny_model(hops=1)
-    _open_gates(model, 0.5)
+    _gates(model, 5.0, 0.5)
     with torch.no_grad():
-        state = model._gates(torch.tensor([[3]]))["seed_state"][0]  # gene 3's seed state
-        expected = math.tanh(0.5) * float(model.messages[0](state).norm())
-    flows = model.edge_flows([3])
-    assert sorted((u, v) for u, v, _ in flows) == [(3, 2), (3, 4)]
-    assert [w for *_, w in flows] == pytest.approx([expected, expected])
-    _open_gates(model, 0.0)  # open gates, zero edge weight: nothing flows
-    assert all(w == 0 for *_, w in model.edge_flows([3]))
+        r = model.perturbation_embeddings()
+        p = model.pert_fuse(r[6].unsqueeze(0))
+        seed = model.seed_mlp(torch.cat([p, r[6].unsqueeze(0)], 1))[0]
+        entry = math.tanh(0.5) * float(seed.norm())
+        pool = math.tanh(0.5) * float(model.messages[0](math.tanh(0.5) * seed).norm())
+    flows = {(e.kind, e.source, e.target): e.flow for e in model.subgraph([6])}
+    assert flows == pytest.approx({("entry", 6, 2): entry, ("pool", 2, 1): pool,
+                                   ("pool", 2, 3): pool})  # fmt: skip
+    _gates(model, 5.0, 0.0)  # open gates, zero edge weight: nothing flows
+    assert all(e.flow == 0 for e in model.subgraph([6]))
 
 
-def test_edge_flows_are_zero_where_the_perturbation_does_not_reach_the_source():
+def test_pool_flows_are_zero_where_the_perturbation_does_not_reach_the_source():
     model = tiny_model(hops=2)
-    _open_gates(model, 1.0)
+    _gates(model, 5.0, 1.0)
     pool = model.pool_edge_index.T.tolist()
     with torch.no_grad():  # shut 0 → 1 only: gene 1 gets no signal, so 1 → 2 carries none
         model.edge_bias[pool.index([0, 1]), 0] = -20.0
-    flows = {(u, v): w for u, v, w in model.edge_flows([0])}
+    flows = {(e.source, e.target): e.flow for e in model.subgraph([0]) if e.kind == "pool"}
     assert flows[(0, 1)] == 0 and flows[(1, 0)] == 0 and flows[(1, 2)] == 0
     assert flows[(0, 5)] > 0 and flows[(5, 0)] > 0  # 0 → 5 open: 5 is reached, 5 → 0 carries
 
@@ -255,9 +309,20 @@ def test_parameter_groups_and_l0_schedule():
     rest, gate = model.parameter_groups(1e-3)
     assert gate["lr"] == 0.05 and "lr" not in rest
     assert any(p is model.edge_bias for p in gate["params"])
+    assert any(p is model.entry_mlp[-1].weight for p in gate["params"])
     assert len(rest["params"]) + len(gate["params"]) == len(list(model.parameters()))
     scales = []
     for epoch in range(8):
         model.on_round(epoch, 8)
         scales.append(model.l0_scale)
     assert scales == pytest.approx([0, 0, 0.25, 0.5, 0.75, 1, 1, 1])
+
+
+def test_edge_auprc_against_a_hand_made_truth():
+    scored = [(0, 1, 0.9), (1, 2, 0.8), (2, 3, 0.3), (3, 4, 0.1)]
+    result = edge_auprc(scored, {(0, 1), (2, 3), (9, 9)})
+    # precision at the two hits: 1/1 and 2/3 → AP = (1 + 2/3) / 2; random = 2 of 4 candidates
+    assert result["auprc"] == pytest.approx((1 + 2 / 3) / 2)
+    assert result["random"] == 0.5
+    assert result["n_candidates"] == 4 and result["n_positive"] == 2
+    assert math.isnan(edge_auprc(scored, set())["auprc"])

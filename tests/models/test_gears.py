@@ -4,12 +4,12 @@ from torch import nn
 
 from priorgraph.models.base import Batch
 from priorgraph.models.gears import GEARS, GEARSConfig, gears_loss, gears_loss_terms
-from priorgraph.models.layers import perturbed_gene_mask, pool_perturbations
+from priorgraph.models.layers import per_perturbation, perturbed_gene_mask, pool_perturbations
 
 N_GENES, N_PERTS = 5, 6
 
 
-def tiny_model(seed: int = 0, **kwargs) -> GEARS:
+def tiny_model(seed: int = 0, embedding_init: float = 0.01, **kwargs) -> GEARS:
     torch.manual_seed(seed)
     go = torch.tensor([[0, 1, 2, 3, 4, 5, 1, 2], [1, 0, 3, 2, 5, 4, 2, 1]])
     coexp = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
@@ -17,7 +17,7 @@ def tiny_model(seed: int = 0, **kwargs) -> GEARS:
     return GEARS(n_genes=N_GENES, n_perts=N_PERTS, go_edge_index=go,
                  go_edge_weight=torch.full((8,), 0.5), coexp_edge_index=coexp,
                  coexp_edge_weight=torch.ones(4), pert_to_gene=pert_to_gene,
-                 config=GEARSConfig(hidden=8), **kwargs)  # fmt: skip
+                 config=GEARSConfig(hidden=8, embedding_init=embedding_init), **kwargs)  # fmt: skip
 
 
 def test_pooling_and_flags_ignore_padding():
@@ -124,3 +124,26 @@ def test_loss_terms_backpropagate_to_graph_layers():
     assert model.perturbations.go.layers[0].lin.weight.grad.abs().sum() > 0
     assert model.coexp.layers[0].lin.weight.grad.abs().sum() > 0
     assert model.perturbations.proj.weight.grad.abs().sum() > 0
+
+
+def test_a_batch_is_decoded_once_per_distinct_perturbation():
+    """Cells of the same condition share one forward pass: same result, fewer decoder rows."""
+    model = tiny_model().eval()
+    perts = torch.tensor([[1, -1], [1, 2], [1, -1], [5, -1], [1, 2]])
+    seen = []
+    model.decoder.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0].shape[0]))
+    with torch.no_grad():
+        once = per_perturbation(model, perts)
+        direct = model(perts)
+    assert seen == [3, 5]  # 3 distinct perturbations, then the 5 rows one by one
+    torch.testing.assert_close(once, direct)
+
+
+def test_perturbation_embeddings_start_at_the_configured_scale():
+    """R starts near zero (GEARSConfig.embedding_init): a perturbation gene that no training
+    condition reaches keeps ≈ the shared bias of the GO layer as its embedding, i.e. the
+    response of a typical perturbation, instead of a random one."""
+    for init in (0.01, 0.5):
+        torch.manual_seed(0)
+        model = tiny_model(embedding_init=init)
+        assert model.perturbations.emb.std().item() == pytest.approx(init, rel=0.3)
