@@ -40,10 +40,10 @@ fi
 
 stamp="$VENV/.priorgraph-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: creating $VENV and installing priorgraph[dev]"
+  echo "bootstrap: creating $VENV and installing priorgraph[dev,gears]"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -e '.[dev]'
+  "$VENV/bin/pip" install -q -e '.[dev,gears]'
   touch "$stamp"
 fi
 

@@ -144,9 +144,11 @@ def load(graph: Graph, folder: Path) -> None:
     (folder / "peaks.bed").write_text(PEAK_BED)
     write_genes(graph, read_genes(folder / "genes.bed", "hg38"), PROV, progress=False)
     write_peaks(graph, read_peaks(folder / "peaks.bed", "hg38"), PROV, progress=False)
-    write_links(graph, window_links(*graph_features(graph, "hg38")), PROV, progress=False)
+    write_links(
+        graph, window_links(*graph_features(graph, "hg38")), PROV, assembly="hg38", progress=False
+    )
     perturbseq().write_h5ad(folder / "toy.h5ad")
     ingest(graph, folder / "toy.h5ad", PerturbSeqConfig("toy"), store=folder, progress=False)
     run = ModelRun("toy_model", {}, "toy", "all", "h", id="toy_run")
     deltas = {c: np.array(d) for c, d in DELTAS.items()}
-    write_run(graph, run, deltas, GENES, progress=False)
+    write_run(graph, run, deltas, GENES, directory=folder / "runs" / run.id, progress=False)

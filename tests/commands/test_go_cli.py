@@ -69,13 +69,14 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
     assert bundle.data.num_nodes == 3 and bundle.data.edge_index.shape == (2, 4)
 
     gears = cli("export", "go-graph", "--genes", genes, "--k", "20", "--format", "gears",
-                "--out", tmp_path / "go.csv")  # fmt: skip
+                "--out", tmp_path / "go.csv", *known)  # fmt: skip
     assert gears.exit_code == 0, gears.output
     rows = (tmp_path / "go.csv").read_text().splitlines()
-    assert rows[0] == "source,target,importance" and len(rows) == 1 + 4
+    assert rows[0] == "source,target,importance" and len(rows) == 1 + 5
+    # TAL1 (isolated) gets a self edge, so that GEARS keeps it as a perturbable gene
     assert {tuple(r.split(",")[:2]) for r in rows[1:]} == {
         (s, t) for s in ("KLF1", "GATA1") for t in ("KLF1", "GATA1")
-    }
+    } | {("TAL1", "TAL1")}
 
     # bioLORD layout: the control and one observation per single perturbation, GO-neighbour
     # vectors in obsm over the whole perturbation universe
@@ -92,11 +93,11 @@ def test_ingest_build_export_end_to_end(cli, graph, tmp_path):
     assert list(out.obs_names) == ["ctrl", "GATA1+ctrl", "KLF1+ctrl"]
     np.testing.assert_allclose(out.X[2], [7.5, 8.5, 9.5])  # mean of the two KLF1 cells
     # TAL1 is perturbed only with KLF1, yet a column and a target of its own
-    assert list(out.uns["go_neighbours_genes"]) == ["human:GATA1", "human:KLF1", "human:TAL1"]
+    assert list(out.uns["go_neighbours_genes"]) == ["human:KLF1", "human:GATA1", "human:TAL1"]
     assert list(out.uns["go_neighbours_targets"]) == ["GATA1", "KLF1", "TAL1"]
     assert out.obsm["go_neighbours"].shape == (3, 3) and out.obsm["go_neighbours"][0].sum() == 0
     counts = cli("export", "biolord-go", "--h5ad", tmp_path / "cells.h5ad",
-                 "--out", tmp_path / "biolord_counts.h5ad")  # fmt: skip
+                 "--out", tmp_path / "biolord_counts.h5ad", *known)  # fmt: skip
     assert "expression: log1p(counts / total * 1e4)" in counts.output
 
 
