@@ -18,6 +18,7 @@ from pathlib import Path
 from priorgraph.core.config import data_dir
 from priorgraph.core.errors import SourceError
 from priorgraph.ingest import sources
+from priorgraph.ingest.gene_resolution import GeneResolver
 from priorgraph.ingest.go import ingest_go
 from priorgraph.ingest.perturbseq import PerturbSeqConfig, ingest
 from priorgraph.kg.connection import Graph
@@ -66,9 +67,10 @@ def workspace(store: Path, datasets: list[str]) -> Iterator[Workspace]:
                   kind="table", source="go.gene2go.human", version="2024-02-20",
                   on_error="skip", progress=False)  # fmt: skip
         seconds = time.perf_counter() - start
+        genes = GeneResolver.load(graph)  # previous symbols and aliases, as `ingest perturbseq`
         for name in datasets:
             ingest(graph, root / DATASETS[name][0], PerturbSeqConfig(name), store=store,
-                   progress=False)  # fmt: skip
+                   genes=genes, progress=False)  # fmt: skip
         yield Workspace(graph, store, seconds)
 
 
