@@ -1,0 +1,185 @@
+"""Issue 12 item 6: the commands of README.md and docs/*.md run as written and do what they say.
+
+One graph serves the whole module: the README's data path block (source file → ingest → graph →
+export → model → write-back) runs top to bottom in a fresh working directory against the tests'
+throw-away Neo4j (``NEO4J_*``), with ``PRIORGRAPH_DATA_DIR`` a tiny generated mirror
+(:mod:`tiny_mirror`: the registered names the docs use, checksums dropped); then the README's
+"Using it" block, docs/peaks.md's pipeline, and the query blocks of docs/go.md, docs/peaks.md
+and docs/queries.md, on what the earlier blocks wrote. Every documented ``priorgraph query NAME
+-p …`` returns at least one row. The words of each line are bash's
+(:func:`doc_commands.bash_argv`); the only change is ``RUN_ID``, the README's placeholder, which
+becomes the id of the run ``priorgraph train`` just wrote. The files a command takes from the
+user's directory (``genes.txt``, ``macaque_peaks.bed``, …) are written there first.
+
+Not run here (``test_doc_commands.py`` checks that they parse): ``server start/stop/status`` and
+``browser`` (they need a provisioned local Neo4j, not the test server); the GO file formats,
+bioLORD, Perturb-seq, GenePT and MuSe-GNN blocks of docs/go.md, perturbseq.md, genept.md,
+models.md and musegnn.md (real-size inputs, OpenAI, or files the tiny mirror does not have).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import doc_commands  # tests/docs/conftest.py
+import pytest
+import tiny_mirror
+from click.testing import CliRunner, Result
+
+from priorgraph.kg.connection import Graph
+
+LOCAL_SERVER_ONLY = (["server"], ["browser"])  # argv prefixes not run (docstring)
+BLOCKS = [  # (document, a command of the block), in the order they run
+    ("README.md", "priorgraph ingest go"),
+    ("README.md", "source .venv/bin/activate"),
+    ("docs/peaks.md", "priorgraph peaks genes ensembl.genes.human.109"),
+    ("docs/peaks.md", "priorgraph query peaks_conserved_for_gene"),
+    ("docs/go.md", "priorgraph query go_shared_terms"),
+    ("docs/queries.md", "priorgraph query go_neighbours"),
+    ("docs/queries.md", "priorgraph effects --gene IRF1"),
+]
+
+pytestmark = pytest.mark.slow
+
+
+def block(doc: str, command: str) -> list[doc_commands.DocLine]:
+    """The ``bash`` block of ``doc`` holding a line that starts with ``command``."""
+    blocks = doc_commands.bash_lines(doc_commands.ROOT / doc)
+    return next(b for b in blocks if any(line.text.startswith(command) for line in b))
+
+
+class DocRun:
+    """Runs doc lines in-process, in order, and keeps each line's results."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd, self.results, self.run_id = cwd, {}, ""
+        self.runner = CliRunner()
+
+    def invoke(self, argv: list[str]) -> Result:
+        from priorgraph.cli import main
+
+        return self.runner.invoke(main, argv, catch_exceptions=False)
+
+    def run(self, lines: list[doc_commands.DocLine]) -> None:
+        for line in filter(doc_commands.runs_priorgraph, lines):
+            for argv in doc_commands.bash_argv(line, cwd=self.cwd):
+                if any(argv[: len(prefix)] == prefix for prefix in LOCAL_SERVER_ONLY):
+                    continue
+                argv = [self.run_id if word == "RUN_ID" else word for word in argv]
+                result = self.invoke(argv)
+                assert result.exit_code == 0, f"{line.where}: `{line.text}`:\n{result.output}"
+                if argv[0] == "train":
+                    self.run_id = result.stderr.split("run ")[1].split(":")[0]
+                self.results.setdefault(line, []).append(result)
+
+    def output(self, doc: str, start: str) -> str:
+        """The output of the one line of ``doc`` starting with ``start``."""
+        (line,) = [ln for ln in self.results if ln.doc == doc and ln.text.startswith(start)]
+        return "".join(result.output for result in self.results[line])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("docs")
+
+
+@pytest.fixture(scope="module")
+def docs(neo4j_settings, clean_graph, workdir) -> DocRun:
+    """Every block of :data:`BLOCKS`, run once on one graph."""
+    cwd, mirror = workdir / "work", workdir / "mirror"
+    cwd.mkdir()
+    tiny_mirror.write_mirror(mirror)
+    tiny_mirror.user_files(cwd)
+    with Graph(neo4j_settings) as graph:
+        clean_graph(graph)
+    run = DocRun(cwd)
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {
+            "NEO4J_URI": neo4j_settings.uri, "NEO4J_USER": neo4j_settings.user,
+            "NEO4J_PASSWORD": neo4j_settings.password, "PRIORGRAPH_HOME": str(workdir / "home"),
+            "PRIORGRAPH_DATA_DIR": str(mirror), "PRIORGRAPH_GENE_REFERENCE": "none",
+        }.items():  # fmt: skip
+            env.setenv(name, value)
+        tiny_mirror.unpin(env)
+        env.chdir(cwd)
+        for doc, command in BLOCKS:
+            run.run(block(doc, command))
+        run.rows = {  # every documented named query again, as JSON
+            line: json.loads(run.invoke([*argv, "--format", "json"]).output)
+            for line in run.results
+            if line.text.startswith("priorgraph query ")
+            for argv in doc_commands.bash_argv(line, cwd=cwd)
+            if len(argv) > 1  # `priorgraph query` alone lists the queries
+        }
+    return run
+
+
+def test_every_command_of_the_blocks_ran(docs):
+    lines = [line for doc, command in BLOCKS for line in block(doc, command)]
+    commands = {line: line.text.split("#")[0].strip() for line in lines}
+    skipped = [text for line, text in commands.items() if text and line not in docs.results]
+    assert skipped == [
+        "source .venv/bin/activate", "priorgraph server start", "priorgraph browser",
+        "priorgraph server status", "priorgraph server stop",
+        "export PRIORGRAPH_DATA_DIR=../shared/data",  # the test's mirror is set instead
+    ]  # fmt: skip
+    assert len(docs.results) == len([t for t in commands.values() if t]) - len(skipped) >= 45
+
+
+def test_every_documented_named_query_returns_rows(docs):
+    assert len(docs.rows) == 11
+    empty = [line.where for line, rows in docs.rows.items() if not rows]
+    assert empty == []
+
+
+def test_go_ingest_graph_and_exports(docs, workdir):
+    n_annotations = sum(len(terms) for terms in tiny_mirror.ANNOTATIONS.values())
+    ingest = docs.output("README.md", "priorgraph ingest go")
+    assert f"16 genes, {n_annotations} annotations" in ingest
+    assert "gears_go" in docs.output("README.md", "priorgraph go-graph build")
+    ids = (workdir / "work" / "go.pt.ids.tsv").read_text().splitlines()[1:]
+    assert [row.split("\t")[2] for row in ids] == [f"human:{g}" for g in tiny_mirror.GENE_LIST]
+    rows = (workdir / "work" / "go.csv").read_text().splitlines()
+    assert len(rows) > len(tiny_mirror.GENE_LIST)  # every gene's self edge and GO neighbours
+
+
+def test_perturbseq_training_and_effects(docs, workdir):
+    assert "8 conditions" in docs.output("README.md", "priorgraph ingest perturbseq")
+    assert docs.run_id.startswith("adapert-papalexi2021-sim1-")
+    top = docs.output("README.md", "priorgraph effects --gene STAT1 --top 20")
+    assert "JAK2" in top and "0 rows" not in top
+    every = docs.output("README.md", "priorgraph effects --gene STAT1 --run RUN_ID --all")
+    assert docs.run_id in every and "0 rows" not in every
+    assert (workdir / "work" / "jak2.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_peaks_liftover_links_and_guidance(docs, workdir):
+    assert "hg38: 16 gene loci" in docs.output("README.md", "priorgraph peaks genes")
+    assert "32" in docs.output("README.md", "priorgraph peaks load")
+    assert "mapped 32" in docs.output("README.md", "priorgraph liftover")
+    assert "window_combined_150kb" in docs.output("README.md", "priorgraph peaks links")
+    graphml = workdir / "work" / "glue" / "guidance.graphml.gz"
+    assert b"<graphml" in gzip.decompress(graphml.read_bytes())
+    assert "LIFTS_TO" in docs.output("docs/peaks.md", "priorgraph liftover human_peaks.bed")
+    validated = docs.output("docs/peaks.md", "priorgraph guidance validate")
+    assert validated.startswith("valid: ")
+
+
+def test_genept_and_similar_genes(docs):
+    assert "NOTAGENE1" in docs.output("README.md", "priorgraph ingest genept")  # listed, skipped
+    similar = docs.output("README.md", "priorgraph similar-genes HSPA5").splitlines()
+    assert sum(any(gene in row for gene in tiny_mirror.GENES) for row in similar) == 10
+
+
+def test_the_graph_commands_read_what_the_data_path_wrote(docs):
+    assert "go_neighbours" in docs.output("README.md", "priorgraph query ")
+    assert "1" in docs.output("README.md", 'priorgraph cypher "RETURN 1 AS x"')
+    tp53 = docs.output("README.md", 'priorgraph cypher "MATCH (g:Gene {symbol: \\$s})')
+    assert "DNA-binding transcription factor activity" in tp53 and "nucleus" in tp53
+    counts = json.loads(docs.output("README.md", "priorgraph stats --format json"))
+    assert "Gene" in json.dumps(counts)
+    assert "go.basic.2024.isa_only" in docs.output("README.md", "priorgraph sources list")
+    klf1 = docs.output("docs/queries.md", "priorgraph cypher 'MATCH (g:Gene {symbol: $s})")
+    assert "human:KLF1" in klf1
