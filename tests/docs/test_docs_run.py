@@ -12,9 +12,9 @@ becomes the id of the run ``priorgraph train`` just wrote. The files a command t
 user's directory (``genes.txt``, ``macaque_peaks.bed``, …) are written there first.
 
 Not run here (``test_doc_commands.py`` checks that they parse): ``server start/stop/status`` and
-``browser`` (they need a provisioned local Neo4j, not the test server); the GO file formats,
-bioLORD, Perturb-seq, GenePT and MuSe-GNN blocks of docs/go.md, perturbseq.md, genept.md,
-models.md and musegnn.md (real-size inputs, OpenAI, or files the tiny mirror does not have).
+``browser`` (they need a provisioned local Neo4j, not the test server); docs/genept.md's
+OpenAI call (``OPENAI_API_KEY=… priorgraph embed …``: a key and the network); the blocks of
+docs/perturbseq.md, models.md and musegnn.md (real-size inputs).
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ from click.testing import CliRunner, Result
 
 from priorgraph.kg.connection import Graph
 
-LOCAL_SERVER_ONLY = (["server"], ["browser"])  # argv prefixes not run (docstring)
+NOT_RUN = (["server"], ["browser"], ["embed", "genept.summaries.207", "--out"])  # docstring
 BLOCKS = [  # (document, a command of the block), in the order they run
     ("README.md", "priorgraph ingest go"),
     ("README.md", "source .venv/bin/activate"),
     ("docs/peaks.md", "priorgraph peaks genes ensembl.genes.human.109"),
     ("docs/peaks.md", "priorgraph query peaks_conserved_for_gene"),
+    ("docs/genept.md", "priorgraph ingest genept genept.ada002.adamson86"),
+    ("docs/go.md", "priorgraph ingest go --obo go-basic.obo"),
     ("docs/go.md", "priorgraph query go_shared_terms"),
     ("docs/queries.md", "priorgraph query go_neighbours"),
     ("docs/queries.md", "priorgraph effects --gene IRF1"),
@@ -65,7 +67,7 @@ class DocRun:
     def run(self, lines: list[doc_commands.DocLine]) -> None:
         for line in filter(doc_commands.runs_priorgraph, lines):
             for argv in doc_commands.bash_argv(line, cwd=self.cwd):
-                if any(argv[: len(prefix)] == prefix for prefix in LOCAL_SERVER_ONLY):
+                if any(argv[: len(prefix)] == prefix for prefix in NOT_RUN):
                     continue
                 argv = [self.run_id if word == "RUN_ID" else word for word in argv]
                 result = self.invoke(argv)
@@ -124,6 +126,7 @@ def test_every_command_of_the_blocks_ran(docs):
         "source .venv/bin/activate", "priorgraph server start", "priorgraph browser",
         "priorgraph server status", "priorgraph server stop",
         "export PRIORGRAPH_DATA_DIR=../shared/data",  # the test's mirror is set instead
+        "OPENAI_API_KEY=… priorgraph embed genept.summaries.207 --out genept207.npz --store",
     ]  # fmt: skip
     assert len(docs.results) == len([t for t in commands.values() if t]) - len(skipped) >= 45
 
@@ -137,7 +140,7 @@ def test_every_documented_named_query_returns_rows(docs):
 def test_go_ingest_graph_and_exports(docs, workdir):
     n_annotations = sum(len(terms) for terms in tiny_mirror.ANNOTATIONS.values())
     ingest = docs.output("README.md", "priorgraph ingest go")
-    assert f"16 genes, {n_annotations} annotations" in ingest
+    assert f"{len(tiny_mirror.ANNOTATIONS)} genes, {n_annotations} annotations" in ingest
     assert "gears_go" in docs.output("README.md", "priorgraph go-graph build")
     ids = (workdir / "work" / "go.pt.ids.tsv").read_text().splitlines()[1:]
     assert [row.split("\t")[2] for row in ids] == [f"human:{g}" for g in tiny_mirror.GENE_LIST]
@@ -156,9 +159,12 @@ def test_perturbseq_training_and_effects(docs, workdir):
 
 
 def test_peaks_liftover_links_and_guidance(docs, workdir):
-    assert "hg38: 16 gene loci" in docs.output("README.md", "priorgraph peaks genes")
-    assert "32" in docs.output("README.md", "priorgraph peaks load")
-    assert "mapped 32" in docs.output("README.md", "priorgraph liftover")
+    assert f"hg38: {len(tiny_mirror.GENES)} gene loci" in docs.output(
+        "README.md", "priorgraph peaks genes"
+    )
+    n_peaks = 2 * len(tiny_mirror.GENES)
+    assert f"{n_peaks}" in docs.output("README.md", "priorgraph peaks load")
+    assert f"mapped {n_peaks}" in docs.output("README.md", "priorgraph liftover")
     assert "window_combined_150kb" in docs.output("README.md", "priorgraph peaks links")
     graphml = workdir / "work" / "glue" / "guidance.graphml.gz"
     assert b"<graphml" in gzip.decompress(graphml.read_bytes())
@@ -171,6 +177,28 @@ def test_genept_and_similar_genes(docs):
     assert "NOTAGENE1" in docs.output("README.md", "priorgraph ingest genept")  # listed, skipped
     similar = docs.output("README.md", "priorgraph similar-genes HSPA5").splitlines()
     assert sum(any(gene in row for gene in tiny_mirror.GENES) for row in similar) == 10
+    features = docs.output("docs/genept.md", "priorgraph export gene-features --kind")
+    assert "wrote 8 × 8 genept features" in features
+    plan = docs.output("docs/genept.md", "priorgraph embed genept.summ")
+    assert f"{len(tiny_mirror.GENES)} texts, 0 cached" in plan
+    assert "wrote 3 × 384 embeddings" in docs.output("docs/genept.md", "priorgraph embed ensembl")
+    unrelated = docs.output("docs/genept.md", "priorgraph similar-genes KLF1 -k 10 --no-shared")
+    assert "CD14" in unrelated  # KLF1's nearest gene; the GO roots --propagate adds come later
+    cells = docs.output("docs/genept.md", "priorgraph embed-cells")
+    assert "GenePT-w" in cells and "GenePT-s" in cells
+
+
+def test_go_formats_and_biolord(docs):
+    n_annotations = sum(len(terms) for terms in tiny_mirror.ANNOTATIONS.values())
+    for start in ("--obo go-basic.obo --gaf", "--gears-pickle", "--table my.tsv"):
+        ingested = docs.output("docs/go.md", f"priorgraph ingest go {start}")
+        assert f"{len(tiny_mirror.ANNOTATIONS)} genes, {n_annotations} annotations" in ingested, (
+            start
+        )
+    assert "(+0 inferred)" not in docs.output("docs/go.md", "priorgraph ingest go --table my.tsv")
+    assert "gears_go" in docs.output("docs/go.md", "priorgraph go-graph list")
+    biolord = docs.output("docs/go.md", "priorgraph export biolord-go")
+    assert "control + 8 single perturbations" in biolord
 
 
 def test_the_graph_commands_read_what_the_data_path_wrote(docs):

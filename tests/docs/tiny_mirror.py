@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
+import json
+import pickle
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,6 +152,7 @@ def genept() -> bytes:
     names = ["ctrl", *GENES, "NOTAGENE1"]
     x = rng.normal(size=(len(names), 8))
     x[0] = 0.0
+    x[names.index("CD14")] = x[names.index("KLF1")] + 0.1  # KLF1's nearest, no GO term shared
     frame = pd.DataFrame(x, index=names)
     return gzip.compress(frame.to_csv().encode())
 
@@ -155,12 +160,12 @@ def genept() -> bytes:
 MACAQUE_SHIFT = 2_000  # hg38 chr1 -> rheMac10 chr1 in the user's chain file
 
 
-def macaque_table() -> bytes:
-    """An Ensembl-style gene table of rhesus macaque (``chr`` without prefix, strand ±1)."""
+def ensembl_table(prefix: str, shift: int) -> bytes:
+    """An annotables-style Ensembl gene table (``chr`` without prefix, 1-based, strand ±1)."""
     head = "ensgene\tentrez\tsymbol\tchr\tstart\tend\tstrand\tbiotype\tdescription"
     rows = [
-        f"ENSMMUG{i:011d}\t\t{gene}\t1\t{_gene_start(i) + MACAQUE_SHIFT + 1}\t"
-        f"{_gene_start(i) + MACAQUE_SHIFT + GENE_LENGTH}\t1\tprotein_coding\t{gene} (macaque)"
+        f"{prefix}{i:011d}\t\t{gene}\t1\t{_gene_start(i) + shift + 1}\t"
+        f"{_gene_start(i) + shift + GENE_LENGTH}\t1\tprotein_coding\t{gene} protein"
         for i, gene in enumerate(GENES)
     ]
     return ("\n".join([head, *rows]) + "\n").encode()
@@ -170,6 +175,24 @@ def homologene() -> bytes:
     rows = [f"{i + 1}\t{gene}\t{i + 1}\t{gene}\t{700_000 + i}" for i, gene in enumerate(GENES)]
     head = "HID\thuman_symbol\thuman_entrez\tmacaque_symbol\tmacaque_entrez"
     return ("\n".join([head, *rows]) + "\n").encode()
+
+
+def summaries() -> bytes:
+    """NCBI-style gene summaries, GenePT's input."""
+    return json.dumps({g: f"Gene Symbol {g} This gene encodes {g}." for g in GENES}).encode()
+
+
+def gaf() -> bytes:
+    """GAF 2.2 lines (17 columns) of :data:`ANNOTATIONS`, gzipped."""
+    rows = ["!gaf-version: 2.2"]
+    aspect = {"biological_process": "P", "molecular_function": "F", "cellular_component": "C"}
+    for i, (gene, terms) in enumerate(ANNOTATIONS.items()):
+        for term in terms:
+            cols = ["UniProtKB", f"P{i:05d}", gene, "", term, "PMID:1", "IDA", "",
+                    aspect[TERMS[term][1]], gene, "", "protein", "taxon:9606", "20240220",
+                    "UniProt", "", ""]  # fmt: skip
+            rows.append("\t".join(cols))
+    return gzip.compress(("\n".join(rows) + "\n").encode())
 
 
 def _bytes(make: Callable[[], bytes]) -> Callable[[Path], None]:
@@ -185,8 +208,10 @@ USED: dict[str, Callable[[Path], None]] = {
     "peaks.pbmc10k_multiome": _bytes(peaks_bed),
     "ucsc.chain.hg38_hg19": _bytes(chain),
     "genept.ada002.adamson86": _bytes(genept),
-    "ensembl.table.macaque.109": _bytes(macaque_table),
+    "ensembl.table.human.109": _bytes(lambda: ensembl_table("ENSG", 0)),
+    "ensembl.table.macaque.109": _bytes(lambda: ensembl_table("ENSMMUG", MACAQUE_SHIFT)),
     "homologene.human_macaque": _bytes(homologene),
+    "genept.summaries.207": _bytes(summaries),
 }
 
 
@@ -219,6 +244,23 @@ def user_files(cwd: Path) -> None:
     (cwd / "cicero_links.tsv").write_text("peak\tgene\tscore\n" + "\n".join(links) + "\n")
     features = [*GENES, *(f"{c}:{s}-{e}" for c, s, e in (r.split("\t") for r in human))]
     (cwd / "var_names.txt").write_text("\n".join(features) + "\n")
+    # docs/go.md: the GO files of each format, and a perturbation AnnData for bioLORD
+    (cwd / "go-basic.obo").write_bytes(obo())
+    (cwd / "goa_human.gaf.gz").write_bytes(gaf())
+    (cwd / "my.tsv").write_bytes(gene2go())
+    gears = {gene: set(terms) for gene, terms in ANNOTATIONS.items()}
+    (cwd / "gene2go_all.pkl").write_bytes(pickle.dumps(gears))
+    papalexi(cwd / "norman.h5ad")
+    # docs/genept.md: GenePT's Zenodo archive (a pickle in a zip), a gene list, cells with labels
+    vectors = pd.read_csv(io.BytesIO(gzip.decompress(genept())), index_col=0)
+    with zipfile.ZipFile(cwd / "GenePT_emebdding_v2.zip", "w") as archive:
+        table = {gene: list(row) for gene, row in vectors.iloc[1:-1].iterrows()}
+        archive.writestr("GenePT_emebdding_v2/GenePT_gene_embedding_ada_text.pickle",
+                         pickle.dumps(table))  # fmt: skip
+    (cwd / "my_genes.txt").write_text("KLF1\nGATA1\nTP53\n")
+    cells = ad.read_h5ad(cwd / "norman.h5ad")
+    cells.obs["bulk_labels"] = np.where(cells.obs["condition"] == "ctrl", "monocyte", "T cell")
+    cells.write_h5ad(cwd / "pbmc68k_reduced.h5ad")
 
 
 def unpin(monkeypatch: pytest.MonkeyPatch) -> None:
