@@ -14,7 +14,7 @@ user's directory (``genes.txt``, ``macaque_peaks.bed``, …) are written there f
 Not run here (``test_doc_commands.py`` checks that they parse): ``server start/stop/status`` and
 ``browser`` (they need a provisioned local Neo4j, not the test server); docs/genept.md's
 OpenAI call (``OPENAI_API_KEY=… priorgraph embed …``: a key and the network); the blocks of
-docs/perturbseq.md, models.md and musegnn.md (real-size inputs).
+docs/perturbseq.md and models.md (real-size inputs).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ BLOCKS = [  # (document, a command of the block), in the order they run
     ("docs/go.md", "priorgraph query go_shared_terms"),
     ("docs/queries.md", "priorgraph query go_neighbours"),
     ("docs/queries.md", "priorgraph effects --gene IRF1"),
+    ("docs/musegnn.md", "priorgraph ingest coexpression"),
 ]
 
 pytestmark = pytest.mark.slow
@@ -90,7 +91,7 @@ def workdir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def docs(neo4j_settings, clean_graph, workdir) -> DocRun:
     """Every block of :data:`BLOCKS`, run once on one graph."""
-    cwd, mirror = workdir / "work", workdir / "mirror"
+    cwd, mirror = workdir / "work", workdir / "shared" / "data"  # ../shared/data, as the docs
     cwd.mkdir()
     tiny_mirror.write_mirror(mirror)
     tiny_mirror.user_files(cwd)
@@ -125,7 +126,7 @@ def test_every_command_of_the_blocks_ran(docs):
     assert skipped == [
         "source .venv/bin/activate", "priorgraph server start", "priorgraph browser",
         "priorgraph server status", "priorgraph server stop",
-        "export PRIORGRAPH_DATA_DIR=../shared/data",  # the test's mirror is set instead
+        "export PRIORGRAPH_DATA_DIR=../shared/data",  # set already
         "OPENAI_API_KEY=… priorgraph embed genept.summaries.207 --out genept207.npz --store",
     ]  # fmt: skip
     assert len(docs.results) == len([t for t in commands.values() if t]) - len(skipped) >= 45
@@ -186,6 +187,18 @@ def test_genept_and_similar_genes(docs):
     assert "CD14" in unrelated  # KLF1's nearest gene; the GO roots --propagate adds come later
     cells = docs.output("docs/genept.md", "priorgraph embed-cells")
     assert "GenePT-w" in cells and "GenePT-s" in cells
+
+
+def test_musegnn_from_two_coexpression_graphs(docs, workdir):
+    for dataset, folder in (("papalexi_thp1", "perturb"), ("pbmc_myeloid", "scrna")):
+        command = f"priorgraph ingest coexpression ../shared/data/{folder}/"
+        ingested = docs.output("docs/musegnn.md", command)
+        assert f"{dataset}: " in ingested and f"{dataset}: 0 COEXPRESSED" not in ingested
+    trained = docs.output("docs/musegnn.md", "priorgraph train-musegnn")
+    assert "trained on 2 graph(s)" in trained and "stored " in trained
+    assert (workdir / "work" / "runs" / "musegnn" / "musegnn.npz").is_file()
+    similar = docs.output("docs/musegnn.md", "priorgraph similar-genes CD14 --kind musegnn")
+    assert "0 rows" not in similar and "human:" in similar
 
 
 def test_go_formats_and_biolord(docs):

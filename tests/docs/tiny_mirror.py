@@ -111,6 +111,25 @@ def papalexi(path: Path) -> None:
     adata.write_h5ad(path)
 
 
+def pbmc(path: Path) -> None:
+    """scanpy's pbmc68k_reduced in small: ``obs.bulk_labels``, log-normalised ``.raw``, scaled X;
+    two programmes of co-expressed genes (a latent factor each) so co-expression finds edges."""
+    rng = np.random.default_rng(2)
+    labels = ["Dendritic", "CD14+ Monocyte", "CD34+", "CD4+/CD25 T Reg"] * 15
+    factors = rng.normal(size=(len(labels), 2))
+    loadings = np.zeros((2, len(GENES)))
+    loadings[0, : len(GENES) // 2] = 1.0
+    loadings[1, len(GENES) // 2 :] = 1.0
+    counts = rng.poisson(np.exp(1.5 + 0.8 * factors @ loadings))
+    logged = np.log1p(counts / counts.sum(axis=1, keepdims=True) * 1e4).astype(np.float32)
+    obs = pd.DataFrame({"bulk_labels": labels}, index=[f"cell{i}" for i in range(len(labels))])
+    raw = ad.AnnData(X=logged, obs=obs, var=pd.DataFrame(index=GENES))
+    adata = raw.copy()
+    adata.X = (logged - logged.mean(axis=0)) / (logged.std(axis=0) + 1e-6)
+    adata.raw = raw
+    adata.write_h5ad(path)
+
+
 def _gene_start(i: int) -> int:
     return GENE_START + i * GENE_STEP
 
@@ -212,6 +231,7 @@ USED: dict[str, Callable[[Path], None]] = {
     "ensembl.table.macaque.109": _bytes(lambda: ensembl_table("ENSMMUG", MACAQUE_SHIFT)),
     "homologene.human_macaque": _bytes(homologene),
     "genept.summaries.207": _bytes(summaries),
+    "scrna.pbmc68k_reduced": pbmc,
 }
 
 
