@@ -14,7 +14,9 @@ user's directory (``genes.txt``, ``macaque_peaks.bed``, …) are written there f
 Not run here (``test_doc_commands.py`` checks that they parse): ``server start/stop/status`` and
 ``browser`` (they need a provisioned local Neo4j, not the test server); docs/genept.md's
 OpenAI call (``OPENAI_API_KEY=… priorgraph embed …``: a key and the network); the blocks of
-docs/perturbseq.md and models.md (real-size inputs).
+docs/perturbseq.md's benchmark of every model on five folds (``--protocol doubles``: about
+50 s even on tiny data; its three-model ``unseen-singles`` line runs), and docs/models.md's
+simulator block (150 genes, 30 singles and 50 doubles drawn from a real-size GO graph).
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from click.testing import CliRunner, Result
 
 from priorgraph.kg.connection import Graph
 
-NOT_RUN = (["server"], ["browser"], ["embed", "genept.summaries.207", "--out"])  # docstring
+NOT_RUN = (  # argv prefixes (docstring)
+    ["server"], ["browser"], ["embed", "genept.summaries.207", "--out"],
+    ["benchmark", "norman2019", "--protocol", "doubles"],
+)  # fmt: skip
 BLOCKS = [  # (document, a command of the block), in the order they run
     ("README.md", "priorgraph ingest go"),
     ("README.md", "source .venv/bin/activate"),
@@ -42,6 +47,7 @@ BLOCKS = [  # (document, a command of the block), in the order they run
     ("docs/queries.md", "priorgraph query go_neighbours"),
     ("docs/queries.md", "priorgraph effects --gene IRF1"),
     ("docs/musegnn.md", "priorgraph ingest coexpression"),
+    ("docs/perturbseq.md", "priorgraph ingest perturbseq perturb.papalexi2021"),
 ]
 
 pytestmark = pytest.mark.slow
@@ -51,6 +57,11 @@ def block(doc: str, command: str) -> list[doc_commands.DocLine]:
     """The ``bash`` block of ``doc`` holding a line that starts with ``command``."""
     blocks = doc_commands.bash_lines(doc_commands.ROOT / doc)
     return next(b for b in blocks if any(line.text.startswith(command) for line in b))
+
+
+def written_run(result: Result) -> str:
+    """The id of the run a ``train`` or ``baseline`` command wrote (``run ID: …`` on stderr)."""
+    return result.stderr.split("run ")[1].split(":")[0]
 
 
 class DocRun:
@@ -73,14 +84,18 @@ class DocRun:
                 argv = [self.run_id if word == "RUN_ID" else word for word in argv]
                 result = self.invoke(argv)
                 assert result.exit_code == 0, f"{line.where}: `{line.text}`:\n{result.output}"
-                if argv[0] == "train":
-                    self.run_id = result.stderr.split("run ")[1].split(":")[0]
+                if argv[0] in ("train", "baseline") and "--no-write" not in argv:
+                    self.run_id = written_run(result)
                 self.results.setdefault(line, []).append(result)
+
+    def line(self, doc: str, start: str) -> doc_commands.DocLine:
+        """The one line of ``doc`` that ran and starts with ``start``."""
+        (line,) = [ln for ln in self.results if ln.doc == doc and ln.text.startswith(start)]
+        return line
 
     def output(self, doc: str, start: str) -> str:
         """The output of the one line of ``doc`` starting with ``start``."""
-        (line,) = [ln for ln in self.results if ln.doc == doc and ln.text.startswith(start)]
-        return "".join(result.output for result in self.results[line])
+        return "".join(result.output for result in self.results[self.line(doc, start)])
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +143,8 @@ def test_every_command_of_the_blocks_ran(docs):
         "priorgraph server status", "priorgraph server stop",
         "export PRIORGRAPH_DATA_DIR=../shared/data",  # set already
         "OPENAI_API_KEY=… priorgraph embed genept.summaries.207 --out genept207.npz --store",
+        "priorgraph server start", "priorgraph benchmark norman2019 --protocol doubles --folds 5 "
+        "--seed 0",
     ]  # fmt: skip
     assert len(docs.results) == len([t for t in commands.values() if t]) - len(skipped) >= 45
 
@@ -151,11 +168,13 @@ def test_go_ingest_graph_and_exports(docs, workdir):
 
 def test_perturbseq_training_and_effects(docs, workdir):
     assert "8 conditions" in docs.output("README.md", "priorgraph ingest perturbseq")
-    assert docs.run_id.startswith("adapert-papalexi2021-sim1-")
+    (train,) = docs.results[docs.line("README.md", "priorgraph train")]
+    adapert = written_run(train)
+    assert adapert.startswith("adapert-papalexi2021-sim1-")
     top = docs.output("README.md", "priorgraph effects --gene STAT1 --top 20")
     assert "JAK2" in top and "0 rows" not in top
     every = docs.output("README.md", "priorgraph effects --gene STAT1 --run RUN_ID --all")
-    assert docs.run_id in every and "0 rows" not in every
+    assert adapert in every and "0 rows" not in every
     assert (workdir / "work" / "jak2.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -187,6 +206,25 @@ def test_genept_and_similar_genes(docs):
     assert "CD14" in unrelated  # KLF1's nearest gene; the GO roots --propagate adds come later
     cells = docs.output("docs/genept.md", "priorgraph embed-cells")
     assert "GenePT-w" in cells and "GenePT-s" in cells
+
+
+def test_perturbseq_doc_splits_models_benchmark_and_runs(docs, workdir):
+    doc = "docs/perturbseq.md"
+    norman = docs.output(doc, "priorgraph ingest perturbseq perturb.norman2019.subset")
+    assert f"{len(tiny_mirror.NORMAN)} conditions" in norman
+    assert "sim1" in docs.output(doc, "priorgraph split list papalexi2021")
+    shown = docs.output(doc, "priorgraph split show papalexi2021 sim1")
+    assert "0 rows" not in shown
+    for model in ("graph_gp", "go_neighbour", "gears"):
+        (result,) = docs.results[docs.line(doc, f"priorgraph train --model {model} ")]
+        assert written_run(result).startswith(f"{model}-norman2019-mine-")
+    benchmark = docs.output(doc, "priorgraph benchmark norman2019 --protocol unseen-singles")
+    assert "graph_gp" in benchmark and "go_neighbour" in benchmark
+    assert docs.run_id.startswith("linear-papalexi2021-sim1-")  # the last baseline written
+    assert docs.run_id in docs.output(doc, "priorgraph runs list")
+    top = docs.output(doc, "priorgraph effects --gene STAT1 --run RUN_ID --top 20")
+    assert docs.run_id in top and "0 rows" not in top
+    assert "predicted effects" in docs.output(doc, "priorgraph runs delete RUN_ID")
 
 
 def test_musegnn_from_two_coexpression_graphs(docs, workdir):

@@ -130,6 +130,33 @@ def pbmc(path: Path) -> None:
     adata.write_h5ad(path)
 
 
+NORMAN = ["KLF1", "MAP2K6", "MAPK1", "TGFBR2", "SET", "KLF1+MAP2K6", "MAPK1+TGFBR2", "SET+KLF1",
+          "KLF1+TGFBR2", "MAP2K6+SET", "MAPK1+SET"]  # fmt: skip
+
+
+def norman(path: Path) -> None:
+    """Norman 2019 in perturbench's labels: ``control``, ``A``, ``A+B``; X log-normalised, no
+    counts layer. A double's effect is the sum of its singles'."""
+    rng = np.random.default_rng(3)
+    base = 3.0 + 0.1 * np.arange(len(GENES))
+    blocks, labels = [], []
+    for label in ["control", *NORMAN]:
+        mean = base.copy()
+        for target in label.split("+") if label != "control" else []:
+            i = GENES.index(target)
+            mean[i] += 1.5
+            mean[(i + 3) % len(GENES)] -= 0.5
+        n = 40 if label == "control" else 15
+        blocks.append(np.clip(rng.normal(mean, 0.3, size=(n, len(GENES))), 0, None))
+        labels += [label] * n
+    adata = ad.AnnData(
+        X=np.vstack(blocks).astype(np.float32),
+        obs=pd.DataFrame({"condition": labels}, index=[f"n{i}" for i in range(len(labels))]),
+        var=pd.DataFrame(index=GENES),
+    )
+    adata.write_h5ad(path)
+
+
 def _gene_start(i: int) -> int:
     return GENE_START + i * GENE_STEP
 
@@ -232,6 +259,7 @@ USED: dict[str, Callable[[Path], None]] = {
     "homologene.human_macaque": _bytes(homologene),
     "genept.summaries.207": _bytes(summaries),
     "scrna.pbmc68k_reduced": pbmc,
+    "perturb.norman2019.subset": norman,
 }
 
 
@@ -271,6 +299,9 @@ def user_files(cwd: Path) -> None:
     gears = {gene: set(terms) for gene, terms in ANNOTATIONS.items()}
     (cwd / "gene2go_all.pkl").write_bytes(pickle.dumps(gears))
     papalexi(cwd / "norman.h5ad")
+    # docs/perturbseq.md: gene features of the linear baseline
+    features = pd.DataFrame(np.random.default_rng(4).normal(size=(len(GENES), 3)), index=GENES)
+    features.to_csv(cwd / "go_vectors.tsv", sep="\t")
     # docs/genept.md: GenePT's Zenodo archive (a pickle in a zip), a gene list, cells with labels
     vectors = pd.read_csv(io.BytesIO(gzip.decompress(genept())), index_col=0)
     with zipfile.ZipFile(cwd / "GenePT_emebdding_v2.zip", "w") as archive:
