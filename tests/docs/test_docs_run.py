@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import doc_commands  # tests/docs/conftest.py
@@ -50,7 +51,14 @@ BLOCKS = [  # (document, a command of the block), in the order they run
     ("docs/perturbseq.md", "priorgraph ingest perturbseq perturb.papalexi2021"),
 ]
 
+PYTHON_DOCS = ["docs/exports.md", "docs/queries.md"]  # their ```python blocks run too
+
 pytestmark = pytest.mark.slow
+
+
+def python_blocks(path: Path) -> list[str]:
+    """The ```python blocks of a markdown page, in order."""
+    return re.findall(r"^```python\n(.*?)^```", path.read_text(), flags=re.M | re.S)
 
 
 def block(doc: str, command: str) -> list[doc_commands.DocLine]:
@@ -131,6 +139,11 @@ def docs(neo4j_settings, clean_graph, workdir) -> DocRun:
             for argv in doc_commands.bash_argv(line, cwd=cwd)
             if len(argv) > 1  # `priorgraph query` alone lists the queries
         }
+        (train,) = run.results[run.line("README.md", "priorgraph train")]
+        run.python = {"run_dir": train.stderr.split("files in ")[1].split()[0]}
+        for doc in PYTHON_DOCS:
+            for number, code in enumerate(python_blocks(doc_commands.ROOT / doc), 1):
+                exec(compile(code, f"{doc} python block {number}", "exec"), run.python)
     return run
 
 
@@ -237,6 +250,17 @@ def test_musegnn_from_two_coexpression_graphs(docs, workdir):
     assert (workdir / "work" / "runs" / "musegnn" / "musegnn.npz").is_file()
     similar = docs.output("docs/musegnn.md", "priorgraph similar-genes CD14 --kind musegnn")
     assert "0 rows" not in similar and "human:" in similar
+
+
+def test_the_python_of_exports_and_queries_loads_what_the_commands_wrote(docs):
+    namespace = docs.python
+    assert namespace["go"].num_nodes == len(tiny_mirror.GENE_LIST)
+    assert namespace["go"].node_ids[0] == f"human:{tiny_mirror.GENE_LIST[0]}"
+    assert namespace["guidance"].meta["assembly"] == "hg38"
+    assert len(namespace["graphs"]) == 2  # train-musegnn's two co-expression graphs
+    assert namespace["features"].x.shape == (len(tiny_mirror.GENE_LIST), 8)
+    assert namespace["state"]  # AdaPert's tensors
+    assert [row["gene"] for row in namespace["rows"]] == ["human:GATA1"]
 
 
 def test_go_formats_and_biolord(docs):
