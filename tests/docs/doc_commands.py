@@ -43,31 +43,40 @@ class DocLine:
         return f"{self.doc}:{self.line}"
 
 
-def bash_lines(path: Path) -> list[list[DocLine]]:
-    """The logical lines of each ``bash`` block of ``path``, block by block."""
-    blocks: list[list[DocLine]] = []
-    block: list[DocLine] | None = None
-    pending: tuple[int, str] | None = None
-    doc = str(path.relative_to(ROOT))
+def fenced(path: Path, language: str) -> list[tuple[int, list[str]]]:
+    """The fenced ``language`` blocks of a markdown file: (first line number, lines)."""
+    blocks: list[tuple[int, list[str]]] = []
+    inside = False
     for number, raw in enumerate(path.read_text().splitlines(), start=1):
         fence = _FENCE.match(raw)
-        if fence:
-            if block is None and fence.group(1) == "bash":
-                block = []
-            elif block is not None:
-                blocks.append(block)
-                block = None
-            continue
-        if block is None:
-            continue
-        start, text = pending if pending else (number, "")
-        text += raw.rstrip()
-        if text.endswith("\\"):
-            pending = (start, text[:-1] + " ")
-            continue
-        pending = None
-        if text.strip():
-            block.append(DocLine(doc, start, text.strip()))
+        if fence and not inside:
+            inside = fence.group(1) == language
+            if inside:
+                blocks.append((number + 1, []))
+        elif fence:
+            inside = False
+        elif inside:
+            blocks[-1][1].append(raw)
+    return blocks
+
+
+def bash_lines(path: Path) -> list[list[DocLine]]:
+    """The logical lines of each ``bash`` block of ``path``, block by block."""
+    doc = str(path.relative_to(ROOT))
+    blocks: list[list[DocLine]] = []
+    for first, raw_lines in fenced(path, "bash"):
+        block: list[DocLine] = []
+        pending: tuple[int, str] | None = None
+        for number, raw in enumerate(raw_lines, start=first):
+            start, text = pending if pending else (number, "")
+            text += raw.rstrip()
+            if text.endswith("\\"):
+                pending = (start, text[:-1] + " ")
+                continue
+            pending = None
+            if text.strip():
+                block.append(DocLine(doc, start, text.strip()))
+        blocks.append(block)
     return blocks
 
 

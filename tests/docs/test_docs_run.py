@@ -1,29 +1,32 @@
 """Issue 12 item 6: the commands of README.md and docs/*.md run as written and do what they say.
 
-One graph serves the whole module: the README's data path block (source file → ingest → graph →
-export → model → write-back) runs top to bottom in a fresh working directory against the tests'
-throw-away Neo4j (``NEO4J_*``), with ``PRIORGRAPH_DATA_DIR`` a tiny generated mirror
-(:mod:`tiny_mirror`: the registered names the docs use, checksums dropped); then the README's
-"Using it" block, docs/peaks.md's pipeline, and the query blocks of docs/go.md, docs/peaks.md
-and docs/queries.md, on what the earlier blocks wrote. Every documented ``priorgraph query NAME
--p …`` returns at least one row. The words of each line are bash's
-(:func:`doc_commands.bash_argv`); the only change is ``RUN_ID``, the README's placeholder, which
-becomes the id of the run ``priorgraph train`` just wrote. The files a command takes from the
-user's directory (``genes.txt``, ``macaque_peaks.bed``, …) are written there first.
+One graph serves the whole module. The blocks of :data:`BLOCKS` run top to bottom, each line as
+bash reads it (:func:`doc_commands.bash_argv`), in one fresh working directory, against the
+tests' throw-away Neo4j (``NEO4J_*``): the README's data path (source file → ingest → graph →
+export → model → write-back) and "Using it" blocks, then docs/peaks.md, genept.md, go.md,
+queries.md, musegnn.md and perturbseq.md. ``PRIORGRAPH_DATA_DIR`` is a tiny generated mirror at
+``../shared/data`` (:mod:`tiny_mirror`: the registered names the docs use, their checksums
+dropped); the files a command takes from the user's directory (``genes.txt``,
+``macaque_peaks.bed``, …) are written there first. Every line exits 0, every documented
+``priorgraph query NAME -p …`` returns at least one row, what the docs show a command printing or
+writing is checked, and the ``python`` blocks of docs/exports.md and docs/queries.md load what
+the commands wrote. The one change to a line: ``RUN_ID``, the docs' placeholder, becomes the id
+of the run that ``train`` or ``baseline`` wrote last.
 
-Not run here (``test_doc_commands.py`` checks that they parse): ``server start/stop/status`` and
-``browser`` (they need a provisioned local Neo4j, not the test server); docs/genept.md's
-OpenAI call (``OPENAI_API_KEY=… priorgraph embed …``: a key and the network); the blocks of
-docs/perturbseq.md's benchmark of every model on five folds (``--protocol doubles``: about
-50 s even on tiny data; its three-model ``unseen-singles`` line runs), and docs/models.md's
-simulator block (150 genes, 30 singles and 50 doubles drawn from a real-size GO graph).
+Not run (``test_doc_commands.py`` checks that they parse): ``server start/stop/status`` and
+``browser`` (a provisioned local Neo4j, not the test server); docs/genept.md's OpenAI call
+(``OPENAI_API_KEY=… priorgraph embed …``: a key and the network); docs/perturbseq.md's benchmark
+of every model on five folds (``--protocol doubles``: about 50 s even on tiny data; its
+three-model ``unseen-singles`` line runs); docs/models.md's simulator block (150 genes, 30
+singles and 50 doubles drawn from a real-size GO graph); docs/architecture.md's server and
+Docker lines; the ``python`` fragments of docs/genept.md, models.md and perturbseq.md (they
+use a ``graph`` and results of earlier code the page does not show).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import re
 from pathlib import Path
 
 import doc_commands  # tests/docs/conftest.py
@@ -56,11 +59,6 @@ PYTHON_DOCS = ["docs/exports.md", "docs/queries.md"]  # their ```python blocks r
 pytestmark = pytest.mark.slow
 
 
-def python_blocks(path: Path) -> list[str]:
-    """The ```python blocks of a markdown page, in order."""
-    return re.findall(r"^```python\n(.*?)^```", path.read_text(), flags=re.M | re.S)
-
-
 def block(doc: str, command: str) -> list[doc_commands.DocLine]:
     """The ``bash`` block of ``doc`` holding a line that starts with ``command``."""
     blocks = doc_commands.bash_lines(doc_commands.ROOT / doc)
@@ -76,8 +74,10 @@ class DocRun:
     """Runs doc lines in-process, in order, and keeps each line's results."""
 
     def __init__(self, cwd: Path) -> None:
-        self.cwd, self.results, self.run_id = cwd, {}, ""
-        self.runner = CliRunner()
+        self.cwd, self.run_id, self.runner = cwd, "", CliRunner()
+        self.results: dict[doc_commands.DocLine, list[Result]] = {}
+        self.rows: dict[doc_commands.DocLine, list[dict]] = {}  # named queries, as JSON
+        self.python: dict = {}  # the namespace of the docs' python blocks
 
     def invoke(self, argv: list[str]) -> Result:
         from priorgraph.cli import main
@@ -142,8 +142,8 @@ def docs(neo4j_settings, clean_graph, workdir) -> DocRun:
         (train,) = run.results[run.line("README.md", "priorgraph train")]
         run.python = {"run_dir": train.stderr.split("files in ")[1].split()[0]}
         for doc in PYTHON_DOCS:
-            for number, code in enumerate(python_blocks(doc_commands.ROOT / doc), 1):
-                exec(compile(code, f"{doc} python block {number}", "exec"), run.python)
+            for start, code in doc_commands.fenced(doc_commands.ROOT / doc, "python"):
+                exec(compile("\n".join(code), f"{doc}:{start}", "exec"), run.python)
     return run
 
 

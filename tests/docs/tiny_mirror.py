@@ -103,6 +103,11 @@ def papalexi(path: Path) -> None:
         n = 60 if label == "ctrl" else 20
         blocks.append(rng.poisson(rate, size=(n, len(GENES))))
         labels += [label] * n
+    write_cells(path, blocks, labels)
+
+
+def write_cells(path: Path, blocks: list[np.ndarray], labels: list[str]) -> None:
+    """An h5ad of the stacked cell blocks over :data:`GENES`, labelled in ``obs.condition``."""
     adata = ad.AnnData(
         X=np.vstack(blocks).astype(np.float32),
         obs=pd.DataFrame({"condition": labels}, index=[f"c{i}" for i in range(len(labels))]),
@@ -149,12 +154,7 @@ def norman(path: Path) -> None:
         n = 40 if label == "control" else 15
         blocks.append(np.clip(rng.normal(mean, 0.3, size=(n, len(GENES))), 0, None))
         labels += [label] * n
-    adata = ad.AnnData(
-        X=np.vstack(blocks).astype(np.float32),
-        obs=pd.DataFrame({"condition": labels}, index=[f"n{i}" for i in range(len(labels))]),
-        var=pd.DataFrame(index=GENES),
-    )
-    adata.write_h5ad(path)
+    write_cells(path, blocks, labels)
 
 
 def _gene_start(i: int) -> int:
