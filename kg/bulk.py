@@ -388,7 +388,7 @@ def _columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             if value is None:
                 continue
             kind = columns.get(name)
-            if kind is None or kind == "string[]" and isinstance(value, (list, tuple)):
+            if kind is None or (kind == "string[]" and isinstance(value, (list, tuple))):
                 columns[name] = _kind(value)
             elif kind in ("long", "double") and isinstance(value, numbers.Real):
                 if kind == "long" and not isinstance(value, numbers.Integral):

@@ -107,7 +107,7 @@ def import_store(
             *files.import_args(),
             "--threads=" + str(os.cpu_count() or 2),
             "--max-off-heap-memory=" + heap,
-        ],  # fmt: skip
+        ],
         "statements": [{"query": s} for s in schema.statements()],
         "queries": {name: cypher.load(query) for name, query in CHECK_QUERIES.items()},
         "pagecache": "256m",
