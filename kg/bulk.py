@@ -45,6 +45,10 @@ from priorgraph.kg.writer import (
 )
 
 ARRAY_DELIMITER = "\x1f"  # the unit separator: no GO synonym, gene name or id contains it
+# The importer leaves empty lists out (neo4j/neo4j#13566): they are written as [EMPTY_LIST]
+# and set to [] after the import (``build_empty_lists_*``).
+EMPTY_LIST = "\x1e"
+EMPTY_LIST_BATCH = 200_000
 COMPRESS_LEVEL = 1  # the importer reads faster than gzip writes: favour speed over size
 Endpoint = tuple[str, str]
 
@@ -82,6 +86,12 @@ class BulkFiles:
     options: list[str]
     labels: dict[str, int]
     types: dict[str, int]
+    empty_lists: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def statements(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(named query, parameters)`` to run on the imported store, each until it returns
+        0: the empty lists the importer cannot write."""
+        return list(self.empty_lists)
 
     def import_args(self) -> list[str]:
         """``neo4j-admin database import full`` arguments before the database name."""
@@ -146,6 +156,7 @@ class BulkGraph:
         directory.mkdir(parents=True, exist_ok=True)
         multiline = False
         node_args, rel_args = [], []
+        empty_lists: list[tuple[str, dict[str, Any]]] = []
         labels, types = self.counts()
         with progress_bar(total=sum(labels.values()) + sum(types.values()), desc="CSV files",
                           enabled=progress, unit="row") as bar:  # fmt: skip
@@ -158,8 +169,11 @@ class BulkGraph:
                 columns.pop(key, None)
                 header = [f"{key}:ID({label})", *(_header(c, t) for c, t in columns.items())]
                 rows = ([value, *(props.get(c) for c in columns)] for value, props in nodes.items())
-                multiline |= _write_csv(path, header, rows, list(columns.values()), bar)
+                lines, empty = _write_csv(path, header, rows, columns, bar)
+                multiline |= lines
                 node_args.append(f"{label}={path}")
+                empty_lists += [("build_empty_lists_nodes", {"label": label, "property": p})
+                                for p in empty]  # fmt: skip
             for (rel_type, start, end), group in sorted(self.relationships.items()):
                 if not len(group):
                     continue
@@ -170,14 +184,19 @@ class BulkGraph:
                     *(_header(c, t) for c, t in columns.items()),
                 ]  # fmt: skip
                 rows = ([a, b, *(props.get(c) for c in columns)] for a, b, props in group.rows())
-                multiline |= _write_csv(path, header, rows, list(columns.values()), bar)
+                lines, empty = _write_csv(path, header, rows, columns, bar)
+                multiline |= lines
                 rel_args.append(f"{rel_type}={path}")
+                empty_lists += [("build_empty_lists_relationships",
+                                 {"type": rel_type, "property": p}) for p in empty]  # fmt: skip
         options = [
             "--delimiter=,", "--quote=\"", f"--array-delimiter={ARRAY_DELIMITER}",
             f"--multiline-fields={'true' if multiline else 'false'}",
             "--id-type=string", "--skip-duplicate-nodes=false", "--bad-tolerance=0",
         ]  # fmt: skip
-        return BulkFiles(directory, node_args, rel_args, options, labels, types)
+        marker = {"marker": EMPTY_LIST, "batch": EMPTY_LIST_BATCH}
+        empty_lists = [(query, {**params, **marker}) for query, params in empty_lists]
+        return BulkFiles(directory, node_args, rel_args, options, labels, types, empty_lists)
 
 
 class BulkWriter:
@@ -403,16 +422,25 @@ def _header(name: str, kind: str) -> str:
 
 
 def _cell(value: Any, kind: str) -> Any:
+    """One CSV cell: None stays None (an unquoted empty cell: no property), numbers stay
+    numbers (unquoted), everything else is quoted text, so an empty list or string is ``""``
+    (an empty array or string, as the online writer stores them)."""
     if value is None:
-        return ""
+        return None
     if kind.endswith("[]"):
         items = value.tolist() if hasattr(value, "tolist") else value
-        cells = [_cell(v, kind[:-2]) for v in items]
-        if any(ARRAY_DELIMITER in c for c in cells):
+        if not len(items):
+            if kind != "string[]":
+                raise BulkError(f"an empty list in a {kind} property has no importer form")
+            return EMPTY_LIST
+        cells = [str(_cell(v, kind[:-2])) for v in items]
+        if any(ARRAY_DELIMITER in c or c == EMPTY_LIST for c in cells):
             raise BulkError(f"a list element contains the array delimiter: {items[:5]}")
         return ARRAY_DELIMITER.join(cells)
     if kind == "double":
-        return repr(float(value))
+        return float(value)
+    if kind == "long":
+        return int(value)
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "datetime":
@@ -420,17 +448,39 @@ def _cell(value: Any, kind: str) -> Any:
     return str(value)
 
 
-def _write_csv(path: Path, header: list[str], rows: Iterable[list], kinds: list[str], bar) -> bool:
-    """Write rows (first cells: ids, then one cell per kind); True when a cell has a newline."""
+def _write_csv(
+    path: Path, header: list[str], rows: Iterable[list], columns: Mapping[str, str], bar
+) -> tuple[bool, list[str]]:
+    """Write rows (first cells: ids, then one cell per column); returns whether a cell has a
+    line break and the columns that hold an empty list."""
     multiline = False
+    kinds = list(columns.values())
+    empty = [False] * len(kinds)
     n_ids = len(header) - len(kinds)
     with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=COMPRESS_LEVEL) as f:
-        out = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        out.writerow(header)
+        out = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        f.write(",".join(header) + "\n")
         for row in rows:
             cells = [str(v) for v in row[:n_ids]]
-            cells += [_cell(v, k) for v, k in zip(row[n_ids:], kinds, strict=True)]
-            multiline = multiline or any("\n" in c or "\r" in c for c in cells)
+            for i, (value, kind) in enumerate(zip(row[n_ids:], kinds, strict=True)):
+                cell = _cell(value, kind)
+                if cell is None:
+                    cell = _NULL
+                elif cell is EMPTY_LIST:
+                    empty[i] = True
+                elif not multiline and isinstance(cell, str):
+                    multiline = "\n" in cell or "\r" in cell
+                cells.append(cell)
             out.writerow(cells)
             bar.update(1)
-    return multiline
+    return multiline, [c for c, e in zip(columns, empty, strict=True) if e]
+
+
+class _Null(float):
+    """A cell the csv module writes unquoted and empty: the importer's "no property"."""
+
+    def __repr__(self) -> str:
+        return ""
+
+
+_NULL = _Null()

@@ -108,7 +108,13 @@ def import_store(
             "--threads=" + str(os.cpu_count() or 2),
             "--max-off-heap-memory=" + heap,
         ],
-        "statements": [{"query": s} for s in schema.statements()],
+        "statements": [
+            *(
+                {"query": cypher.load(name), "parameters": params, "repeat": True}
+                for name, params in files.statements()
+            ),
+            *({"query": s} for s in schema.statements()),
+        ],
         "queries": {name: cypher.load(query) for name, query in CHECK_QUERIES.items()},
         "pagecache": "256m",
     }

@@ -40,9 +40,11 @@ import org.neo4j.io.fs.DefaultFileSystemAbstraction;
  * <ul>
  *   <li>{@code import_args}: the arguments of {@code neo4j-admin database import full} before the
  *       database name ({@code --nodes=…}, {@code --relationships=…}, delimiters, memory);
- *   <li>{@code statements}: {@code [{query, parameters}]} run on the new store after the import
- *       (constraints and indexes: the record format cannot take {@code --schema}), each in its
- *       own transaction; then every index is awaited;
+ *   <li>{@code statements}: {@code [{query, parameters, repeat}]} run on the new store after the
+ *       import (constraints and indexes: the record format cannot take {@code --schema}; the
+ *       empty lists the importer cannot write), each in its own transaction, or with
+ *       {@code repeat} in one transaction per batch until a batch returns 0; then every index is
+ *       awaited;
  *   <li>{@code queries}: {@code {name: query}} reads whose rows go to RESULT (counts per label
  *       and type, the schema, the pointers: what Python compares with the build's own counts);
  *   <li>{@code pagecache}: page cache of the check (default 256m).
@@ -137,7 +139,18 @@ public final class PriorgraphImport {
                 Map<String, Object> params = JSON.convertValue(
                         statement.path("parameters"), JSON.getTypeFactory().constructMapType(
                                 Map.class, String.class, Object.class));
-                db.executeTransactionally(statement.path("query").asText(), params == null ? Map.of() : params);
+                String query = statement.path("query").asText();
+                Map<String, Object> given = params == null ? Map.of() : params;
+                if (!statement.path("repeat").asBoolean(false)) {
+                    db.executeTransactionally(query, given);
+                    continue;
+                }
+                // a batch per transaction, until a batch changes nothing (first column 0)
+                long changed;
+                do {
+                    changed = db.executeTransactionally(query, given, r -> r.hasNext()
+                            ? ((Number) r.next().values().iterator().next()).longValue() : 0L);
+                } while (changed > 0);
             }
             try (Transaction tx = db.beginTx()) {
                 tx.schema().awaitIndexesOnline(1, TimeUnit.HOURS);
