@@ -150,7 +150,7 @@ def test_without_a_local_server_the_command_is_printed_and_runs(plan, tmp_path):
         [java_executable(), "-Xmx512m", *JVM_FLAGS, "-cp", str(runtime / "lib" / "*"),
          "org.neo4j.cli.AdminTool", *args[1:]],
         env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")},
-        capture_output=True, text=True, check=False,
+        cwd=tmp_path, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"{sum(files.labels.values())} nodes" in done.stdout
