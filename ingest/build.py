@@ -87,12 +87,24 @@ class BuildPlan:
                         path, f"[[{step}]] #{n}: unknown key(s) {unknown}; "
                         f"known: {sorted(STEP_KEYS[step])}"
                     )  # fmt: skip
-                plan.steps.setdefault(step, []).append(
-                    {k: plan._file(v) if k in FILE_KEYS else v for k, v in entry.items()}
-                )
+                plan.steps.setdefault(step, []).append(plan._entry(step, entry))
         if not plan.steps:
             raise PlanFileError(path, "the plan names no step")
         return plan
+
+    def _entry(self, step: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """Files resolved; a registered source names the data as on the command line
+        (``ingest go --obo/--table NAME``: the source's name and version)."""
+        out = {k: self._file(v) if k in FILE_KEYS else v for k, v in entry.items()}
+        if step == "go":
+            registered = {k: sources.REGISTRY[entry[k]] for k in ("obo", "annotations")
+                          if entry.get(k) in sources.REGISTRY}  # fmt: skip
+            if "obo" in registered:
+                out.setdefault("ontology_source", registered["obo"].name)
+            if "annotations" in registered:
+                out.setdefault("source", registered["annotations"].name)
+                out.setdefault("version", registered["annotations"].version)
+        return out
 
     def _file(self, value: str) -> str:
         """A path relative to the plan, or a registered source's file."""

@@ -27,7 +27,7 @@ import datetime as dt
 import gzip
 import numbers
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ from priorgraph.kg.writer import (
     Provenance,
     WriteCounts,
     _relationship_row,
+    batched,
     node_merge_query,
 )
 
@@ -407,6 +408,13 @@ def _columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             if value is None:
                 continue
             kind = columns.get(name)
+            if (
+                kind is not None
+                and kind.endswith("[]")
+                and isinstance(value, (list, tuple))
+                and not value
+            ):
+                continue  # an empty list fits any list type
             if kind is None or (kind == "string[]" and isinstance(value, (list, tuple))):
                 columns[name] = _kind(value)
             elif kind in ("long", "double") and isinstance(value, numbers.Real):
@@ -421,59 +429,71 @@ def _header(name: str, kind: str) -> str:
     return f"{ident(name)}:{kind}"
 
 
-def _cell(value: Any, kind: str) -> Any:
-    """One CSV cell: None stays None (an unquoted empty cell: no property), numbers stay
-    numbers (unquoted), everything else is quoted text, so an empty list or string is ``""``
-    (an empty array or string, as the online writer stores them)."""
-    if value is None:
-        return None
-    if kind.endswith("[]"):
+def _array(kind: str) -> Callable[[Any], str]:
+    """The cell of a list property: its elements joined by :data:`ARRAY_DELIMITER`."""
+    element = _CONVERTERS[kind[:-2]]
+
+    def cell(value: Any) -> str:
         items = value.tolist() if hasattr(value, "tolist") else value
         if not len(items):
             if kind != "string[]":
                 raise BulkError(f"an empty list in a {kind} property has no importer form")
             return EMPTY_LIST
-        cells = [str(_cell(v, kind[:-2])) for v in items]
+        cells = [str(element(v)) for v in items]
         if any(ARRAY_DELIMITER in c or c == EMPTY_LIST for c in cells):
             raise BulkError(f"a list element contains the array delimiter: {items[:5]}")
         return ARRAY_DELIMITER.join(cells)
-    if kind == "double":
-        return float(value)
-    if kind == "long":
-        return int(value)
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "datetime":
-        return value.isoformat()
-    return str(value)
+
+    return cell
+
+
+# One converter per importer type: numbers stay numbers (written unquoted, floats by repr:
+# exact), everything else becomes quoted text.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "string": str,
+    "long": int,
+    "double": float,
+    "boolean": lambda v: "true" if v else "false",
+    "datetime": lambda v: v.isoformat(),
+}
+
+
+def _converter(kind: str) -> Callable[[Any], Any]:
+    return _array(kind) if kind.endswith("[]") else _CONVERTERS[kind]
 
 
 def _write_csv(
     path: Path, header: list[str], rows: Iterable[list], columns: Mapping[str, str], bar
 ) -> tuple[bool, list[str]]:
-    """Write rows (first cells: ids, then one cell per column); returns whether a cell has a
-    line break and the columns that hold an empty list."""
-    multiline = False
+    """Write rows (first cells: ids, then one cell per column). None is an unquoted empty
+    cell (no property), text is quoted, so an empty string is ``""`` as online; an empty list
+    is written as :data:`EMPTY_LIST`. Returns whether a text cell has a line break and the
+    columns that hold an empty list."""
     kinds = list(columns.values())
-    empty = [False] * len(kinds)
+    convert = [_converter(k) for k in kinds]
     n_ids = len(header) - len(kinds)
+    texts = [n_ids + i for i, k in enumerate(kinds) if k == "string"]
+    arrays = {n_ids + i: name for i, (name, k) in enumerate(columns.items()) if k.endswith("[]")}
+    multiline = False
+    empty: set[str] = set()
     with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=COMPRESS_LEVEL) as f:
         out = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
         f.write(",".join(header) + "\n")
-        for row in rows:
-            cells = [str(v) for v in row[:n_ids]]
-            for i, (value, kind) in enumerate(zip(row[n_ids:], kinds, strict=True)):
-                cell = _cell(value, kind)
-                if cell is None:
-                    cell = _NULL
-                elif cell is EMPTY_LIST:
-                    empty[i] = True
-                elif not multiline and isinstance(cell, str):
-                    multiline = "\n" in cell or "\r" in cell
-                cells.append(cell)
-            out.writerow(cells)
-            bar.update(1)
-    return multiline, [c for c, e in zip(columns, empty, strict=True) if e]
+        for chunk in batched(rows, 10_000):
+            cells = [
+                [str(v) for v in row[:n_ids]]
+                + [_NULL if v is None else c(v) for c, v in zip(convert, row[n_ids:], strict=True)]
+                for row in chunk
+            ]
+            multiline = multiline or any(
+                "\n" in r[i] or "\r" in r[i] for i in texts for r in cells if r[i] is not _NULL
+            )
+            empty.update(
+                name for i, name in arrays.items() if any(r[i] is EMPTY_LIST for r in cells)
+            )
+            out.writerows(cells)
+            bar.update(len(cells))
+    return multiline, [name for name in columns if name in empty]
 
 
 class _Null(float):
