@@ -204,7 +204,7 @@ def gene_terms(
     for (rel_type, _, _), group in bulk.relationships.items():
         if rel_type != "ANNOTATED_WITH":
             continue
-        for gene, term, props in group.rows():
+        for gene, term, props, _ in group.rows():
             if wanted is not None and gene not in wanted:
                 continue
             if source is not None and props.get("source") != source:

@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +62,23 @@ class BulkError(ValueError):
 @dataclass
 class _RelationshipGroup:
     """The relationships of one type between two labels: merged ones by key, created ones
-    (versions of sets) per set id."""
+    (versions of sets) per set id, with the properties all of a set's rows share."""
 
     merged: dict[tuple, dict[str, Any]] = field(default_factory=dict)
-    sets: dict[str, list[tuple[Any, Any, dict[str, Any]]]] = field(default_factory=dict)
+    sets: dict[str, tuple[dict[str, Any], list[tuple[Any, Any, dict[str, Any]]]]] = field(
+        default_factory=dict
+    )
 
-    def rows(self) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    def rows(self) -> Iterator[tuple[Any, Any, dict[str, Any], dict[str, Any]]]:
+        """``(start, end, properties, shared properties)``; shared ones win (``r += $fixed``)."""
         for key, props in self.merged.items():
-            yield key[0], key[1], props
-        for rows in self.sets.values():
-            yield from rows
+            yield key[0], key[1], props, _NO_PROPS
+        for fixed, rows in self.sets.values():
+            for start, end, props in rows:
+                yield start, end, props, fixed
 
     def __len__(self) -> int:
-        return len(self.merged) + sum(len(rows) for rows in self.sets.values())
+        return len(self.merged) + sum(len(rows) for _, rows in self.sets.values())
 
 
 @dataclass(frozen=True)
@@ -179,12 +184,18 @@ class BulkGraph:
                 if not len(group):
                     continue
                 path = directory / f"rels_{rel_type}_{start}_{end}.csv.gz"
-                columns = _columns(props for _, _, props in group.rows())
+                columns = _columns(
+                    chain((props for _, _, props, _ in group.rows()),
+                          (fixed for fixed, _ in group.sets.values()))
+                )  # fmt: skip
                 header = [
                     f":START_ID({start})", f":END_ID({end})",
                     *(_header(c, t) for c, t in columns.items()),
                 ]  # fmt: skip
-                rows = ([a, b, *(props.get(c) for c in columns)] for a, b, props in group.rows())
+                rows = (
+                    [a, b, *[fixed[c] if c in fixed else props.get(c) for c in columns]]
+                    for a, b, props, fixed in group.rows()
+                )
                 lines, empty = _write_csv(path, header, rows, columns, bar)
                 multiline |= lines
                 rel_args.append(f"{rel_type}={path}")
@@ -304,17 +315,16 @@ class BulkWriter:
             return WriteCounts(rows=len(pairs))
         group = self.graph.group(rel_type, start, end)
         fixed = {**scope, "version": version, **provenance}
-        created: list[tuple[Any, Any, dict[str, Any]]] = []
-        for row in sorted(rows, key=lambda row: row["start"]):
-            item = _relationship_row(row)
-            if self.graph.has_node(*start, item["start"]) and self.graph.has_node(
-                *end, item["end"]
-            ):
-                props = {k: v for k, v in item["props"].items() if v is not None}
-                created.append((item["start"], item["end"], {**props, **fixed}))
+        starts = self.graph.nodes.get(start[0], {}) if self.graph.keys[start[0]] == start[1] else {}
+        ends = self.graph.nodes.get(end[0], {}) if self.graph.keys[end[0]] == end[1] else {}
+        created = [
+            (row["start"], row["end"],
+             {k: v for k, v in row.items() if v is not None and k != "start" and k != "end"})
+            for row in rows if row["start"] in starts and row["end"] in ends
+        ]  # fmt: skip
         counts = WriteCounts(rows=len(pairs), relationships_created=len(created),
                              unmatched=len(pairs) - len(created))  # fmt: skip
-        group.sets[set_id] = created
+        group.sets[set_id] = (fixed, created)
         new = versions.SetVersion(rel_type, scope, version, len(created), provenance)
         self.written.append(new)
         if defer:
@@ -403,9 +413,11 @@ def _kind(value: Any) -> str:
 def _columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Every property of ``rows`` with its importer type (longs and doubles mixed: double)."""
     columns: dict[str, str] = {}
+    seen: set[tuple[str, type]] = set()  # (property, plain type) already typed
     for props in rows:
         for name, value in props.items():
-            if value is None:
+            plain = type(value)
+            if value is None or (name, plain) in seen:
                 continue
             kind = columns.get(name)
             if (
@@ -422,6 +434,8 @@ def _columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
                     columns[name] = "double"
             elif kind != _kind(value):
                 raise BulkError(f"property {name!r} holds both {kind} and {_kind(value)} values")
+            if plain in (str, int, float, bool):
+                seen.add((name, plain))
     return columns
 
 
@@ -504,3 +518,4 @@ class _Null(float):
 
 
 _NULL = _Null()
+_NO_PROPS: dict[str, Any] = {}

@@ -60,8 +60,8 @@ def test_a_replaced_set_gets_its_version_and_pointer_and_a_second_replace_drops_
     writer.replace_relationships("GO_SIMILAR", [{"start": "hs:B", "end": "hs:A", "rank": 1}],
                                  start=GENE, end=GENE, scope=scope, version="v-two")  # fmt: skip
     rows = list(writer.graph.relationships[("GO_SIMILAR", "Gene", "Gene")].rows())
-    assert rows == [("hs:B", "hs:A", {"rank": 1, "graph": "g", "version": "v-two",
-                                      "source": "test", "source_version": "v1"})]  # fmt: skip
+    fixed = {"graph": "g", "version": "v-two", "source": "test", "source_version": "v1"}
+    assert rows == [("hs:B", "hs:A", {"rank": 1}, fixed)]
     pointer = writer.graph.nodes["RelationshipSet"]['GO_SIMILAR{"graph":"g"}']
     assert (pointer["version"], pointer["count"], pointer["type"]) == ("v-two", 1, "GO_SIMILAR")
 
