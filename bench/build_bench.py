@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from write_bench import node_rows, relationship_rows  # the same rows as the writer bench
 
 from priorgraph.ingest.build import BuildPlan, build
 from priorgraph.kg.bulk import BulkGraph, BulkWriter
@@ -54,22 +54,6 @@ unknown_genes = "keep"
 name = "gears"
 k = 20
 """
-
-
-def node_rows(n: int) -> list[dict]:
-    return [{"id": f"bench:G{i}", "symbol": f"G{i}", "species": "bench"} for i in range(n)]
-
-
-def relationship_rows(n_nodes: int, n_rels: int, seed: int) -> list[dict]:
-    """Distinct random (start, end) pairs with a weight and a rank (bench/write_bench.py's)."""
-    rng = np.random.default_rng(seed)
-    pairs = np.unique(rng.integers(0, n_nodes, size=(int(n_rels * 1.05), 2)), axis=0)
-    pairs = pairs[rng.permutation(len(pairs))[:n_rels]]
-    weights = rng.random(len(pairs))
-    return [
-        {"start": f"bench:G{a}", "end": f"bench:G{b}", "rho": float(w), "rank": 1}
-        for (a, b), w in zip(pairs.tolist(), weights.tolist(), strict=True)
-    ]
 
 
 def online(graph: Graph, rows: list[dict], run: int) -> float:

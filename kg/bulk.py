@@ -39,6 +39,7 @@ from priorgraph.kg import versions
 from priorgraph.kg.schema import UNIQUE_KEYS, ident
 from priorgraph.kg.writer import (
     SOURCE_RECORD,
+    BatchWriter,
     Provenance,
     WriteCounts,
     _relationship_row,
@@ -369,17 +370,9 @@ class BulkWriter:
         else:
             raise BulkError(f"no bulk form for the statement: {query.strip().splitlines()[0]}")
 
-    def record_source(self, **details: Any) -> None:
-        """As :meth:`BatchWriter.record_source`."""
-        self.execute(SOURCE_RECORD, self.source_params(**details))
-
-    def source_params(self, **details: Any) -> dict[str, Any]:
-        """As :meth:`BatchWriter.source_params`."""
-        return {
-            **self.provenance.params(),
-            "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "details": details,
-        }
+    # the online writer's own code: they only use ``provenance`` and :meth:`execute`
+    record_source = BatchWriter.record_source
+    source_params = BatchWriter.source_params
 
 
 # ---------------------------------------------------------------------- CSV

@@ -227,4 +227,13 @@ def admin_command(files: BulkFiles, *, database: str = DATABASE) -> str:
     one's own (on a cluster: on the primary, then ``CREATE DATABASE`` it from there)."""
     args = ["neo4j-admin", "database", "import", "full", *files.import_args(),
             "--overwrite-destination=true", database]  # fmt: skip
-    return " ".join(shlex.quote(a) for a in args)
+    return " ".join(_shell_word(a) for a in args)
+
+
+def _shell_word(arg: str) -> str:
+    """``arg`` quoted for a POSIX shell; control characters (the array delimiter) as bash's
+    ``$'\\xNN'``, so the printed command can be copied."""
+    if arg.isprintable():
+        return shlex.quote(arg)
+    escaped = "".join(c if c.isprintable() and c not in "'\\" else f"\\x{ord(c):02x}" for c in arg)
+    return f"$'{escaped}'"

@@ -61,11 +61,11 @@ public final class PriorgraphImport {
     private PriorgraphImport() {}
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = parse(argv);
-        Path home = Path.of(required(args, "--home")).toAbsolutePath();
+        Map<String, String> args = PriorgraphNeo4j.parse(argv);
+        Path home = Path.of(PriorgraphNeo4j.required(args, "--home")).toAbsolutePath();
         String database = args.getOrDefault("--database", "neo4j");
-        JsonNode spec = JSON.readTree(Path.of(required(args, "--spec")).toFile());
-        Path resultFile = Path.of(required(args, "--result"));
+        JsonNode spec = JSON.readTree(Path.of(PriorgraphNeo4j.required(args, "--spec")).toFile());
+        Path resultFile = Path.of(PriorgraphNeo4j.required(args, "--result"));
         Map<String, Object> result = new LinkedHashMap<>();
         int exit = runImport(home, database, spec, result);
         if (exit == 0) {
@@ -228,27 +228,5 @@ public final class PriorgraphImport {
             a.flush();
             b.flush();
         }
-    }
-
-    private static Map<String, String> parse(String[] argv) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < argv.length; i += 2) {
-            if (!argv[i].startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument: " + argv[i]);
-            }
-            out.put(argv[i], argv[i + 1]);
-        }
-        if (argv.length % 2 != 0) {
-            throw new IllegalArgumentException("missing value of " + argv[argv.length - 1]);
-        }
-        return out;
-    }
-
-    private static String required(Map<String, String> args, String key) {
-        String value = args.get(key);
-        if (value == null || value.isEmpty()) {
-            throw new IllegalArgumentException("missing " + key);
-        }
-        return value;
     }
 }

@@ -66,5 +66,7 @@ def build_command(
             f"{seconds['import']:.1f} s, swap {seconds['swap']:.1f} s)"
         )
     if report is not None:
-        report.write_text(json.dumps(result.__dict__ | {"files": [*files.nodes,
-                          *files.relationships]}, indent=2, default=str))  # fmt: skip
+        files_part = {"nodes": files.nodes, "relationships": files.relationships,
+                      "empty_lists": files.statements()}  # fmt: skip
+        report.write_text(json.dumps({**result.__dict__, "files": files_part}, indent=2,
+                                     default=str))  # fmt: skip
