@@ -51,7 +51,6 @@ ARRAY_DELIMITER = "\x1f"  # the unit separator: no GO synonym, gene name or id c
 # The importer leaves empty lists out (neo4j/neo4j#13566): they are written as [EMPTY_LIST]
 # and set to [] after the import (``build_empty_lists_*``).
 EMPTY_LIST = "\x1e"
-EMPTY_LIST_BATCH = 200_000
 COMPRESS_LEVEL = 1  # the importer reads faster than gzip writes: favour speed over size
 Endpoint = tuple[str, str]
 
@@ -95,10 +94,12 @@ class BulkFiles:
     types: dict[str, int]
     empty_lists: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def statements(self) -> list[tuple[str, dict[str, Any]]]:
-        """``(named query, parameters)`` to run on the imported store, each until it returns
-        0: the empty lists the importer cannot write."""
-        return list(self.empty_lists)
+    def statements(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """The empty lists the importer cannot write, to set on the imported store: ``(find,
+        set, parameters)``, named queries: ``find`` returns the element ids, ``set`` (with
+        ``$ids``, in batches) gives them ``[]``."""
+        return [(f"build_empty_lists_{kind}_find", f"build_empty_lists_{kind}_set", params)
+                for kind, params in self.empty_lists]  # fmt: skip
 
     def import_args(self) -> list[str]:
         """``neo4j-admin database import full`` arguments before the database name."""
@@ -179,7 +180,7 @@ class BulkGraph:
                 lines, empty = _write_csv(path, header, rows, columns, bar)
                 multiline |= lines
                 node_args.append(f"{label}={path}")
-                empty_lists += [("build_empty_lists_nodes", {"label": label, "property": p})
+                empty_lists += [("nodes", {"label": label, "property": p})
                                 for p in empty]  # fmt: skip
             for (rel_type, start, end), group in sorted(self.relationships.items()):
                 if not len(group):
@@ -200,15 +201,14 @@ class BulkGraph:
                 lines, empty = _write_csv(path, header, rows, columns, bar)
                 multiline |= lines
                 rel_args.append(f"{rel_type}={path}")
-                empty_lists += [("build_empty_lists_relationships",
+                empty_lists += [("relationships",
                                  {"type": rel_type, "property": p}) for p in empty]  # fmt: skip
         options = [
             "--delimiter=,", "--quote=\"", f"--array-delimiter={ARRAY_DELIMITER}",
             f"--multiline-fields={'true' if multiline else 'false'}",
             "--id-type=string", "--skip-duplicate-nodes=false", "--bad-tolerance=0",
         ]  # fmt: skip
-        marker = {"marker": EMPTY_LIST, "batch": EMPTY_LIST_BATCH}
-        empty_lists = [(query, {**params, **marker}) for query, params in empty_lists]
+        empty_lists = [(kind, {**params, "marker": EMPTY_LIST}) for kind, params in empty_lists]
         return BulkFiles(directory, node_args, rel_args, options, labels, types, empty_lists)
 
 

@@ -36,6 +36,7 @@ from priorgraph.kg.server import JVM_FLAGS, LocalServer, java_executable, provis
 
 DATABASE = "neo4j"
 IMPORT_CLASS = "PriorgraphImport"
+EMPTY_LIST_BATCH = 100_000  # relationships or nodes given an empty list per transaction
 logger = logging.getLogger(__name__)
 
 
@@ -110,8 +111,13 @@ def import_store(
         ],
         "statements": [
             *(
-                {"query": cypher.load(name), "parameters": params, "repeat": True}
-                for name, params in files.statements()
+                {
+                    "find": cypher.load(find),
+                    "query": cypher.load(update),
+                    "parameters": params,
+                    "batch": EMPTY_LIST_BATCH,
+                }
+                for find, update, params in files.statements()
             ),
             *({"query": s} for s in schema.statements()),
         ],

@@ -40,11 +40,11 @@ import org.neo4j.io.fs.DefaultFileSystemAbstraction;
  * <ul>
  *   <li>{@code import_args}: the arguments of {@code neo4j-admin database import full} before the
  *       database name ({@code --nodes=…}, {@code --relationships=…}, delimiters, memory);
- *   <li>{@code statements}: {@code [{query, parameters, repeat}]} run on the new store after the
- *       import (constraints and indexes: the record format cannot take {@code --schema}; the
- *       empty lists the importer cannot write), each in its own transaction, or with
- *       {@code repeat} in one transaction per batch until a batch returns 0; then every index is
- *       awaited;
+ *   <li>{@code statements}: {@code [{query, parameters, find, batch}]} run on the new store after
+ *       the import (constraints and indexes: the record format cannot take {@code --schema}; the
+ *       empty lists the importer cannot write), each in its own transaction; with {@code find}
+ *       (a read whose first column is element ids), {@code query} runs on batches of those ids
+ *       ({@code $ids}), a transaction per batch; then every index is awaited;
  *   <li>{@code queries}: {@code {name: query}} reads whose rows go to RESULT (counts per label
  *       and type, the schema, the pointers: what Python compares with the build's own counts);
  *   <li>{@code pagecache}: page cache of the check (default 256m).
@@ -141,16 +141,22 @@ public final class PriorgraphImport {
                                 Map.class, String.class, Object.class));
                 String query = statement.path("query").asText();
                 Map<String, Object> given = params == null ? Map.of() : params;
-                if (!statement.path("repeat").asBoolean(false)) {
+                if (!statement.has("find")) {
                     db.executeTransactionally(query, given);
                     continue;
                 }
-                // a batch per transaction, until a batch changes nothing (first column 0)
-                long changed;
-                do {
-                    changed = db.executeTransactionally(query, given, r -> r.hasNext()
-                            ? ((Number) r.next().values().iterator().next()).longValue() : 0L);
-                } while (changed > 0);
+                // one read finds the element ids; the query then runs on batches of them ($ids)
+                List<Object> ids = db.executeTransactionally(statement.path("find").asText(), given, r -> {
+                    List<Object> found = new ArrayList<>();
+                    r.forEachRemaining(row -> found.add(row.values().iterator().next()));
+                    return found;
+                });
+                int batch = statement.path("batch").asInt(100_000);
+                for (int from = 0; from < ids.size(); from += batch) {
+                    Map<String, Object> chunk = new LinkedHashMap<>(given);
+                    chunk.put("ids", ids.subList(from, Math.min(ids.size(), from + batch)));
+                    db.executeTransactionally(query, chunk);
+                }
             }
             try (Transaction tx = db.beginTx()) {
                 tx.schema().awaitIndexesOnline(1, TimeUnit.HOURS);

@@ -84,8 +84,10 @@ def test_csv_types_nulls_empty_strings_and_lists(writer, tmp_path):
     # a missing value is an unquoted empty cell, an empty string a quoted one
     assert raw(tmp_path / "nodes_GOTerm.csv.gz")[-2].startswith('"GO:2",,"\x1e",4,2.0,"false",,')
     assert "--multiline-fields=true" in files.options
-    assert files.statements() == [("build_empty_lists_nodes", {
-        "label": "GOTerm", "property": "alt", "marker": EMPTY_LIST, "batch": 200_000})]  # fmt: skip
+    assert files.statements() == [(
+        "build_empty_lists_nodes_find", "build_empty_lists_nodes_set",
+        {"label": "GOTerm", "property": "alt", "marker": EMPTY_LIST},
+    )]  # fmt: skip
     assert files.labels == {"GOTerm": 2}
 
 
