@@ -51,7 +51,7 @@ def build_command(
     resolver = functools.partial(load_resolver, None, reference=gene_reference)
     result, files = build(
         parsed, directory or home_dir() / "build", server=server,
-        resolver=lambda species: resolver(species), heap=heap, progress=True,
+        resolver=resolver, heap=heap, progress=True,
     )  # fmt: skip
     counts = f"{sum(result.labels.values()):,} nodes, {result.relationships:,} relationships"
     if result.command is not None:
