@@ -42,6 +42,7 @@ from priorgraph.core.utils import open_text, progress_step
 from priorgraph.ingest import sources
 from priorgraph.ingest.gene_resolution import GeneResolver, UnknownGenes
 from priorgraph.kg import cypher, ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance
 
@@ -501,7 +502,7 @@ def term_rows(ontology: Ontology) -> list[dict[str, Any]]:
 
 
 def ingest_go(
-    graph: Graph,
+    graph: Graph | None,
     *,
     obo: str | Path | None = None,
     annotations: str | Path | None = None,
@@ -515,6 +516,7 @@ def ingest_go(
     genes: GeneResolver | None = None,
     unknown_genes: UnknownGenes = "warn",
     progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> GOIngestReport:
     """Read and check an ontology and/or an annotation file, then write them in one transaction.
 
@@ -522,7 +524,9 @@ def ingest_go(
     already in the graph. With ``genes``, gene names are resolved to approved symbols
     (:func:`resolve_gene_names`; ``unknown_genes`` says what an unknown name does).
     ``source``/``version`` name the annotation source (defaults: ``go.<kind>`` and the file's
-    sha256 prefix). Idempotent: a second run changes nothing.
+    sha256 prefix). Idempotent: a second run changes nothing. ``writer``: where the rows go
+    instead of ``graph`` (a :class:`~priorgraph.kg.bulk.BulkWriter` of ``priorgraph build``;
+    its provenance is set here).
     """
     if obo is None and annotations is None:
         raise UsageError("nothing to ingest: give an OBO file and/or an annotation file")
@@ -571,7 +575,9 @@ def ingest_go(
             "GO ingest: %d problem(s) skipped, first: %s", len(report.problems), report.problems[0]
         )
 
-    writer = BatchWriter(graph, Provenance(ontology_source, "unknown"), progress=progress)
+    if writer is None:
+        writer = BatchWriter(graph, Provenance(ontology_source, "unknown"), progress=progress)
+    writer.provenance = Provenance(ontology_source, "unknown")
     term = ("GOTerm", "id")
     with writer.transaction():
         if ontology is not None:

@@ -36,6 +36,7 @@ from priorgraph.core.errors import GeneListError, UsageError
 from priorgraph.core.utils import open_text
 from priorgraph.core.utils import progress as progress_bar
 from priorgraph.kg import cypher, ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, node_merge_query
 
@@ -235,6 +236,21 @@ def build_go_graph(
     gene_terms, versions = gene_terms_from_graph(
         graph, genes, source=spec.source, include_inferred=spec.include_inferred
     )
+    return go_graph_from_terms(graph, spec, gene_terms, versions, genes, progress=progress)
+
+
+def go_graph_from_terms(
+    graph: Graph | None,
+    spec: GOGraphSpec,
+    gene_terms: Mapping[str, Sequence[str]],
+    versions: Sequence[str],
+    genes: Sequence[str] | None = None,
+    *,
+    progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
+) -> dict[str, Any]:
+    """:func:`build_go_graph` from ``gene id → GO ids`` already read (from the graph, or from
+    the annotations of a bulk build) and the annotation versions they came from."""
     if not gene_terms:
         raise UsageError(
             f"no GO annotations found (source={spec.source!r}): ingest annotations first"
@@ -243,16 +259,17 @@ def build_go_graph(
     edges = go_similarity(
         gene_list, gene_terms, k=spec.k, threshold=spec.threshold, progress=progress
     )
-    return store_go_graph(graph, spec, edges, versions, progress=progress)
+    return store_go_graph(graph, spec, edges, versions, progress=progress, writer=writer)
 
 
 def store_go_graph(
-    graph: Graph,
+    graph: Graph | None,
     spec: GOGraphSpec,
     edges: SimilarityEdges,
     annotation_versions: Sequence[str] = (),
     *,
     progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> dict[str, Any]:
     """Write ``GO_SIMILAR {graph, jaccard, rank}`` edges and the ``(:GOGraph)`` record.
 
@@ -261,6 +278,8 @@ def store_go_graph(
     (idempotent). Otherwise the edges are created under it, then the record (whose ``build``
     readers join on) and the set's pointer switch in one transaction, and the edges of the
     previous build are deleted; an interrupted run leaves the previous build in use.
+    ``writer``: where the rows go instead of ``graph`` (``priorgraph build``'s bulk writer,
+    whose provenance is set here; ``graph`` may then be None).
     """
     build = edges.digest()[:16]
     record = {
@@ -271,12 +290,15 @@ def store_go_graph(
         "unannotated": edges.unannotated, "tie_rule": "(-jaccard, source position in gene list)",
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }  # fmt: skip
-    current = {r["graph"]: r["build"] for r in cypher.run(graph, "go_graphs")}
-    if current.get(spec.name) == build:
-        return {**record, "created": 0}
+    if graph is not None:
+        current = {r["graph"]: r["build"] for r in cypher.run(graph, "go_graphs")}
+        if current.get(spec.name) == build:
+            return {**record, "created": 0}
     rows = [{"start": s, "end": t, "jaccard": j, "rank": r} for s, t, j, r in edges.triples()]
     provenance = Provenance(EDGE_SOURCE, build)
-    writer = BatchWriter(graph, provenance, progress=progress)
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     counts = writer.replace_relationships(
         "GO_SIMILAR", rows, start=GENE, end=GENE, scope={"graph": spec.name}, version=build,
         defer=True,

@@ -55,7 +55,7 @@ NEO4J_VERSION = "5.26.30"
 DEFAULT_HTTP_PORT = 7474  # Neo4j Browser; PRIORGRAPH_HTTP_PORT=0 starts the server without it
 LAUNCHER_DIR = Path(__file__).parent / "launcher"
 LAUNCHER_CLASS = "PriorgraphNeo4j"
-LAUNCHER_SOURCES = ("PriorgraphNeo4j.java", "BrowserServer.java")
+LAUNCHER_SOURCES = ("PriorgraphNeo4j.java", "BrowserServer.java", "PriorgraphImport.java")
 READY_MARKER = "PRIORGRAPH_NEO4J_READY"
 logger = logging.getLogger(__name__)
 # The JVM flags Neo4j's own server scripts pass (neo4j.conf, server.jvm.additional).

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "query": (f"{_C}.graph:named_query", "Run a named read query of kg/cypher/ (docs/queries.md)."),
     "sources": (f"{_C}.sources:sources", "Public source files: URLs, checksums, local mirror."),
     "demo": (f"{_C}.demo:demo", "The main job end to end on a small sample."),
+    "build": (
+        f"{_C}.build:build_command",
+        "Rebuild the database offline from a plan (bulk import).",
+    ),
     # GO priors
     "go-graph": (f"{_C}.go:go_graph", "GEARS GO-similarity graphs (build, list, query)."),
     # peaks, liftOver, GLUE

@@ -135,7 +135,8 @@ public final class PriorgraphNeo4j {
         return builder;
     }
 
-    private static Map<String, String> parse(String[] argv) {
+    /** {@code --key value} pairs and bare {@code --flag}s (also read by PriorgraphImport). */
+    static Map<String, String> parse(String[] argv) {
         Map<String, String> out = new HashMap<>();
         for (int i = 0; i < argv.length; i++) {
             String key = argv[i];
@@ -148,7 +149,7 @@ public final class PriorgraphNeo4j {
         return out;
     }
 
-    private static String required(Map<String, String> args, String key) {
+    static String required(Map<String, String> args, String key) {
         String value = args.get(key);
         if (value == null || value.isEmpty()) {
             throw new IllegalArgumentException("missing " + key);

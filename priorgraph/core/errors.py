@@ -190,6 +190,10 @@ class PredictionFileError(InputError):
     """A run's prediction matrix is missing or changed (a file does not match its hash)."""
 
 
+class PlanFileError(InputError):
+    """A build plan (``priorgraph build PLAN``) cannot be read or names something unknown."""
+
+
 class Problems:
     """Collects the problems of an input; in ``raise`` mode the first one raises ``error``."""
 

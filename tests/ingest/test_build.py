@@ -1,0 +1,174 @@
+"""``priorgraph build``: a plan built offline gives the graph the online ingest gives."""
+
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from priorgraph.core.errors import PlanFileError
+from priorgraph.ingest import build as bulk_build
+from priorgraph.ingest import go
+from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
+from priorgraph.kg import bulk_import
+from priorgraph.kg.bulk_import import Expected, VerificationError
+from priorgraph.kg.server import JVM_FLAGS, java_executable, provision
+
+from .test_go import OBO, gaf_line
+
+# Properties that hold the time of the write: the only ones allowed to differ.
+VOLATILE = {"loaded_at", "switched_at", "built_at"}
+
+GAF = "\n".join([
+    "!gaf-version: 2.2",
+    gaf_line("TP53", "GO:0000003"),
+    gaf_line("TP53", "GO:0000004"),
+    gaf_line("MDM2", "GO:0000003"),
+    gaf_line("MDM2", "GO:0000002"),
+    gaf_line("CDKN1A", "GO:0000004"),
+    gaf_line("CDKN1A", "GO:0000005"),  # obsolete, replaced_by GO:0000003
+    gaf_line("BAX", "GO:0000002", qualifier="NOT|involved_in"),
+    gaf_line("ATM", "GO:0000002"),
+    gaf_line("ATM", "GO:0000004"),
+]) + "\n"  # fmt: skip
+
+PLAN = """
+[[go]]
+obo = "tiny.obo"
+annotations = "tiny.gaf"
+kind = "gaf"
+propagate = true
+
+[[go_graph]]
+name = "gears"
+k = 2
+threshold = 0.0
+"""
+
+
+def dump(graph) -> tuple[list, list]:
+    """Every node (labels, properties) and relationship (type, end keys, properties), sorted,
+    times of writing left out."""
+    nodes = graph.read("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props")
+    rels = graph.read(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, a.id AS a, b.id AS b, properties(r) AS props"
+    )
+
+    def clean(props):
+        return sorted((k, repr(v)) for k, v in props.items() if k not in VOLATILE)
+
+    return (
+        sorted((sorted(n["labels"]), clean(n["props"])) for n in nodes),
+        sorted((r["type"], r["a"], r["b"], clean(r["props"])) for r in rels),
+    )
+
+
+def schema_of(graph) -> list:
+    return sorted(
+        (r["name"], r["type"], r["state"]) for r in graph.read(
+            "SHOW INDEXES YIELD name, type, state WHERE type <> 'LOOKUP' RETURN name, type, state"
+        )
+    )  # fmt: skip
+
+
+@pytest.fixture
+def plan(tmp_path):
+    (tmp_path / "tiny.obo").write_text(OBO)
+    (tmp_path / "tiny.gaf").write_text(GAF)
+    (tmp_path / "plan.toml").write_text(PLAN)
+    return bulk_build.BuildPlan.read(tmp_path / "plan.toml")
+
+
+def online(graph, tmp_path) -> None:
+    """The same inputs through the online ingest jobs."""
+    go.ingest_go(graph, obo=tmp_path / "tiny.obo", annotations=tmp_path / "tiny.gaf",
+                 kind="gaf", propagate=True, progress=False)  # fmt: skip
+    build_go_graph(graph, GOGraphSpec("gears", k=2, threshold=0.0), progress=False)
+
+
+def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
+    graph, local_server, plan, tmp_path
+):
+    online(graph, tmp_path)
+    want_nodes, want_rels = dump(graph)
+    want_schema = schema_of(graph)
+    assert any(t == "GO_SIMILAR" for t, *_ in want_rels)  # the plan exercises a versioned set
+    assert any(labels == ["RelationshipSet"] for labels, _ in want_nodes)
+
+    report, _ = bulk_build.build(plan, tmp_path / "build", server=local_server)
+
+    got_nodes, got_rels = dump(graph)
+    assert got_nodes == want_nodes
+    assert got_rels == want_rels
+    assert schema_of(graph) == want_schema
+    assert report.labels == {"GOTerm": 6, "Gene": 4, "Source": 2, "RelationshipSet": 1,
+                             "GOGraph": 1}  # fmt: skip
+    assert report.relationships == len(want_rels)
+    assert not (tmp_path / "build" / "store" / "previous").exists()  # old store deleted
+
+    # building the same plan again gives the same graph (idempotent)
+    bulk_build.build(plan, tmp_path / "build", server=local_server)
+    assert dump(graph) == (want_nodes, want_rels)
+
+
+def test_a_store_that_fails_verification_is_rolled_back(graph, local_server, plan, tmp_path):
+    graph.write("CREATE (:Gene {id: 'hs:OLD', symbol: 'OLD'})")
+    bulk, _ = bulk_build.run_plan(plan)
+    files = bulk.write(tmp_path / "csv")
+    bulk_import.import_store(files, tmp_path / "store")
+    wrong = Expected({**files.labels, "GOTerm": 99}, files.types, Expected.of(files).schema)
+
+    with pytest.raises(VerificationError, match="GOTerm nodes: 6, built 99"):
+        bulk_import.swap_store(local_server, tmp_path / "store", wrong)
+
+    assert graph.read("MATCH (n) RETURN n.id AS id") == [{"id": "hs:OLD"}]
+    assert (tmp_path / "store" / "failed" / "databases" / "neo4j").is_dir()
+
+
+def test_the_import_check_refuses_a_store_unlike_the_build(plan, tmp_path):
+    bulk, _ = bulk_build.run_plan(plan)
+    files = bulk.write(tmp_path / "csv")
+    files.labels["Gene"] = 5  # the build says 5 genes; the files hold 4
+    with pytest.raises(VerificationError, match="Gene nodes: 4, built 5"):
+        bulk_import.import_store(files, tmp_path / "store")
+
+
+def test_without_a_local_server_the_command_is_printed_and_runs(plan, tmp_path):
+    report, files = bulk_build.build(plan, tmp_path / "build", server=None)
+    command = report.command
+    assert command.startswith("neo4j-admin database import full --nodes=GOGraph=")
+    assert command.endswith(" neo4j")
+    assert "--relationships=ANNOTATED_WITH=" in command
+    assert "$'--array-delimiter=\\x1f'" in command  # printable, copyable
+
+    # neo4j-admin is org.neo4j.cli.AdminTool: the printed line runs, as printed, on its jars
+    runtime = provision()
+    home = tmp_path / "neo4j-home"
+    (home / "conf").mkdir(parents=True)
+    (home / "conf" / "neo4j.conf").write_text("")
+    java = " ".join(shlex.quote(a) for a in [
+        java_executable(), "-Xmx512m", *JVM_FLAGS, "-cp", str(runtime / "lib" / "*"),
+        "org.neo4j.cli.AdminTool",
+    ])  # fmt: skip
+    done = subprocess.run(
+        ["bash", "-c", f'neo4j-admin() {{ {java} "$@"; }}\n{command}'],
+        env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")},
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"{sum(files.labels.values())} nodes" in done.stdout
+    assert f"{sum(files.types.values())} relationships" in done.stdout
+    assert (home / "data" / "databases" / "neo4j").is_dir()
+
+
+def test_plan_errors_name_the_plan_and_the_problem(tmp_path):
+    path = tmp_path / "plan.toml"
+    path.write_text("[[peaks_typo]]\nbed = 'x'\n")
+    with pytest.raises(PlanFileError, match=r"plan.toml: unknown step \[\[peaks_typo\]\]"):
+        bulk_build.BuildPlan.read(path)
+    path.write_text("[[go]]\nobo = 'missing.obo'\n")
+    with pytest.raises(PlanFileError, match="missing.obo: no such file"):
+        bulk_build.BuildPlan.read(path)
+    path.write_text("[[go]]\nobo_file = 'x'\n")
+    with pytest.raises(PlanFileError, match=r"unknown key\(s\) \['obo_file'\]"):
+        bulk_build.BuildPlan.read(path)
