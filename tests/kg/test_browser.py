@@ -147,7 +147,7 @@ def test_browser_logs_in_plays_the_guide_and_draws_stat1(local_server, stat1_gra
     # a query typed by hand, shown as a table
     page.click("[data-testid=activeEditor]")
     page.keyboard.type("MATCH (g:Gene)-[r:GO_SIMILAR]->(:Gene {symbol: 'STAT1'}) "
-                       "RETURN g.symbol AS neighbour, r.version AS build ORDER BY build")  # fmt: skip
+                       "RETURN g.symbol AS neighbour, r.version AS v ORDER BY v")  # fmt: skip
     run_editor(page)
     typed = frame_of(page, "RETURN g.symbol AS neighbour")
     typed.locator("text=STAT2").first.wait_for()
