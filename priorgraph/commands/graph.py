@@ -56,6 +56,7 @@ def cypher(query: str, params: tuple[str, ...], fmt: str, write: bool) -> None:
 # Which command runs each group of writing queries, for the hint of `query NAME` on one of them.
 WRITERS = {
     "genept_": "`priorgraph ingest genept` (or `priorgraph embed --store`)",
+    "build_": "`priorgraph build`",
     "embeddings_": "`priorgraph ingest genept` (or `priorgraph embed --store`)",
     "genes_": "`priorgraph peaks genes`",
     "sets_": "every load that replaces a relationship set (links, GO graph, co-expression, runs)",

@@ -281,6 +281,8 @@ def test_the_graph_commands_read_what_the_data_path_wrote(docs):
     assert "1" in docs.output("README.md", 'priorgraph cypher "RETURN 1 AS x"')
     tp53 = docs.output("README.md", 'priorgraph cypher "MATCH (g:Gene {symbol: \\$s})')
     assert "DNA-binding transcription factor activity" in tp53 and "nucleus" in tp53
+    built = docs.output("README.md", "priorgraph build plan.toml")
+    assert "neo4j-admin database import full" in built and "--nodes=" in built
     counts = json.loads(docs.output("README.md", "priorgraph stats --format json"))
     assert "Gene" in json.dumps(counts)
     assert "go.basic.2024.isa_only" in docs.output("README.md", "priorgraph sources list")

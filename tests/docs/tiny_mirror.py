@@ -309,6 +309,12 @@ def user_files(cwd: Path) -> None:
         archive.writestr("GenePT_emebdding_v2/GenePT_gene_embedding_ada_text.pickle",
                          pickle.dumps(table))  # fmt: skip
     (cwd / "my_genes.txt").write_text("KLF1\nGATA1\nTP53\n")
+    # README: a build plan (against the tests' server, `build` writes the files and prints the
+    # `neo4j-admin database import` command instead of importing)
+    (cwd / "plan.toml").write_text(
+        '[[go]]\nobo = "go.basic.2024.isa_only"\nannotations = "go.gene2go.human.2024"\n'
+        'kind = "table"\n\n[[go_graph]]\nname = "gears"\n'
+    )
     cells = ad.read_h5ad(cwd / "norman.h5ad")
     cells.obs["bulk_labels"] = np.where(cells.obs["condition"] == "ctrl", "monocyte", "T cell")
     cells.write_h5ad(cwd / "pbmc68k_reduced.h5ad")
