@@ -34,6 +34,7 @@ from priorgraph.ingest.splits import (
     splits_dir,
     write_coexpression,
 )
+from priorgraph.kg import ids
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import apply_schema
 from priorgraph.kg.server import LocalServer
@@ -73,6 +74,10 @@ def _load_real(graph: Graph, obo: Path, table: Path, h5ad: Path) -> str:
         f"GO: {report.terms:,} terms, {report.annotations:,} annotations of {report.genes:,} "
         f"human genes ({len(report.problems)} file problems skipped)"
     )
+    # the stored GEARS GO graph the Browser guide walks (STAT1's GO neighbourhood)
+    stored = build_go_graph(graph, GOGraphSpec("demo_go"), progress=True)
+    click.echo(f"GO graph demo_go (GEARS: Jaccard, top 20 + self): {stored['n_genes']:,} genes, "
+               f"{stored['n_edges']:,} edges")  # fmt: skip
     dataset = "norman2019"
     perturb, _ = ingest(graph, h5ad, PerturbSeqConfig(dataset), genes=genes, progress=True)
     click.echo(f"Perturb-seq {dataset} (Norman 2019, K562 CRISPRa): " + perturb.lines()[0])
@@ -194,3 +199,10 @@ def demo(generated: bool, steps: int, plot: Path) -> None:
                    f"{result.n_learned_edges} learned edges written for "
                    f"{len(pb.conditions)} conditions")  # fmt: skip
         render(graph_stats(graph), "table")
+        click.echo(
+            "Explore it: `priorgraph browser` opens Neo4j Browser with the priorgraph guide "
+            "(a gene's GO neighbourhood in demo_go, its predicted effects, learned edges); for "
+            f"this data set, set `:param {{gene: '{ids.gene_id(gene, cfg.species)}', run: null, "
+            f"top: 25}}` or `:param {{perturbation: '{ids.perturbation_id(dataset, condition)}', "
+            "run: null, top: 50}` in its slides."
+        )
