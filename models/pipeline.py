@@ -20,9 +20,12 @@ For a combination ``S = {a, b, …}`` the prediction is::
 
 where ``f`` is the network's own prediction, ``Δ̃(g)`` the measured single of ``g`` when it is
 a training condition and ``f(g)`` otherwise. The network contributes the interaction only, with
-a weight ``λ ∈ {0, ½, 1}`` chosen on the validation combinations (0 when there are none): where
-additivity is all the data support, the model is additive, and the interaction is where the
-graph can win.
+a weight ``λ ∈ {0, ½, 1}`` chosen on the validation combinations, one per regime
+(:class:`InteractionWeights`): combinations whose every single is measured, and the others
+(whose base includes the network's own singles). A regime without validation combinations takes
+λ = 0 where every single is measured (additive, where additive applies) and the other regime's
+choice otherwise: where additivity is all the data support, the model is additive, and the
+interaction is where the graph can win.
 
 :func:`train_run` writes the run back (``ModelRun``, ``PREDICTED_EFFECT``; for AdaPert the
 learned subgraph of every condition as ``LEARNED_EDGE``) and saves ``run.json``
@@ -297,16 +300,32 @@ def validation_conditions(pb: Pseudobulk, split: Split, *, fraction: float, seed
                             fraction=fraction, seed=seed)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class InteractionWeights:
+    """λ of the composition per regime: combinations whose every single is measured
+    (``measured``) and combinations with at least one unmeasured single (``partial``)."""
+
+    measured: float = 0.0
+    partial: float = 0.0
+
+    def of(self, targets: Targets, measured: dict[str, np.ndarray]) -> float:
+        return self.measured if all(g in measured for g in targets) else self.partial
+
+
 def compose(
     targets: Sequence[Targets],
     network: np.ndarray,
     singles: dict[Targets, np.ndarray],
     measured: dict[str, np.ndarray],
-    weight: float,
+    weight: float | InteractionWeights,
 ) -> np.ndarray:
     """The module doc's combination rule: ``Σ Δ̃(g) + λ (f(S) − Σ f(g))`` for combinations; a
     single's own prediction is ``f`` (or its measurement, when it is a training condition).
-    ``network[i]`` is ``f`` of ``targets[i]``; ``singles[(g,)]`` is ``f`` of each target alone."""
+    ``network[i]`` is ``f`` of ``targets[i]``; ``singles[(g,)]`` is ``f`` of each target alone;
+    ``weight``: λ, one number for both regimes or :class:`InteractionWeights`."""
+    weights = (
+        weight if isinstance(weight, InteractionWeights) else InteractionWeights(weight, weight)
+    )
     out = np.array(network, dtype=np.float64, copy=True)
     for i, t in enumerate(targets):
         if len(t) == 1:
@@ -314,7 +333,7 @@ def compose(
             continue
         alone = [singles[(g,)] for g in t]
         base = sum(measured.get(g, f) for g, f in zip(t, alone, strict=True))
-        out[i] = base + weight * (network[i] - sum(alone))
+        out[i] = base + weights.of(t, measured) * (network[i] - sum(alone))
     return out
 
 
@@ -338,7 +357,7 @@ class NeuralPredictor(Predictor):
         self.val = list(val)  # early stopping and λ (:func:`validation_conditions`)
         self.model_config = options.model_configs.get(name) or NEURAL[name].config_class()
         self.train_config = options.train_config or TrainConfig(threads=1, progress=False)
-        self.weight = 0.0
+        self.weight = InteractionWeights()
         self.summary: FitSummary | None = None
 
     def config(self) -> dict[str, Any]:
@@ -384,17 +403,30 @@ class NeuralPredictor(Predictor):
         singles = [(g,) for g in genes]
         return dict(zip(singles, self.network_deltas(singles), strict=True))
 
-    def _interaction_weight(self) -> float:
-        """λ of the composition, chosen on the validation combinations as if they were new
-        (ties: the smaller λ; 0 without any, 1 without composition)."""
-        combos = [self.targets[c] for c in self.val if len(self.targets[c]) > 1]
-        if not self.options.compose or not combos:
-            return 0.0 if self.options.compose else 1.0
-        observed = self.data.subset([c for c in self.val if len(self.targets[c]) > 1])
+    def _interaction_weight(self) -> InteractionWeights:
+        """λ of the composition per regime, chosen on the validation combinations of that
+        regime as if they were new (ties: the smaller λ); a regime without any takes 0 where
+        every single is measured and the other regime's λ otherwise (module doc); 1 without
+        composition."""
+        if not self.options.compose:
+            return InteractionWeights(1.0, 1.0)
+        combos = [c for c in self.val if len(self.targets[c]) > 1]
+        regimes = {True: [], False: []}
+        for c in combos:
+            regimes[all(g in self.measured for g in self.targets[c])].append(c)
+        chosen = {full: self._best_weight(conditions) for full, conditions in regimes.items()
+                  if conditions}  # fmt: skip
+        measured = chosen.get(True, 0.0)
+        return InteractionWeights(measured, chosen.get(False, chosen.get(True, 0.0)))
+
+    def _best_weight(self, conditions: Sequence[str]) -> float:
+        """The λ of :data:`INTERACTION_WEIGHTS` with the smallest squared error on
+        ``conditions`` (combinations)."""
+        combos = [self.targets[c] for c in conditions]
+        observed = self.data.subset(list(conditions)).delta.numpy()
         network, singles = self.network_deltas(combos), self._network_singles(combos)
-        errors = [float(((compose(combos, network, singles, self.measured, w)
-                          - observed.delta.numpy()) ** 2).mean())
-                  for w in INTERACTION_WEIGHTS]  # fmt: skip
+        errors = [float(((compose(combos, network, singles, self.measured, w) - observed) ** 2)
+                        .mean()) for w in INTERACTION_WEIGHTS]  # fmt: skip
         return INTERACTION_WEIGHTS[int(np.argmin(errors))]
 
     def predict_deltas(self, targets: Sequence[Targets]) -> np.ndarray:
@@ -528,7 +560,7 @@ def fit_and_evaluate(
     summary = result.fit_summary
     if summary is not None:
         result.extra.update(best_round=summary.best_round, rounds=len(summary.history),
-                            interaction_weight=getattr(predictor, "weight", None))  # fmt: skip
+                            interaction_weight=asdict(predictor.weight))  # fmt: skip
     return result
 
 

@@ -140,9 +140,11 @@ def train(
                    f"{', '.join(isolated[:10])}", err=True)  # fmt: skip
     summary = result.fit_summary
     if summary is not None:
+        weight = result.extra["interaction_weight"]
         click.echo(f"best round {summary.best_round + 1} of {len(summary.history)} "
-                   f"(val MSE {summary.best_val:.4g}); interaction weight "
-                   f"{result.extra.get('interaction_weight')}", err=True)  # fmt: skip
+                   f"(val MSE {summary.best_val:.4g}); interaction weight λ "
+                   f"{weight['measured']:g} where both singles are measured, "
+                   f"{weight['partial']:g} otherwise", err=True)  # fmt: skip
     click.echo(f"fitted in {result.seconds:.1f} s; files in {result.checkpoint}", err=True)
     if not no_write:
         click.echo(

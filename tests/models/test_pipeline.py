@@ -250,7 +250,7 @@ def test_combinations_are_built_on_the_measured_singles(prepared):
     np.testing.assert_allclose(composed, singles[pair[0]] + singles[pair[1]])
     raw = pipeline.make_predictor("gears", graph=graph, record=record, split=split, priors=priors,
                                   options=options(compose=False)).fit(train)  # fmt: skip
-    assert raw.weight == 1.0
+    assert raw.weight == pipeline.InteractionWeights(1.0, 1.0)
     assert not np.allclose(raw.predict_deltas([pair])[0], composed)
 
 
@@ -263,6 +263,17 @@ def test_compose_by_hand():
     np.testing.assert_allclose(out[0], [3 + 1 + 0.5 * (1 - 3), 3 + 1 + 0.5 * (1 - 1)])
     np.testing.assert_allclose(out[1], [5.0, 0.0])  # an unmeasured single: the network's
     np.testing.assert_allclose(out[2], [3.0, 3.0])  # a measured single: its measurement
+
+
+def test_compose_weights_each_regime_on_its_own():
+    network = np.array([[1.0, 1.0], [4.0, 2.0]])
+    singles = {(g,): np.array([1.0, 0.0]) for g in "abc"}
+    measured = {"a": np.array([3.0, 3.0]), "b": np.array([2.0, 2.0])}
+    weights = pipeline.InteractionWeights(measured=0.0, partial=1.0)
+    out = pipeline.compose([("a", "b"), ("a", "c")], network, singles, measured, weights)
+    np.testing.assert_allclose(out[0], [5.0, 5.0])  # both measured: additive (λ = 0)
+    # c unmeasured: measured a + f(c) + 1 · (f(ac) − f(a) − f(c))
+    np.testing.assert_allclose(out[1], [3 + 1 + (4 - 2), 3 + 0 + (2 - 0)])
 
 
 def test_inner_validation_prefers_the_tested_kind():
