@@ -58,6 +58,10 @@ assembly = "hg38"
 bed = "peaks.bed"
 assembly = "hg38"
 
+[[peaks]]                     # narrowPeak: its numbers are properties too
+bed = "peaks.narrowPeak"
+assembly = "hg19"
+
 [[links]]
 assembly = "hg38"
 window = 50_000
@@ -79,6 +83,10 @@ GENE_BED = (
     "chr6\t36676459\t36687339\tCDKN1A\tENSG00000124762\t+\tprotein_coding\n"
     "chr1\t1000\t5000\tNEWGENE\tENSG00000999999\t+\tlncRNA\n"
     "chrUn_KI270742v1\t10\t100\tCONTIG\tENSG00000999998\t+\tlncRNA\n"
+)
+NARROW_PEAK = (
+    "chr1\t100\t600\tp1\t500\t.\t5.5\t3.2\t2.1\t250\n"
+    "chr1\t900\t1300\tp2\t10\t.\t1.0\t0.5\t0.1\t100\n"
 )
 PEAK_BED = (
     "chr1\t2000\t2600\n1\t5000\t5600\nchr1\t300000\t300100\n"
@@ -115,6 +123,7 @@ def write_plan(directory):
     """The plan and its inputs, in ``directory``."""
     for name, text in (("tiny.obo", OBO), ("tiny.gaf", GAF), ("old_genes.bed", OLD_GENE_BED),
                        ("genes.bed", GENE_BED), ("peaks.bed", PEAK_BED),
+                       ("peaks.narrowPeak", NARROW_PEAK),
                        ("plan.toml", PLAN)):  # fmt: skip
         (directory / name).write_text(text)
 
@@ -135,9 +144,10 @@ def online(graph, tmp_path) -> None:
         resolver = GeneResolver.load(graph, species="human", tables=ReferenceTables())
         gene_set = genes.resolve_genes(genes.read_genes(given.path, "hg38"), resolver)
         genes.write_genes(graph, gene_set, given.provenance(), progress=False)
-    given = LocalInput(tmp_path / "peaks.bed")  # as `peaks load peaks.bed --assembly hg38`
-    peaks.write_peaks(graph, peaks.read_peaks(given.path, "hg38"), given.provenance(),
-                      progress=False)  # fmt: skip
+    for name, assembly in (("peaks.bed", "hg38"), ("peaks.narrowPeak", "hg19")):
+        given = LocalInput(tmp_path / name)  # as `peaks load NAME --assembly ASSEMBLY`
+        peaks.write_peaks(graph, peaks.read_peaks(given.path, assembly), given.provenance(),
+                          progress=False)  # fmt: skip
     for options in ({"window": 50_000, "region": "combined"},
                     {"window": 10_000, "region": "promoter", "promoter_len": 1_000}):  # fmt: skip
         peak_df, gene_df = links.graph_features(graph, "hg38")  # as `peaks links`
@@ -158,6 +168,8 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     linked = {(a, b) for t, a, b, _ in want_rels if t == "LINKED_TO"}
     assert ("hg38:chr17:7687000-7687600", "human:TP53") in linked  # peaks, loci and links
     assert not any(b == "human:GONE" for t, _, b, _ in want_rels)  # loci replaced
+    narrow = next(dict(props) for _, props in want_nodes if ("id", "'hg19:chr1:100-600'") in props)
+    assert (narrow["score"], narrow["signal"], narrow["summit"]) == ("500", "5.5", "250")
 
     report, _ = bulk_build.build(plan, tmp_path / "build", server=local_server)
 
@@ -165,8 +177,8 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     assert got_nodes == want_nodes
     assert got_rels == want_rels
     assert schema_of(graph) == want_schema
-    assert report.labels == {"GOTerm": 6, "Gene": 6, "Source": 7, "RelationshipSet": 3,
-                             "GOGraph": 1, "GeneLocus": 4, "Peak": 6}  # fmt: skip
+    assert report.labels == {"GOTerm": 6, "Gene": 6, "Source": 8, "RelationshipSet": 3,
+                             "GOGraph": 1, "GeneLocus": 4, "Peak": 8}  # fmt: skip
     assert report.relationships == len(want_rels)
     assert not (tmp_path / "build" / "store" / "previous").exists()  # old store deleted
 
@@ -244,9 +256,9 @@ def test_plan_errors_name_the_plan_and_the_problem(tmp_path):
 def test_links_need_the_plan_to_load_peaks_and_gene_loci_of_their_assembly(tmp_path):
     write_plan(tmp_path)
     (tmp_path / "plan.toml").write_text(PLAN.replace('assembly = "hg38"\nwindow = 50_000',
-                                                     'assembly = "hg19"'))  # fmt: skip
+                                                     'assembly = "mm10"'))  # fmt: skip
     plan = bulk_build.BuildPlan.read(tmp_path / "plan.toml")
-    with pytest.raises(UsageError, match="on hg19: the plan loads 0 peaks and 0 gene loci"):
+    with pytest.raises(UsageError, match="on mm10: the plan loads 0 peaks and 0 gene loci"):
         bulk_build.run_plan(plan)
 
 
