@@ -48,6 +48,7 @@ from priorgraph.ingest.gene_resolution import (
 )
 from priorgraph.ingest.peaks import Assembly, get_assembly
 from priorgraph.kg import cypher, ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
@@ -309,13 +310,22 @@ def apply_tss_bed(genes: GeneSet, path: str | Path) -> int:
 
 
 def write_genes(
-    graph: Graph, genes: GeneSet, provenance: Provenance, *, progress: bool = True
+    graph: Graph | None,
+    genes: GeneSet,
+    provenance: Provenance,
+    *,
+    progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> WriteCounts:
     """Replace the assembly's gene loci by these, in one transaction: MERGE the genes (symbol,
     Ensembl id, biotype), drop the assembly's old ``GeneLocus`` nodes (and coordinates an older
     version kept on Gene nodes), create the new loci and their ``LOCUS_OF``; record the source.
+    ``writer``: where the rows go instead of ``graph`` (``priorgraph build``'s
+    :class:`~priorgraph.kg.bulk.BulkWriter`, given bulk forms of the two removals).
     """
-    writer = BatchWriter(graph, provenance, progress=progress)
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     asm = genes.assembly.name
     total = len(genes.df)
     with writer.transaction():

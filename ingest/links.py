@@ -45,6 +45,7 @@ from priorgraph.core.utils import open_text
 from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
 from priorgraph.ingest.peaks import get_assembly
 from priorgraph.kg import cypher, ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
@@ -140,6 +141,12 @@ def window_links(
     return links  # one row per (peak, gene): each gene has one region
 
 
+def window_provenance(method: str, assembly: str) -> Provenance:
+    """Window links are computed, not read: the method names the source, the assembly its
+    version."""
+    return Provenance(f"links.{method}", assembly)
+
+
 def graph_features(graph: Graph, assembly: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Peaks of ``assembly`` and the genes placed on it (their loci there), from the graph."""
     asm = get_assembly(assembly)
@@ -168,13 +175,14 @@ def link_rows(links: pd.DataFrame) -> list[dict]:
 
 
 def write_links(
-    graph: Graph,
+    graph: Graph | None,
     links: pd.DataFrame,
     provenance: Provenance,
     *,
     assembly: str,
     atomic: bool = False,
     progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> WriteCounts:
     """Replace the ``LINKED_TO`` links of each method of ``assembly`` by these rows.
 
@@ -184,10 +192,13 @@ def write_links(
     other assemblies stay. Endpoints must exist (else ``unmatched``). ``atomic=True`` writes
     every method in one transaction (for tables that fit the server's transaction memory) and
     switches them together; otherwise each batch commits alone and each method switches when
-    its set is complete.
+    its set is complete. ``writer``: where the rows go instead of ``graph`` (``priorgraph
+    build``'s :class:`~priorgraph.kg.bulk.BulkWriter`).
     """
     asm = get_assembly(assembly)
-    writer = BatchWriter(graph, provenance, progress=progress)
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     methods = sorted(links["method"].unique().tolist())
 
     def run() -> WriteCounts:

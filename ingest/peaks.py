@@ -24,6 +24,7 @@ import pandas as pd
 from priorgraph.core.errors import PeakFileError, Problem, UsageError
 from priorgraph.core.utils import open_text
 from priorgraph.kg import ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
@@ -278,10 +279,19 @@ def read_peaks(
 
 
 def write_peaks(
-    graph: Graph, peaks: PeakSet, provenance: Provenance, *, progress: bool = True
+    graph: Graph | None,
+    peaks: PeakSet,
+    provenance: Provenance,
+    *,
+    progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> WriteCounts:
-    """MERGE the peaks as ``(:Peak)`` nodes in one transaction and record the source."""
-    writer = BatchWriter(graph, provenance, progress=progress)
+    """MERGE the peaks as ``(:Peak)`` nodes in one transaction and record the source.
+    ``writer``: where the rows go instead of ``graph`` (``priorgraph build``'s
+    :class:`~priorgraph.kg.bulk.BulkWriter`)."""
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     with writer.transaction():
         counts = writer.merge_nodes("Peak", peaks.rows(), total=len(peaks.df))
         writer.record_source(

@@ -138,6 +138,27 @@ class BulkGraph:
         props.update((k, v) for k, v in extra.items() if v is not None)
         return created
 
+    def delete_nodes(self, label: str, values: Iterable[Any]) -> int:
+        """``DETACH DELETE`` the ``label`` nodes keyed ``values`` (their relationships too);
+        returns the number of nodes deleted."""
+        doomed = set(values) & self.nodes.get(label, {}).keys()
+        for value in doomed:
+            del self.nodes[label][value]
+        if not doomed:
+            return 0
+        for (_, start, end), group in self.relationships.items():
+            at_start, at_end = start == label, end == label
+            if not (at_start or at_end):
+                continue
+
+            def kept(a: Any, b: Any, at_start: bool = at_start, at_end: bool = at_end) -> bool:
+                return not ((at_start and a in doomed) or (at_end and b in doomed))
+
+            group.merged = {k: p for k, p in group.merged.items() if kept(k[0], k[1])}
+            group.sets = {set_id: (fixed, [r for r in rows if kept(r[0], r[1])])
+                          for set_id, (fixed, rows) in group.sets.items()}  # fmt: skip
+        return len(doomed)
+
     def has_node(self, label: str, key: str, value: Any) -> bool:
         return self.keys.get(label, key) == key and value in self.nodes.get(label, {})
 
@@ -212,12 +233,27 @@ class BulkGraph:
         return BulkFiles(directory, node_args, rel_args, options, labels, types, empty_lists)
 
 
-class BulkWriter:
-    """:class:`~priorgraph.kg.writer.BatchWriter`'s API, writing into a :class:`BulkGraph`."""
+Statement = Callable[[BulkGraph, Mapping[str, Any]], Any]
 
-    def __init__(self, graph: BulkGraph, provenance: Provenance, **_options: Any):
+
+class BulkWriter:
+    """:class:`~priorgraph.kg.writer.BatchWriter`'s API, writing into a :class:`BulkGraph`.
+
+    ``statements``: bulk forms of an ingest job's own write statements (query text →
+    ``function(graph, parameters)``), which :meth:`execute` runs in their place.
+    """
+
+    def __init__(
+        self,
+        graph: BulkGraph,
+        provenance: Provenance,
+        *,
+        statements: Mapping[str, Statement] | None = None,
+        **_options: Any,
+    ):
         self.graph = graph
         self.provenance = provenance
+        self.bulk_forms = dict(statements or {})
         self.written: list[versions.SetVersion] = []
         self._pending: list[versions.SetVersion] | None = None
         self._statements = {node_merge_query(label, key): (label, key)
@@ -355,8 +391,9 @@ class BulkWriter:
         return 0
 
     def execute(self, query: str, parameters: Mapping[str, Any] | None = None) -> None:
-        """The writer's own statements: a ``(:Source)`` record or a node merge
-        (:func:`~priorgraph.kg.writer.node_merge_query`); anything else has no bulk form."""
+        """The writer's own statements (a ``(:Source)`` record, a node merge:
+        :func:`~priorgraph.kg.writer.node_merge_query`) and those given as ``statements``;
+        anything else has no bulk form."""
         params = dict(parameters or {})
         if query == SOURCE_RECORD:
             node = {"id": params["source"], "version": params["source_version"],
@@ -367,6 +404,8 @@ class BulkWriter:
             provenance = {"source": params["source"], "source_version": params["source_version"]}
             for row in params["rows"]:
                 self.graph.merge_node(label, key, row, provenance)
+        elif query in self.bulk_forms:
+            self.bulk_forms[query](self.graph, params)
         else:
             raise BulkError(f"no bulk form for the statement: {query.strip().splitlines()[0]}")
 

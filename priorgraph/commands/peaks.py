@@ -24,7 +24,6 @@ from priorgraph.ingest import liftover as lift_mod
 from priorgraph.ingest import links as links_mod
 from priorgraph.ingest import peaks as peaks_mod
 from priorgraph.ingest import sources
-from priorgraph.kg.writer import Provenance
 from priorgraph.queries import export_guidance as guidance_mod
 
 ASSEMBLY = click.option(
@@ -161,7 +160,7 @@ def peaks_links(
             conserved_boost=conserved_boost,
         )
         method = links_mod.window_method(region, window)
-        prov = Provenance(f"links.{method}", f"{assembly}")
+        prov = links_mod.window_provenance(method, assembly)
         counts = links_mod.write_links(graph, links, prov, assembly=assembly)
     click.echo(
         f"{method}: {len(links):,} links between {len(peak_df):,} peaks and "

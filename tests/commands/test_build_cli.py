@@ -1,20 +1,18 @@
 """``priorgraph build`` from the command line."""
 
-from ..ingest.test_build import GAF, OBO, PLAN
+from ..ingest.test_build import write_plan
 
 
 def test_build_with_neo4j_uri_set_prints_the_import_command_and_writes_nothing(
     cli, graph, tmp_path
 ):
-    (tmp_path / "tiny.obo").write_text(OBO)
-    (tmp_path / "tiny.gaf").write_text(GAF)
-    (tmp_path / "plan.toml").write_text(PLAN)
+    write_plan(tmp_path)
 
     result = cli("build", tmp_path / "plan.toml", "--dir", tmp_path / "out")
 
     assert result.exit_code == 0, result.output
     lines = result.output[result.output.index("build: ") :].strip().splitlines()
-    assert lines[0].startswith("build: 14 nodes, ")
+    assert lines[0].startswith("build: 36 nodes, ")
     assert "NEO4J_URI is set" in lines[0]
     assert lines[1].startswith("neo4j-admin database import full --nodes=GOGraph=")
     assert (tmp_path / "out" / "csv" / "nodes_GOTerm.csv.gz").is_file()

@@ -6,10 +6,12 @@ import subprocess
 
 import pytest
 
-from priorgraph.core.errors import PlanFileError
+from priorgraph.core.errors import PlanFileError, UsageError
 from priorgraph.ingest import build as bulk_build
-from priorgraph.ingest import go
+from priorgraph.ingest import genes, go, links, peaks
+from priorgraph.ingest.gene_resolution import GeneResolver, ReferenceTables
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
+from priorgraph.ingest.sources import LocalInput
 from priorgraph.kg import bulk_import
 from priorgraph.kg.bulk_import import Expected, VerificationError
 from priorgraph.kg.server import JVM_FLAGS, java_executable, provision
@@ -43,7 +45,53 @@ propagate = true
 name = "gears"
 k = 2
 threshold = 0.0
+
+[[genes]]                     # replaced by the next entry's loci (same assembly)
+annotation = "old_genes.bed"
+assembly = "hg38"
+
+[[genes]]
+annotation = "genes.bed"
+assembly = "hg38"
+
+[[peaks]]
+bed = "peaks.bed"
+assembly = "hg38"
+
+[[peaks]]                     # narrowPeak: its numbers are properties too
+bed = "peaks.narrowPeak"
+assembly = "hg19"
+
+[[links]]
+assembly = "hg38"
+window = 50_000
+
+[[links]]
+assembly = "hg38"
+region = "promoter"
+window = 10_000
+promoter_len = 1_000
 """
+
+OLD_GENE_BED = (
+    "chr17\t7660000\t7680000\tTP53\tENSG00000141510\t-\tprotein_coding\n"
+    "chr1\t100\t900\tGONE\tENSG00000000001\t+\tlncRNA\n"
+)
+GENE_BED = (
+    "chr17\t7661778\t7687538\tTP53\tENSG00000141510\t-\tprotein_coding\n"
+    "chr12\t68808176\t68850686\tMDM2\tENSG00000135679\t+\tprotein_coding\n"
+    "chr6\t36676459\t36687339\tCDKN1A\tENSG00000124762\t+\tprotein_coding\n"
+    "chr1\t1000\t5000\tNEWGENE\tENSG00000999999\t+\tlncRNA\n"
+    "chrUn_KI270742v1\t10\t100\tCONTIG\tENSG00000999998\t+\tlncRNA\n"
+)
+NARROW_PEAK = (
+    "chr1\t100\t600\tp1\t500\t.\t5.5\t3.2\t2.1\t250\n"
+    "chr1\t900\t1300\tp2\t10\t.\t1.0\t0.5\t0.1\t100\n"
+)
+PEAK_BED = (
+    "chr1\t2000\t2600\n1\t5000\t5600\nchr1\t300000\t300100\n"
+    "chr12\t68800000\t68800400\nchr17\t7687000\t7687600\nchr17\t7700000\t7700500\n"
+)
 
 
 def dump(graph) -> tuple[list, list]:
@@ -71,11 +119,18 @@ def schema_of(graph) -> list:
     )  # fmt: skip
 
 
+def write_plan(directory):
+    """The plan and its inputs, in ``directory``."""
+    for name, text in (("tiny.obo", OBO), ("tiny.gaf", GAF), ("old_genes.bed", OLD_GENE_BED),
+                       ("genes.bed", GENE_BED), ("peaks.bed", PEAK_BED),
+                       ("peaks.narrowPeak", NARROW_PEAK),
+                       ("plan.toml", PLAN)):  # fmt: skip
+        (directory / name).write_text(text)
+
+
 @pytest.fixture
 def plan(tmp_path):
-    (tmp_path / "tiny.obo").write_text(OBO)
-    (tmp_path / "tiny.gaf").write_text(GAF)
-    (tmp_path / "plan.toml").write_text(PLAN)
+    write_plan(tmp_path)
     return bulk_build.BuildPlan.read(tmp_path / "plan.toml")
 
 
@@ -84,6 +139,22 @@ def online(graph, tmp_path) -> None:
     go.ingest_go(graph, obo=tmp_path / "tiny.obo", annotations=tmp_path / "tiny.gaf",
                  kind="gaf", propagate=True, progress=False)  # fmt: skip
     build_go_graph(graph, GOGraphSpec("gears", k=2, threshold=0.0), progress=False)
+    for name in ("old_genes.bed", "genes.bed"):  # as `peaks genes FILE --assembly hg38`
+        given = LocalInput(tmp_path / name)
+        resolver = GeneResolver.load(graph, species="human", tables=ReferenceTables())
+        gene_set = genes.resolve_genes(genes.read_genes(given.path, "hg38"), resolver)
+        genes.write_genes(graph, gene_set, given.provenance(), progress=False)
+    for name, assembly in (("peaks.bed", "hg38"), ("peaks.narrowPeak", "hg19")):
+        given = LocalInput(tmp_path / name)  # as `peaks load NAME --assembly ASSEMBLY`
+        peaks.write_peaks(graph, peaks.read_peaks(given.path, assembly), given.provenance(),
+                          progress=False)  # fmt: skip
+    for options in ({"window": 50_000, "region": "combined"},
+                    {"window": 10_000, "region": "promoter", "promoter_len": 1_000}):  # fmt: skip
+        peak_df, gene_df = links.graph_features(graph, "hg38")  # as `peaks links`
+        found = links.window_links(peak_df, gene_df, **options)
+        method = links.window_method(options["region"], options["window"])
+        links.write_links(graph, found, links.window_provenance(method, "hg38"),
+                          assembly="hg38", progress=False)  # fmt: skip
 
 
 def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
@@ -94,6 +165,11 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     want_schema = schema_of(graph)
     assert any(t == "GO_SIMILAR" for t, *_ in want_rels)  # the plan exercises a versioned set
     assert any(labels == ["RelationshipSet"] for labels, _ in want_nodes)
+    linked = {(a, b) for t, a, b, _ in want_rels if t == "LINKED_TO"}
+    assert ("hg38:chr17:7687000-7687600", "human:TP53") in linked  # peaks, loci and links
+    assert not any(b == "human:GONE" for t, _, b, _ in want_rels)  # loci replaced
+    narrow = next(dict(props) for _, props in want_nodes if ("id", "'hg19:chr1:100-600'") in props)
+    assert (narrow["score"], narrow["signal"], narrow["summit"]) == ("500", "5.5", "250")
 
     report, _ = bulk_build.build(plan, tmp_path / "build", server=local_server)
 
@@ -101,8 +177,8 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     assert got_nodes == want_nodes
     assert got_rels == want_rels
     assert schema_of(graph) == want_schema
-    assert report.labels == {"GOTerm": 6, "Gene": 4, "Source": 2, "RelationshipSet": 1,
-                             "GOGraph": 1}  # fmt: skip
+    assert report.labels == {"GOTerm": 6, "Gene": 6, "Source": 8, "RelationshipSet": 3,
+                             "GOGraph": 1, "GeneLocus": 4, "Peak": 8}  # fmt: skip
     assert report.relationships == len(want_rels)
     assert not (tmp_path / "build" / "store" / "previous").exists()  # old store deleted
 
@@ -128,8 +204,8 @@ def test_a_store_that_fails_verification_is_rolled_back(graph, local_server, pla
 def test_the_import_check_refuses_a_store_unlike_the_build(plan, tmp_path):
     bulk, _ = bulk_build.run_plan(plan)
     files = bulk.write(tmp_path / "csv")
-    files.labels["Gene"] = 5  # the build says 5 genes; the files hold 4
-    with pytest.raises(VerificationError, match="Gene nodes: 4, built 5"):
+    files.labels["Gene"] = 7  # the build says 7 genes; the files hold 6
+    with pytest.raises(VerificationError, match="Gene nodes: 6, built 7"):
         bulk_import.import_store(files, tmp_path / "store")
 
 
@@ -169,6 +245,27 @@ def test_plan_errors_name_the_plan_and_the_problem(tmp_path):
     path.write_text("[[go]]\nobo = 'missing.obo'\n")
     with pytest.raises(PlanFileError, match="missing.obo: no such file"):
         bulk_build.BuildPlan.read(path)
+    path.write_text("[[peaks]]\nassembly = 'hg38'\n")
+    with pytest.raises(PlanFileError, match=r"\[\[peaks\]\] #1: missing key\(s\) \['bed'\]"):
+        bulk_build.BuildPlan.read(path)
     path.write_text("[[go]]\nobo_file = 'x'\n")
     with pytest.raises(PlanFileError, match=r"unknown key\(s\) \['obo_file'\]"):
         bulk_build.BuildPlan.read(path)
+
+
+def test_links_need_the_plan_to_load_peaks_and_gene_loci_of_their_assembly(tmp_path):
+    write_plan(tmp_path)
+    (tmp_path / "plan.toml").write_text(PLAN.replace('assembly = "hg38"\nwindow = 50_000',
+                                                     'assembly = "mm10"'))  # fmt: skip
+    plan = bulk_build.BuildPlan.read(tmp_path / "plan.toml")
+    with pytest.raises(UsageError, match="on mm10: the plan loads 0 peaks and 0 gene loci"):
+        bulk_build.run_plan(plan)
+
+
+def test_build_features_are_what_the_links_job_reads_from_a_graph(graph, plan, tmp_path):
+    online(graph, tmp_path)
+    bulk, _ = bulk_build.run_plan(plan)
+    for got, want in zip(bulk_build.assembly_features(bulk, "hg38"),
+                         links.graph_features(graph, "hg38"), strict=True):  # fmt: skip
+        assert got.to_dict("records") == want.to_dict("records")
+        assert len(got) > 0

@@ -66,6 +66,35 @@ def test_a_replaced_set_gets_its_version_and_pointer_and_a_second_replace_drops_
     assert (pointer["version"], pointer["count"], pointer["type"]) == ("v-two", 1, "GO_SIMILAR")
 
 
+def test_deleting_nodes_detaches_them_from_merged_and_set_relationships(writer):
+    writer.merge_nodes("Gene", [{"id": "hs:A"}, {"id": "hs:B"}, {"id": "hs:C"}])
+    writer.merge_relationships("R", [{"start": "hs:A", "end": "hs:B"},
+                                     {"start": "hs:C", "end": "hs:B"}],
+                               start=GENE, end=GENE)  # fmt: skip
+    pairs = [{"start": "hs:B", "end": "hs:A"}, {"start": "hs:B", "end": "hs:C"}]
+    writer.replace_relationships(
+        "GO_SIMILAR", pairs, start=GENE, end=GENE, scope={"graph": "g"}, version="v"
+    )
+
+    assert writer.graph.delete_nodes("Gene", ["hs:A", "hs:NONE"]) == 1
+
+    assert set(writer.graph.nodes["Gene"]) == {"hs:B", "hs:C"}
+    assert [r[:2] for r in writer.graph.relationships[("R", "Gene", "Gene")].rows()] == [
+        ("hs:C", "hs:B")
+    ]
+    assert [r[:2] for r in writer.graph.relationships[("GO_SIMILAR", "Gene", "Gene")].rows()] == [
+        ("hs:B", "hs:C")
+    ]
+
+
+def test_a_job_statement_runs_as_the_bulk_form_it_is_given():
+    seen = []
+    forms = {"MATCH (n) RETURN n": lambda graph, params: seen.append((graph, params))}
+    writer = BulkWriter(BulkGraph(), Provenance("test", "v1"), statements=forms)
+    writer.execute("MATCH (n) RETURN n", {"x": 1})
+    assert seen == [(writer.graph, {"x": 1})]
+
+
 def test_csv_types_nulls_empty_strings_and_lists(writer, tmp_path):
     writer.merge_nodes("GOTerm", [
         {"id": "GO:1", "name": 'say "hi", then\nleave', "alt": ["GO:9", "GO:8"], "n": 3,
