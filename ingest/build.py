@@ -21,8 +21,38 @@ to the plan, and a registered source name (``priorgraph sources``) works whereve
     bed = "peaks.bed"
     assembly = "hg38"           # unknown_contigs, strict_names, format
 
+    [[orthologs]]               # as `priorgraph peaks orthologs`, between the plan's genes
+    table = "orthologs.tsv"     # species_a, species_b
+
+    [[liftover]]                # as `priorgraph liftover BED --target … --write`
+    bed = "hg19_peaks.bed"      # both peak sets loaded by [[peaks]] entries
+    assembly = "hg19"
+    chain = "hg19ToHg38.over.chain.gz"
+    target = "hg38_peaks.bed"
+    target_assembly = "hg38"    # tolerance, min_mapped, min_overlap, unknown_contigs, unplaced
+
     [[links]]                   # as `priorgraph peaks links`, over the plan's peaks and loci
     assembly = "hg38"           # window, region, promoter_len, conserved_boost
+
+    [[import_links]]            # as `priorgraph peaks import-links`
+    table = "abc.tsv"
+    assembly = "hg38"
+    method = "abc"              # scale, skip_missing
+
+    [[perturbseq]]              # as `priorgraph ingest perturbseq FILE --dataset NAME`
+    file = "norman2019.h5ad"
+    dataset = "norman2019"      # condition_col, separator, control, where (a table), gene_col,
+                                # layer, species, min_cells, top_de, unknown_genes,
+                                # add_unknown_genes, store
+
+    [[coexpression]]            # as `priorgraph ingest coexpression FILE --dataset NAME`
+    file = "atlas.h5ad"
+    dataset = "atlas"           # use_raw, obs_key, obs_value (a list), n_top_genes, k,
+                                # threshold, species
+
+    [[genept]]                  # as `priorgraph ingest genept FILE`
+    file = "GenePT_gene_embedding_ada_text.pickle"
+    model = "text-embedding-ada-002"  # source, version, member, skip_unknown, kind, species
 
 Every step runs the ingest job's own reading, checking and row code with a
 :class:`~priorgraph.kg.bulk.BulkWriter` in place of the online writer (steps in the order
@@ -45,11 +75,16 @@ from typing import Any
 import pandas as pd
 import tomllib
 
+from priorgraph.core.datafiles import read_h5ad
 from priorgraph.core.errors import PlanFileError, UsageError
+from priorgraph.ingest import coexpression as coexpression_ingest
+from priorgraph.ingest import genept as genept_ingest
 from priorgraph.ingest import genes as genes_ingest
 from priorgraph.ingest import go as go_ingest
+from priorgraph.ingest import liftover as liftover_ingest
 from priorgraph.ingest import links as links_ingest
 from priorgraph.ingest import peaks as peaks_ingest
+from priorgraph.ingest import perturbseq as perturbseq_ingest
 from priorgraph.ingest import sources
 from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
 from priorgraph.ingest.go_graph import GOGraphSpec, go_graph_from_terms, read_gene_list
@@ -63,20 +98,38 @@ logger = logging.getLogger(__name__)
 ResolverFactory = Callable[[str], GeneResolver]  # species -> resolver (reference tables)
 
 
+# The steps, in the order they run (a later step may read what an earlier one wrote).
 STEP_KEYS: dict[str, set[str]] = {
     "go": {"obo", "annotations", "kind", "source", "version", "ontology_source", "species",
            "propagate", "on_error", "unknown_genes"},
     "go_graph": {"name", "k", "threshold", "source", "include_inferred", "genes", "species"},
     "genes": {"annotation", "assembly", "format", "tss"},
+    "orthologs": {"table", "species_a", "species_b"},
     "peaks": {"bed", "assembly", "unknown_contigs", "strict_names", "format"},
+    "liftover": {"bed", "assembly", "chain", "target", "target_assembly", "tolerance",
+                 "min_mapped", "min_overlap", "unknown_contigs", "unplaced"},
     "links": {"assembly", "window", "region", "promoter_len", "conserved_boost"},
+    "import_links": {"table", "assembly", "method", "scale", "skip_missing"},
+    "perturbseq": {"file", "dataset", "condition_col", "separator", "control", "where",
+                   "gene_col", "layer", "species", "min_cells", "top_de", "unknown_genes",
+                   "add_unknown_genes", "store"},
+    "coexpression": {"file", "dataset", "use_raw", "obs_key", "obs_value", "n_top_genes", "k",
+                     "threshold", "species"},
+    "genept": {"file", "model", "source", "version", "member", "skip_unknown", "kind",
+               "species"},
 }  # fmt: skip
-REQUIRED_KEYS = {"genes": {"annotation", "assembly"}, "peaks": {"bed", "assembly"},
-                 "links": {"assembly"}}  # fmt: skip
-FILE_KEYS = {"obo", "annotations", "genes", "annotation", "tss", "bed"}
+REQUIRED_KEYS = {"genes": {"annotation", "assembly"}, "orthologs": {"table"},
+                 "peaks": {"bed", "assembly"},
+                 "liftover": {"bed", "assembly", "chain", "target", "target_assembly"},
+                 "links": {"assembly"}, "import_links": {"table", "assembly", "method"},
+                 "perturbseq": {"file", "dataset"},
+                 "coexpression": {"file", "dataset"}, "genept": {"file"}}  # fmt: skip
+FILE_KEYS = {"obo", "annotations", "genes", "annotation", "tss", "bed", "table", "chain",
+             "target", "file"}  # fmt: skip
 # Steps whose provenance is their input file's, as on the command line (name and version of a
 # registered source, else ``file:<name>`` and its sha256 prefix).
-PROVENANCE_OF = {"genes": "annotation", "peaks": "bed"}
+PROVENANCE_OF = {"genes": "annotation", "orthologs": "table", "peaks": "bed",
+                 "liftover": "chain", "import_links": "table", "genept": "file"}  # fmt: skip
 
 
 @dataclass
@@ -123,6 +176,8 @@ class BuildPlan:
         (``ingest go --obo/--table NAME``: the source's name and version)."""
         inputs = {k: self._input(v) for k, v in entry.items() if k in FILE_KEYS}
         out = {**entry, **{k: str(given.path) for k, given in inputs.items()}}
+        if "store" in entry:  # a directory the step writes (a data set's files)
+            out["store"] = str(self.path.parent / entry["store"])
         if step in PROVENANCE_OF:
             out["provenance"] = inputs[PROVENANCE_OF[step]].provenance()
         if step == "go":
@@ -174,18 +229,20 @@ def run_plan(
     """
     bulk = BulkGraph()
     report = BuildReport()
-    for entry in plan.steps.get("go", []):
-        report.steps.append(_go_step(bulk, entry, resolver, progress))
-    for entry in plan.steps.get("go_graph", []):
-        report.steps.append(_go_graph_step(bulk, entry, progress))
-    for entry in plan.steps.get("genes", []):
-        report.steps.append(_genes_step(bulk, entry, resolver))
-    for entry in plan.steps.get("peaks", []):
-        report.steps.append(_peaks_step(bulk, entry))
-    for entry in plan.steps.get("links", []):
-        report.steps.append(_links_step(bulk, entry))
+    for step in STEP_KEYS:
+        for entry in plan.steps.get(step, []):
+            logger.info("build: [[%s]] %s", step, entry.get("provenance") or "")
+            found = STEPS[step](bulk, entry, resolver, progress)
+            report.steps.append({"step": step, **found})
     report.labels, report.types = bulk.counts()
     return bulk, report
+
+
+def _resolver(bulk: BulkGraph, resolver: ResolverFactory | None, species: str) -> GeneResolver:
+    """The plan's gene reference for ``species`` (names as given without one), with the genes
+    the build has written so far, as the online commands add the graph's."""
+    base = resolver(species) if resolver else GeneResolver(GeneReference(species))
+    return with_built_genes(bulk, base)
 
 
 def _go_step(
@@ -200,10 +257,12 @@ def _go_step(
     found = go_ingest.ingest_go(
         None, species=species, genes=genes, progress=progress, writer=writer, **entry
     )
-    return {"step": "go", **found.as_dict()}
+    return found.as_dict()
 
 
-def _go_graph_step(bulk: BulkGraph, entry: Mapping[str, Any], progress: bool) -> dict[str, Any]:
+def _go_graph_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
     entry = dict(entry)
     genes_file = entry.pop("genes", None)
     species = entry.pop("species", ids.DEFAULT_SPECIES)
@@ -213,10 +272,7 @@ def _go_graph_step(bulk: BulkGraph, entry: Mapping[str, Any], progress: bool) ->
         bulk, genes, source=spec.source, include_inferred=spec.include_inferred
     )
     writer = BulkWriter(bulk, Provenance("go.graph", "unknown"))
-    record = go_graph_from_terms(
-        None, spec, terms, versions, genes, progress=progress, writer=writer
-    )
-    return {"step": "go_graph", **record}
+    return go_graph_from_terms(None, spec, terms, versions, genes, progress=progress, writer=writer)
 
 
 def with_built_genes(bulk: BulkGraph, resolver: GeneResolver) -> GeneResolver:
@@ -232,7 +288,7 @@ def with_built_genes(bulk: BulkGraph, resolver: GeneResolver) -> GeneResolver:
 
 
 def _genes_step(
-    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
 ) -> dict[str, Any]:
     """``peaks genes``: an assembly's loci replace the ones an earlier entry wrote."""
     genes = genes_ingest.read_genes(
@@ -240,11 +296,10 @@ def _genes_step(
     )
     if "tss" in entry:
         genes_ingest.apply_tss_bed(genes, entry["tss"])
-    base = resolver(genes.species) if resolver else GeneResolver(GeneReference(genes.species))
-    genes = genes_ingest.resolve_genes(genes, with_built_genes(bulk, base))
+    genes = genes_ingest.resolve_genes(genes, _resolver(bulk, resolver, genes.species))
     writer = BulkWriter(bulk, entry["provenance"], statements=GENE_STATEMENTS)
     counts = genes_ingest.write_genes(None, genes, entry["provenance"], writer=writer)
-    return {"step": "genes", "assembly": genes.assembly.name, "summary": genes.report.summary(),
+    return {"assembly": genes.assembly.name, "summary": genes.report.summary(),
             **counts.as_dict()}  # fmt: skip
 
 
@@ -270,7 +325,22 @@ GENE_STATEMENTS = {
 }
 
 
-def _peaks_step(bulk: BulkGraph, entry: Mapping[str, Any]) -> dict[str, Any]:
+def _orthologs_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``peaks orthologs``: pairs between genes the plan's earlier steps wrote."""
+    species = (entry.get("species_a", "human"), entry.get("species_b", "macaque"))
+    rows = genes_ingest.read_orthologs(entry["table"], *species)
+    resolvers = {s: _resolver(bulk, resolver, s) for s in species}
+    pairs = genes_ingest.check_orthologs(bulk, rows, resolvers=resolvers)
+    writer = BulkWriter(bulk, entry["provenance"])
+    counts = genes_ingest.write_orthologs(None, pairs, entry["provenance"], writer=writer)
+    return {"pairs": len(pairs.pairs), "missing": len(pairs.missing), **counts.as_dict()}
+
+
+def _peaks_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
     """``peaks load``."""
     peaks = peaks_ingest.read_peaks(
         entry["bed"], entry["assembly"], normalise=not entry.get("strict_names", False),
@@ -278,11 +348,50 @@ def _peaks_step(bulk: BulkGraph, entry: Mapping[str, Any]) -> dict[str, Any]:
     )  # fmt: skip
     writer = BulkWriter(bulk, entry["provenance"])
     counts = peaks_ingest.write_peaks(None, peaks, entry["provenance"], writer=writer)
-    return {"step": "peaks", "assembly": peaks.assembly.name, "summary": peaks.report.summary(),
+    return {"assembly": peaks.assembly.name, "summary": peaks.report.summary(),
             **counts.as_dict()}  # fmt: skip
 
 
-def _links_step(bulk: BulkGraph, entry: Mapping[str, Any]) -> dict[str, Any]:
+def _liftover_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``liftover BED --target TARGET --write``: consensus pairs between two peak sets the
+    plan loaded, and their ``conserved`` flags (before ``[[links]]``, which may boost them)."""
+    contigs = entry.get("unknown_contigs", "error")
+    source = peaks_ingest.read_peaks(entry["bed"], entry["assembly"], unknown_contigs=contigs)
+    chain = liftover_ingest.load_chain(entry["chain"])
+    lift = liftover_ingest.lift_peaks(
+        source, chain, target_assembly=entry["target_assembly"], progress=progress,
+        tolerance=entry.get("tolerance", liftover_ingest.DEFAULT_TOLERANCE),
+        min_mapped=entry.get("min_mapped", liftover_ingest.DEFAULT_MIN_MAPPED),
+        unplaced=entry.get("unplaced", "skip"),
+    )  # fmt: skip
+    target = peaks_ingest.read_peaks(
+        entry["target"], entry["target_assembly"], unknown_contigs=contigs
+    )
+    pairs = liftover_ingest.consensus(
+        lift, target, min_overlap=entry.get("min_overlap", liftover_ingest.DEFAULT_MIN_OVERLAP)
+    )
+    writer = BulkWriter(bulk, entry["provenance"], statements=LIFTOVER_STATEMENTS)
+    counts = liftover_ingest.write_consensus(bulk, pairs, chain, entry["provenance"], writer=writer)
+    return {"chain": chain.name, "lift": dict(lift.counts), "pairs": len(pairs),
+            **counts.as_dict()}  # fmt: skip
+
+
+def _mark_conserved(bulk: BulkGraph, params: Mapping[str, Any]) -> None:
+    """``peaks_mark_conserved``: both ends of the chain's ``LIFTS_TO`` flagged conserved."""
+    peaks = bulk.nodes.get("Peak", {})
+    for start, end, props, _ in bulk.group("LIFTS_TO", ("Peak", "id"), ("Peak", "id")).rows():
+        if props.get("chain") == params["chain"]:
+            peaks[start]["conserved"] = peaks[end]["conserved"] = True
+
+
+LIFTOVER_STATEMENTS = {cypher.load("peaks_mark_conserved"): _mark_conserved}
+
+
+def _links_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
     """``peaks links``: window links between the peaks and gene loci the plan loaded."""
     options = {"window": links_ingest.DEFAULT_WINDOW, "region": "combined", **entry}
     assembly = options.pop("assembly")
@@ -297,7 +406,112 @@ def _links_step(bulk: BulkGraph, entry: Mapping[str, Any]) -> dict[str, Any]:
     provenance = links_ingest.window_provenance(method, assembly)
     writer = BulkWriter(bulk, provenance)
     counts = links_ingest.write_links(None, links, provenance, assembly=assembly, writer=writer)
-    return {"step": "links", "assembly": assembly, "links": len(links), **counts.as_dict()}
+    return {"assembly": assembly, "links": len(links), **counts.as_dict()}
+
+
+def _import_links_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``peaks import-links``: an external peak–gene table, checked against the plan's peaks
+    and genes."""
+    assembly = entry["assembly"]
+    table = links_ingest.read_link_table(
+        entry["table"], assembly, entry["method"], scale=entry.get("scale", False)
+    )
+    species = peaks_ingest.get_assembly(assembly).species
+    checked = links_ingest.check_endpoints(
+        bulk, table, skip_missing=entry.get("skip_missing", False),
+        resolver=_resolver(bulk, resolver, species),
+    )  # fmt: skip
+    writer = BulkWriter(bulk, entry["provenance"])
+    counts = links_ingest.write_links(
+        None, checked.links, entry["provenance"], assembly=assembly, atomic=True, writer=writer
+    )
+    return {"assembly": assembly, "method": entry["method"], "links": len(checked.links),
+            "missing_peaks": checked.missing_peaks, "missing_genes": checked.missing_genes,
+            **counts.as_dict()}  # fmt: skip
+
+
+def _perturbseq_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``ingest perturbseq``: the data set's files are saved in the store as online; its
+    nodes and relationships go into the build (genes the plan lacks are added)."""
+    options = dict(entry)
+    path = options.pop("file")
+    store = options.pop("store", None)
+    unknown_genes = options.pop("unknown_genes", "warn")
+    add_unknown_genes = options.pop("add_unknown_genes", False)
+    if "top_de" in options:
+        options["n_top_de"] = options.pop("top_de")
+    where = options.pop("where", {})
+    if not isinstance(where, Mapping):
+        raise UsageError("[[perturbseq]] where: a table of obs column = value")
+    config = perturbseq_ingest.PerturbSeqConfig(
+        **options, where=tuple((str(k), str(v)) for k, v in where.items())
+    )
+    writer = BulkWriter(bulk, Provenance(f"perturbseq.{config.dataset}", "unknown"))
+    report, counts = perturbseq_ingest.ingest(
+        bulk, path, config, store=store, genes=_resolver(bulk, resolver, config.species),
+        unknown_genes=unknown_genes, add_unknown_genes=add_unknown_genes, progress=progress,
+        writer=writer,
+    )  # fmt: skip
+    return {"dataset": config.dataset, "summary": report.lines()[0],
+            **{part: c.as_dict() for part, c in counts.items()}}  # fmt: skip
+
+
+def _coexpression_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``ingest coexpression``: a whole data set's co-expression graph (genes the plan lacks
+    are added)."""
+    path, species = entry["file"], entry.get("species", ids.DEFAULT_SPECIES)
+    adata = read_h5ad(path)
+    cells = coexpression_ingest.select_cells(
+        adata, entry.get("obs_key"), [str(v) for v in entry.get("obs_value", [])]
+    )
+    coexpression_ingest.resolve_var_names(adata, _resolver(bulk, resolver, species), what=path)
+    edges = coexpression_ingest.dataset_edges(
+        adata, use_raw=entry.get("use_raw", False), cells=cells,
+        n_top_genes=entry.get("n_top_genes", 2000), k=entry.get("k", 20),
+        threshold=entry.get("threshold", 0.4),
+    )  # fmt: skip
+    writer = BulkWriter(bulk, Provenance(f"coexpression.{entry['dataset']}", "unknown"))
+    counts = coexpression_ingest.write_dataset_coexpression(
+        bulk, entry["dataset"], edges, species=species, version=Path(path).name, writer=writer
+    )
+    return {"dataset": entry["dataset"], "edges": len(edges),
+            **{part: c.as_dict() for part, c in counts.items()}}  # fmt: skip
+
+
+def _genept_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``ingest genept``: gene embeddings of one kind (the first and only load of the kind in
+    the new database) and, on the imported store, their vector index."""
+    species = entry.get("species", ids.DEFAULT_SPECIES)
+    table = genept_ingest.load_file(
+        entry["file"], None, skip_unknown=entry.get("skip_unknown", False),
+        model=entry.get("model"), member=entry.get("member"),
+        genes=_resolver(bulk, resolver, species),
+    )  # fmt: skip
+    default = entry["provenance"]
+    provenance = Provenance(entry.get("source", default.source),
+                            entry.get("version", default.version))  # fmt: skip
+    writer = BulkWriter(bulk, provenance)
+    result = genept_ingest.store_bulk(
+        writer, table, provenance, kind=entry.get("kind", "genept"), species=species
+    )
+    return result.as_dict()
+
+
+Step = Callable[[BulkGraph, Mapping[str, Any], ResolverFactory | None, bool], dict[str, Any]]
+STEPS: dict[str, Step] = {
+    "go": _go_step, "go_graph": _go_graph_step, "genes": _genes_step,
+    "orthologs": _orthologs_step, "peaks": _peaks_step, "liftover": _liftover_step,
+    "links": _links_step, "import_links": _import_links_step, "perturbseq": _perturbseq_step,
+    "coexpression": _coexpression_step, "genept": _genept_step,
+}  # fmt: skip
 
 
 def assembly_features(bulk: BulkGraph, assembly: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -30,9 +30,12 @@ import numpy as np
 
 from priorgraph.core.errors import UsageError
 from priorgraph.core.utils import dense
+from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
 from priorgraph.ingest.splits import coexpression_edges
-from priorgraph.kg import cypher, ids
+from priorgraph.kg import ids
+from priorgraph.kg.bulk import BulkGraph, BulkWriter
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.existing import existing_ids
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 ALL_CELLS = "all"  # the ``split`` of a whole-data-set co-expression graph
@@ -45,6 +48,29 @@ class Expression:
 
     x: np.ndarray
     genes: list[str]
+
+
+def resolve_var_names(adata, resolver: GeneResolver, *, what: str) -> GeneNames:
+    """Replace the var names (and ``.raw``'s) by approved symbols, in place; unknown names are
+    kept as given. Returns the resolution (what was renamed or not found)."""
+    raw = list(adata.raw.var_names) if adata.raw is not None else []
+    names = resolver.names([*adata.var_names, *raw], what=what)
+    adata.var_names = names.unique_symbols(adata.var_names)
+    if adata.raw is not None:
+        adata.raw.var.index = names.unique_symbols(raw)
+    return names
+
+
+def select_cells(adata, obs_key: str | None, obs_values: Sequence[str]) -> np.ndarray | None:
+    """The cells whose ``obs[obs_key]`` is one of ``obs_values`` (None: every cell)."""
+    if bool(obs_key) != bool(obs_values):
+        raise UsageError("obs_key and obs_value go together (--obs-key, --obs-value)")
+    if not obs_key:
+        return None
+    cells = adata.obs[obs_key].astype(str).isin(list(obs_values)).to_numpy()
+    if not cells.any():
+        raise UsageError(f"no cell has obs[{obs_key!r}] in {list(obs_values)}")
+    return cells
 
 
 def log_expression(adata, *, use_raw: bool = False, cells: np.ndarray | None = None) -> Expression:
@@ -94,28 +120,31 @@ def dataset_edges(
 
 
 def write_dataset_coexpression(
-    graph: Graph,
+    graph: Graph | BulkGraph,
     dataset: str,
     edges: Sequence[Edge],
     *,
     species: str = ids.DEFAULT_SPECIES,
     version: str = "1",
     progress: bool = False,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> dict[str, WriteCounts]:
     """Replace the data set's ``COEXPRESSED {split: "all"}`` edges in one transaction; genes
-    missing from the graph are created with this load's provenance."""
+    missing from the graph are created with this load's provenance. ``graph`` may be the graph
+    of a build, with its :class:`~priorgraph.kg.bulk.BulkWriter` as ``writer``."""
     genes = sorted({g for s, t, _, _ in edges for g in (s, t)})
     gene_rows = [{"id": ids.gene_id(g, species), "symbol": g, "species": species} for g in genes]
-    missing = {
-        r["id"]
-        for r in cypher.run(graph, "perturb_missing_genes", ids=[g["id"] for g in gene_rows])
-    }
+    wanted = [g["id"] for g in gene_rows]
+    missing = set(wanted) - existing_ids(graph, "Gene", wanted)
     rows = [
         {"start": ids.gene_id(s, species), "end": ids.gene_id(t, species), "rho": rho,
          "rank": rank}
         for s, t, rho, rank in edges
     ]  # fmt: skip
-    writer = BatchWriter(graph, Provenance(f"coexpression.{dataset}", version), progress=progress)
+    provenance = Provenance(f"coexpression.{dataset}", version)
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     with writer.transaction():
         genes_written = writer.merge_nodes("Gene", [g for g in gene_rows if g["id"] in missing])
         edges_written = writer.replace_relationships(

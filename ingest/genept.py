@@ -24,6 +24,7 @@ old vectors or the new ones, never a mix, and a crash leaves one of them complet
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import logging
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -39,6 +40,7 @@ from priorgraph.core.errors import EmbeddingFileError, Problem, UsageError, loca
 from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
 from priorgraph.kg import cypher, versions
 from priorgraph.kg import ids as kg_ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.schema import EmbeddingKind, get_kind
 from priorgraph.kg.writer import SOURCE_RECORD, BatchWriter, Provenance, batched
@@ -374,10 +376,7 @@ def store(
             f"genes already carry {spec.name} embeddings of another model: {found}; "
             "pass replace (--replace) to swap them"
         )
-    version = versions.ContentKey(
-        spec.name, species, table.model, provenance.params(), replace, table.symbols,
-        table.matrix.tobytes(),
-    ).hexdigest()  # fmt: skip
+    version = _version(spec, table, provenance, species, replace)
     if record is not None and record["version"] == version:
         logger.info("%s: version %s is current, nothing to write", spec.name, version)
         return StoreResult(len(table.symbols), 0, table.dimension, table.model, current.index,
@@ -390,14 +389,7 @@ def store(
         stored += _copy_vectors(graph, current, target)
     ensure_index(graph, target, table.dimension)
     writer = BatchWriter(graph, provenance, progress=False)
-    details = {
-        "kind": spec.name, "property": target.property, "model": table.model,
-        "dimension": table.dimension, "genes": stored, "unknown_skipped": len(table.unknown),
-        "file": Path(table.path).name,
-    }  # fmt: skip
-    pointer = {"property": target.property, "index": target.index, "model": table.model,
-               "dimension": table.dimension, "genes": stored, "version": version,
-               **provenance.params()}  # fmt: skip
+    details, pointer = _records(spec, target, table, provenance, stored, version)
     switch = versions.publish(graph, [], also=[
         (cypher.load("embeddings_publish"), {"property": spec.property, "record": pointer}),
         (SOURCE_RECORD, writer.source_params(**details)),
@@ -411,6 +403,74 @@ def store(
     logger.info("stored %d %s vectors (%s, %d-d) in %s, %d unknown symbols skipped", stored,
                 spec.name, table.model, table.dimension, target.property, skipped)  # fmt: skip
     return StoreResult(stored, created, table.dimension, table.model, target.index, skipped)
+
+
+def store_bulk(
+    writer: BulkWriter,
+    table: EmbeddingTable,
+    provenance: Provenance,
+    *,
+    kind: str = "genept",
+    species: str = kg_ids.DEFAULT_SPECIES,
+) -> StoreResult:
+    """:func:`store` into the graph of a build (``priorgraph build``): a new database, so the
+    vectors go to the kind's own slot and nothing is kept, copied or switched from. The same
+    Gene properties, ``(:EmbeddingSet)`` pointer and ``(:Source)`` record as a first online
+    load; the vector index is created on the imported store (``BulkFiles.indexes``)."""
+    spec = get_kind(kind)
+    if not table.model:
+        raise UsageError("the embedding model is unknown: name it (model)")
+    bulk = writer.graph
+    if spec.index in bulk.indexes:
+        raise UsageError(f"the plan stores {spec.name} embeddings twice (one entry per kind)")
+    meta = spec.meta(table.model, provenance.source, provenance.version)
+    genes, created = bulk.nodes["Gene"], 0
+    for symbol, vector in zip(table.symbols, table.matrix, strict=True):
+        gene_id = kg_ids.gene_id(symbol, species)
+        if gene_id not in genes:  # ``genept_store``: ON CREATE with this load's provenance
+            row = {"id": gene_id, "symbol": symbol, "species": species}
+            created += bulk.merge_node("Gene", "id", row, provenance.params())
+        genes[gene_id].update(meta)
+        genes[gene_id][spec.property] = np.asarray(vector, dtype=np.float32)
+    bulk.indexes[spec.index] = (cypher.load(spec.index_query), {"dimension": table.dimension})
+    version = _version(spec, table, provenance, species, replace=False)
+    details, pointer = _records(spec, spec, table, provenance, len(table.symbols), version)
+    switched = {"id": spec.property, **pointer, "switched_at": dt.datetime.now(dt.timezone.utc)}
+    bulk.merge_node("EmbeddingSet", "id", switched, {})  # ``embeddings_publish``
+    writer.provenance = provenance
+    writer.record_source(**details)
+    return StoreResult(len(table.symbols), created, table.dimension, table.model, spec.index,
+                       len(table.unknown))  # fmt: skip
+
+
+def _version(
+    spec: EmbeddingKind, table: EmbeddingTable, provenance: Provenance, species: str, replace: bool
+) -> str:
+    """The content key of a load: the same table and options again are the same version."""
+    return versions.ContentKey(
+        spec.name, species, table.model, provenance.params(), replace, table.symbols,
+        table.matrix.tobytes(),
+    ).hexdigest()  # fmt: skip
+
+
+def _records(
+    spec: EmbeddingKind,
+    slot: EmbeddingKind,
+    table: EmbeddingTable,
+    provenance: Provenance,
+    stored: int,
+    version: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``(:Source)`` details and the ``(:EmbeddingSet)`` pointer of a load into ``slot``."""
+    details = {
+        "kind": spec.name, "property": slot.property, "model": table.model,
+        "dimension": table.dimension, "genes": stored, "unknown_skipped": len(table.unknown),
+        "file": Path(table.path).name,
+    }  # fmt: skip
+    pointer = {"property": slot.property, "index": slot.index, "model": table.model,
+               "dimension": table.dimension, "genes": stored, "version": version,
+               **provenance.params()}  # fmt: skip
+    return details, pointer
 
 
 def _other(spec: EmbeddingKind, slot: EmbeddingKind) -> EmbeddingKind:

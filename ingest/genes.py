@@ -48,8 +48,9 @@ from priorgraph.ingest.gene_resolution import (
 )
 from priorgraph.ingest.peaks import Assembly, get_assembly
 from priorgraph.kg import cypher, ids
-from priorgraph.kg.bulk import BulkWriter
+from priorgraph.kg.bulk import BulkGraph, BulkWriter
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.existing import existing_ids
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 COLUMNS = ["symbol", "ensembl", "chrom", "start", "end", "strand", "biotype"]
@@ -376,16 +377,20 @@ def read_orthologs(
 
 
 def check_orthologs(
-    graph: Graph, rows: list[dict], *, resolvers: Mapping[str, GeneResolver] | None = None
+    graph: Graph | BulkGraph,
+    rows: list[dict],
+    *,
+    resolvers: Mapping[str, GeneResolver] | None = None,
 ) -> OrthologPairs:
-    """Split pairs into those whose two genes are in the graph and those that are not; with
-    ``resolvers`` (species → resolver) the symbols are resolved first (HomoloGene keeps old
-    symbols), and pairs that name a gene the reference does not know count as missing."""
+    """Split pairs into those whose two genes are in the graph (a database, or a build's
+    graph) and those that are not; with ``resolvers`` (species → resolver) the symbols are
+    resolved first (HomoloGene keeps old symbols), and pairs that name a gene the reference
+    does not know count as missing."""
     names: list[GeneNames] = []
     if resolvers:
         rows, names = _resolve_pairs(rows, resolvers)
     wanted = sorted({r["start"] for r in rows} | {r["end"] for r in rows})
-    present = {r["id"] for r in cypher.run(graph, "peaks_genes_existing", ids=wanted)}
+    present = existing_ids(graph, "Gene", wanted)
     ok, missing = [], []
     for r in rows:
         if r["start"] in present and r["end"] in present:
@@ -425,10 +430,20 @@ def _resolve_pairs(
 
 
 def write_orthologs(
-    graph: Graph, pairs: OrthologPairs, provenance: Provenance, *, progress: bool = True
+    graph: Graph | None,
+    pairs: OrthologPairs,
+    provenance: Provenance,
+    *,
+    progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> WriteCounts:
-    """MERGE ``(a)-[:ORTHOLOG_OF {homologene}]->(b)`` for pairs whose genes are present."""
-    writer = BatchWriter(graph, provenance, progress=progress)
+    """MERGE ``(a)-[:ORTHOLOG_OF {homologene}]->(b)`` for pairs whose genes are present.
+
+    ``writer``: where the rows go instead of ``graph`` (``priorgraph build``'s
+    :class:`~priorgraph.kg.bulk.BulkWriter`)."""
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     with writer.transaction():
         counts = writer.merge_relationships(
             "ORTHOLOG_OF",

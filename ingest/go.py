@@ -464,7 +464,11 @@ def annotation_rows(
     parents: Mapping[str, set[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Gene rows and ``ANNOTATED_WITH`` rows (one per gene and term; propagated ancestors added
-    with ``inferred = true`` when ``parents`` is given)."""
+    with ``inferred = true`` when ``parents`` is given).
+
+    ``evidence`` and ``qualifier`` are sorted lists, absent (None) where there is none: an
+    inferred annotation has no evidence of its own, and an absent property costs nothing
+    (Neo4j's batch importer cannot even store an empty list, neo4j/neo4j#13566)."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for a in annotations:
         row = merged.setdefault(
@@ -480,7 +484,7 @@ def annotation_rows(
         direct[gene].add(term)
     rows = [
         {"start": ids.gene_id(gene, species), "end": term, "source": source,
-         "evidence": sorted(v["evidence"]), "qualifier": sorted(v["qualifier"]),
+         "evidence": sorted(v["evidence"]) or None, "qualifier": sorted(v["qualifier"]) or None,
          "aspect": v["aspect"], "inferred": False}
         for (gene, term), v in merged.items()
     ]  # fmt: skip
@@ -490,7 +494,7 @@ def annotation_rows(
             implied = set().union(*(up(t) for t in terms)) - terms
             rows.extend(
                 {"start": ids.gene_id(gene, species), "end": term, "source": source,
-                 "evidence": [], "qualifier": [], "aspect": None, "inferred": True}
+                 "evidence": None, "qualifier": None, "aspect": None, "inferred": True}
                 for term in sorted(implied)
             )  # fmt: skip
     genes = [{"id": ids.gene_id(g, species), "symbol": g, "species": species} for g in direct]

@@ -57,7 +57,9 @@ from priorgraph.core.errors import ChainFileError, UsageError
 from priorgraph.core.utils import progress as progress_bar
 from priorgraph.ingest.peaks import ASSEMBLIES, Assembly, PeakSet
 from priorgraph.kg import cypher
+from priorgraph.kg.bulk import BulkGraph, BulkWriter
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.existing import existing_ids
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 DEFAULT_TOLERANCE = 0.2
@@ -304,21 +306,24 @@ def write_lifted_bed(lift: LiftResult, path: str | Path) -> Path:
 
 
 def write_consensus(
-    graph: Graph,
+    graph: Graph | BulkGraph,
     pairs: pd.DataFrame,
     chain: Chain,
     provenance: Provenance,
     *,
     progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> WriteCounts:
     """MERGE ``LIFTS_TO {chain, overlap, multi}`` (both peaks must already be in the graph) and flag
     both ends ``conserved``, in one transaction.
 
     Every endpoint is checked first; a pair whose peak is missing aborts before any write.
+    ``writer``: where the rows go (``priorgraph build`` passes its
+    :class:`~priorgraph.kg.bulk.BulkWriter`, with ``graph`` the build's graph).
     """
     source_ids = pairs["source_id"].unique().tolist()
     target_ids = pairs["target_id"].unique().tolist()
-    found = {r["id"] for r in cypher.run(graph, "peaks_existing", ids=source_ids + target_ids)}
+    found = existing_ids(graph, "Peak", source_ids + target_ids)
     missing = sorted(set(source_ids + target_ids) - found)
     if missing:
         raise UsageError(
@@ -332,7 +337,9 @@ def write_consensus(
             pairs["source_id"], pairs["target_id"], pairs["overlap"], pairs["multi"], strict=True
         )
     )  # fmt: skip
-    writer = BatchWriter(graph, provenance, progress=progress)
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     with writer.transaction():
         counts = writer.merge_relationships(
             "LIFTS_TO",

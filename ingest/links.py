@@ -45,8 +45,9 @@ from priorgraph.core.utils import open_text
 from priorgraph.ingest.gene_resolution import GeneNames, GeneResolver
 from priorgraph.ingest.peaks import get_assembly
 from priorgraph.kg import cypher, ids
-from priorgraph.kg.bulk import BulkWriter
+from priorgraph.kg.bulk import BulkGraph, BulkWriter
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.existing import existing_ids
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 REGIONS = ("promoter", "gene_body", "combined")
@@ -317,13 +318,14 @@ def read_link_table(
 
 
 def check_endpoints(
-    graph: Graph,
+    graph: Graph | BulkGraph,
     table: LinkTable,
     *,
     skip_missing: bool = False,
     resolver: GeneResolver | None = None,
 ) -> LinkTable:
-    """Verify that every peak and gene of the table is in the graph, before writing.
+    """Verify that every peak and gene of the table is in the graph (a database, or a build's
+    graph), before writing.
 
     With ``resolver``, gene names are resolved first (previous symbols, aliases, Ensembl ids:
     ``names`` lists what was renamed). Missing endpoints raise :class:`LinkFileError` with counts
@@ -339,8 +341,8 @@ def check_endpoints(
         ).drop_duplicates(["peak_id", "gene_id"], keep="last")
     peak_ids = links["peak_id"].unique().tolist()
     gene_ids = links["gene_id"].unique().tolist()
-    peaks = {r["id"] for r in cypher.run(graph, "peaks_existing", ids=peak_ids)}
-    genes = {r["id"] for r in cypher.run(graph, "peaks_genes_existing", ids=gene_ids)}
+    peaks = existing_ids(graph, "Peak", peak_ids)
+    genes = existing_ids(graph, "Gene", gene_ids)
     no_peak = ~links["peak_id"].isin(peaks)
     no_gene = ~links["gene_id"].isin(genes)
     if (no_peak | no_gene).any() and not skip_missing:

@@ -48,8 +48,10 @@ from priorgraph.ingest.gene_resolution import (
     describe_names,
 )
 from priorgraph.ingest.sources import sha256sum
-from priorgraph.kg import cypher, ids
+from priorgraph.kg import ids
+from priorgraph.kg.bulk import BulkGraph, BulkWriter
 from priorgraph.kg.connection import Graph
+from priorgraph.kg.existing import existing_ids
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
 TARGET_SUM = 1e4
@@ -593,7 +595,7 @@ def graph_rows(pb: Pseudobulk, record: DatasetRecord) -> dict[str, list[dict]]:
 
 
 def ingest(
-    graph: Graph | None,
+    graph: Graph | BulkGraph | None,
     path: str | Path,
     config: PerturbSeqConfig,
     *,
@@ -602,6 +604,7 @@ def ingest(
     unknown_genes: UnknownGenes = "warn",
     progress: bool = True,
     add_unknown_genes: bool = False,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> tuple[PerturbSeqReport, dict[str, WriteCounts]]:
     """Read, compute and save a data set, then write it to the graph in one transaction.
 
@@ -611,7 +614,9 @@ def ingest(
     keep their properties and provenance; missing measured genes are added and listed in the
     report. A perturbation target that is neither a gene of the graph nor a measured gene (a
     typo in a label, a retired symbol) is a :class:`PerturbSeqError`, checked before anything is
-    written, unless ``add_unknown_genes`` creates a Gene node for it.
+    written, unless ``add_unknown_genes`` creates a Gene node for it. ``graph`` may be the graph
+    of a build, with its :class:`~priorgraph.kg.bulk.BulkWriter` as ``writer``
+    (``priorgraph build``).
     """
     with progress_step(f"{config.dataset}: reading {Path(path).name}", enabled=progress):
         data, report = read_perturbseq(path, config, genes=genes, unknown_genes=unknown_genes)
@@ -634,7 +639,7 @@ def ingest(
     missing: set[str] = set()
     if graph is not None:
         gene_ids = [g["id"] for g in rows["Gene"]]
-        missing = {r["id"] for r in cypher.run(graph, "perturb_missing_genes", ids=gene_ids)}
+        missing = set(gene_ids) - existing_ids(graph, "Gene", gene_ids)
         unknown = unknown_targets(pb, missing, config.species)
         if genes is not None:  # a gene of the reference tables is a real gene: it may be created
             unknown = {g: c for g, c in unknown.items() if genes.resolve(g).via in UNKNOWN_VIA}
@@ -652,9 +657,10 @@ def ingest(
         return report, {}
     new_genes = [g for g in rows["Gene"] if g["id"] in missing]
     report.new_genes = [g["symbol"] for g in new_genes]
-    writer = BatchWriter(
-        graph, Provenance(f"perturbseq.{config.dataset}", data.sha256[:12]), progress=progress
-    )
+    provenance = Provenance(f"perturbseq.{config.dataset}", data.sha256[:12])
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     counts: dict[str, WriteCounts] = {}
     with writer.transaction():
         counts["Dataset"] = writer.merge_nodes("Dataset", rows["Dataset"])

@@ -93,6 +93,8 @@ class BulkFiles:
     labels: dict[str, int]
     types: dict[str, int]
     empty_lists: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # DDL the build adds to the schema (vector indexes of embedding kinds): name -> (query, params)
+    indexes: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def statements(self) -> list[tuple[str, str, dict[str, Any]]]:
         """The empty lists the importer cannot write, to set on the imported store: ``(find,
@@ -120,6 +122,8 @@ class BulkGraph:
             _RelationshipGroup
         )
         self.current: dict[str, str] = {}  # set id -> current version (the pointers)
+        # indexes beyond kg.schema's (an embedding kind's vector index): name -> (DDL, params)
+        self.indexes: dict[str, tuple[str, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ what the writer does
 
@@ -230,7 +234,8 @@ class BulkGraph:
             "--id-type=string", "--skip-duplicate-nodes=false", "--bad-tolerance=0",
         ]  # fmt: skip
         empty_lists = [(kind, {**params, "marker": EMPTY_LIST}) for kind, params in empty_lists]
-        return BulkFiles(directory, node_args, rel_args, options, labels, types, empty_lists)
+        return BulkFiles(directory, node_args, rel_args, options, labels, types, empty_lists,
+                         dict(self.indexes))  # fmt: skip
 
 
 Statement = Callable[[BulkGraph, Mapping[str, Any]], Any]
@@ -429,6 +434,8 @@ def _kind(value: Any) -> str:
         return "string"
     if isinstance(value, dt.datetime):
         return "datetime"
+    if str(getattr(value, "dtype", "")) == "float32" and getattr(value, "ndim", 0) == 1:
+        return "float[]"  # a vector (``db.create.setNodeVectorProperty`` stores float32)
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
         items = list(value.tolist() if hasattr(value, "tolist") else value)
         inner = {_kind(v) for v in items}
@@ -499,6 +506,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "string": str,
     "long": int,
     "double": float,
+    "float": float,  # a float32 as the double it is: the importer reads it back exactly
     "boolean": lambda v: "true" if v else "false",
     "datetime": lambda v: v.isoformat(),
 }

@@ -55,7 +55,7 @@ class Expected:
     @classmethod
     def of(cls, files: BulkFiles) -> Expected:
         names = {s.split(" IF NOT EXISTS")[0].split()[2] for s in schema.statements()}
-        return cls(dict(files.labels), dict(files.types), frozenset(names))
+        return cls(dict(files.labels), dict(files.types), frozenset(names | set(files.indexes)))
 
     def mismatches(self, rows: Mapping[str, list[dict[str, Any]]]) -> list[str]:
         """Differences between this and the check's rows (``labels``, ``types``, ``indexes``,
@@ -120,6 +120,7 @@ def import_store(
                 for find, update, params in files.statements()
             ),
             *({"query": s} for s in schema.statements()),
+            *({"query": q, "parameters": p} for q, p in files.indexes.values()),
         ],
         "queries": {name: cypher.load(query) for name, query in CHECK_QUERIES.items()},
         "pagecache": "256m",

@@ -58,6 +58,11 @@ def build_command(
         where = "NEO4J_URI is set: run on that server" if external else "files written"
         click.echo(f"build: {counts}; {where} (on a cluster: on the primary):")
         click.echo(result.command)
+        if files.indexes:
+            click.echo(
+                f"then create the vector index {', '.join(files.indexes)}: its statement and "
+                "parameters are in --report FILE (files.indexes)"
+            )
     else:
         seconds = result.seconds
         click.echo(
@@ -67,6 +72,6 @@ def build_command(
         )
     if report is not None:
         files_part = {"nodes": files.nodes, "relationships": files.relationships,
-                      "empty_lists": files.statements()}  # fmt: skip
+                      "empty_lists": files.statements(), "indexes": files.indexes}  # fmt: skip
         report.write_text(json.dumps({**result.__dict__, "files": files_part}, indent=2,
                                      default=str))  # fmt: skip

@@ -15,7 +15,6 @@ import numpy as np
 from priorgraph.commands.common import open_graph
 from priorgraph.commands.gene_names import GENE_REFERENCE, echo_names, load_resolver
 from priorgraph.core.datafiles import read_h5ad
-from priorgraph.core.errors import UsageError
 from priorgraph.ingest import coexpression
 from priorgraph.ingest.embed import write_npz
 from priorgraph.kg import ids as kg_ids
@@ -42,20 +41,11 @@ def ingest_coexpression(h5ad, dataset, use_raw, obs_key, obs_value, n_top_genes,
     """Store a data set's co-expression graph as COEXPRESSED {rho, dataset, split: 'all'}.
 
     var names are resolved to approved symbols (unknown ones kept as given, and listed)."""
-    if bool(obs_key) != bool(obs_value):
-        raise click.UsageError("--obs-key and --obs-value go together")
     adata = read_h5ad(h5ad)
-    cells = adata.obs[obs_key].astype(str).isin(obs_value).to_numpy() if obs_key else None
-    if cells is not None and not cells.any():
-        raise UsageError(f"no cell has obs[{obs_key!r}] in {list(obs_value)}")
+    cells = coexpression.select_cells(adata, obs_key, obs_value)
     with open_graph() as graph:
-        raw = list(adata.raw.var_names) if adata.raw is not None else []
         resolver = load_resolver(graph, species, gene_reference)
-        names = resolver.names([*adata.var_names, *raw], what=h5ad)
-        echo_names(names)
-        adata.var_names = names.unique_symbols(adata.var_names)
-        if adata.raw is not None:
-            adata.raw.var.index = names.unique_symbols(raw)
+        echo_names(coexpression.resolve_var_names(adata, resolver, what=h5ad))
         edges = coexpression.dataset_edges(
             adata, use_raw=use_raw, cells=cells, n_top_genes=n_top_genes, k=k, threshold=threshold
         )

@@ -5,10 +5,21 @@ import shlex
 import subprocess
 
 import pytest
+import tomllib
 
+from priorgraph.core.datafiles import read_h5ad
 from priorgraph.core.errors import PlanFileError, UsageError
 from priorgraph.ingest import build as bulk_build
-from priorgraph.ingest import genes, go, links, peaks
+from priorgraph.ingest import (
+    coexpression,
+    genept,
+    genes,
+    go,
+    liftover,
+    links,
+    peaks,
+    perturbseq,
+)
 from priorgraph.ingest.gene_resolution import GeneResolver, ReferenceTables
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
 from priorgraph.ingest.sources import LocalInput
@@ -16,6 +27,7 @@ from priorgraph.kg import bulk_import
 from priorgraph.kg.bulk_import import Expected, VerificationError
 from priorgraph.kg.server import JVM_FLAGS, java_executable, provision
 
+from ..docs.doc_commands import ROOT, fenced
 from .test_go import OBO, gaf_line
 
 # Properties that hold the time of the write: the only ones allowed to differ.
@@ -54,6 +66,13 @@ assembly = "hg38"
 annotation = "genes.bed"
 assembly = "hg38"
 
+[[genes]]
+annotation = "macaque_genes.bed"
+assembly = "rheMac10"
+
+[[orthologs]]
+table = "orthologs.tsv"
+
 [[peaks]]
 bed = "peaks.bed"
 assembly = "hg38"
@@ -62,9 +81,41 @@ assembly = "hg38"
 bed = "peaks.narrowPeak"
 assembly = "hg19"
 
+[[liftover]]                  # conserved flags, before the links that boost them
+bed = "peaks.narrowPeak"
+assembly = "hg19"
+chain = "hg19ToHg38.over.chain"
+target = "peaks.bed"
+target_assembly = "hg38"
+
 [[links]]
 assembly = "hg38"
 window = 50_000
+conserved_boost = 2.0
+
+[[import_links]]
+table = "abc.tsv"
+assembly = "hg38"
+method = "abc"
+
+[[perturbseq]]                # genes G0…G11 are new: the data set adds them
+file = "screen.h5ad"
+dataset = "screen"
+store = "datasets"
+top_de = 3
+
+[[coexpression]]
+file = "screen.h5ad"
+dataset = "atlas"
+obs_key = "condition"
+obs_value = ["ctrl", "G0+ctrl"]
+n_top_genes = 10
+k = 3
+threshold = 0.1
+
+[[genept]]                    # a vector property and its vector index
+file = "genept.csv"
+model = "tiny-text"
 
 [[links]]
 assembly = "hg38"
@@ -84,6 +135,21 @@ GENE_BED = (
     "chr1\t1000\t5000\tNEWGENE\tENSG00000999999\t+\tlncRNA\n"
     "chrUn_KI270742v1\t10\t100\tCONTIG\tENSG00000999998\t+\tlncRNA\n"
 )
+MACAQUE_GENE_BED = "chr7\t5\t900\tTP53\tENSMMUG00000001\t+\tprotein_coding\n"
+ORTHOLOGS = (
+    "HID\thuman_symbol\thuman_entrez\tmacaque_symbol\tmacaque_entrez\n"
+    "460\tTP53\t7157\tTP53\t716170\n"
+    "1\tMDM2\t4193\tMDM2\t1\n"  # no macaque MDM2 in the plan: missing
+)
+# hg19 chr1 [0, 10 kb) is hg38 chr1 [1900, 11900) (invented; real chromosome sizes)
+CHAIN = "chain 1000 chr1 249250621 + 0 10000 chr1 248956422 + 1900 11900 1\n10000\n\n"
+LINK_TABLE = (
+    "peak\tgene\tscore\n"
+    "chr17:7687000-7687600\tTP53\t0.8\n"
+    "chr12:68800000-68800400\tMDM2\t-0.4\n"
+    "chr1:2000-2600\tNEWGENE\t0.2\n"
+)
+GENEPT = "TP53,0.1,0.2,-0.3,0.7\nMDM2,1e-3,2.5,0.3,-0.25\nG0,0.333,0.1,0.2,0.3\n"
 NARROW_PEAK = (
     "chr1\t100\t600\tp1\t500\t.\t5.5\t3.2\t2.1\t250\n"
     "chr1\t900\t1300\tp2\t10\t.\t1.0\t0.5\t0.1\t100\n"
@@ -122,10 +188,13 @@ def schema_of(graph) -> list:
 def write_plan(directory):
     """The plan and its inputs, in ``directory``."""
     for name, text in (("tiny.obo", OBO), ("tiny.gaf", GAF), ("old_genes.bed", OLD_GENE_BED),
-                       ("genes.bed", GENE_BED), ("peaks.bed", PEAK_BED),
-                       ("peaks.narrowPeak", NARROW_PEAK),
+                       ("genes.bed", GENE_BED), ("macaque_genes.bed", MACAQUE_GENE_BED),
+                       ("orthologs.tsv", ORTHOLOGS), ("peaks.bed", PEAK_BED),
+                       ("peaks.narrowPeak", NARROW_PEAK), ("hg19ToHg38.over.chain", CHAIN),
+                       ("abc.tsv", LINK_TABLE), ("genept.csv", GENEPT),
                        ("plan.toml", PLAN)):  # fmt: skip
         (directory / name).write_text(text)
+    perturbseq.synthetic_perturbseq(seed=0).write_h5ad(directory / "screen.h5ad")
 
 
 @pytest.fixture
@@ -139,22 +208,56 @@ def online(graph, tmp_path) -> None:
     go.ingest_go(graph, obo=tmp_path / "tiny.obo", annotations=tmp_path / "tiny.gaf",
                  kind="gaf", propagate=True, progress=False)  # fmt: skip
     build_go_graph(graph, GOGraphSpec("gears", k=2, threshold=0.0), progress=False)
-    for name in ("old_genes.bed", "genes.bed"):  # as `peaks genes FILE --assembly hg38`
-        given = LocalInput(tmp_path / name)
-        resolver = GeneResolver.load(graph, species="human", tables=ReferenceTables())
-        gene_set = genes.resolve_genes(genes.read_genes(given.path, "hg38"), resolver)
+
+    def resolver(species="human"):
+        return GeneResolver.load(graph, species=species, tables=ReferenceTables())
+
+    for name, assembly in (("old_genes.bed", "hg38"), ("genes.bed", "hg38"),
+                           ("macaque_genes.bed", "rheMac10")):  # fmt: skip
+        given = LocalInput(tmp_path / name)  # as `peaks genes FILE --assembly ASSEMBLY`
+        gene_set = genes.read_genes(given.path, assembly)
+        gene_set = genes.resolve_genes(gene_set, resolver(gene_set.species))
         genes.write_genes(graph, gene_set, given.provenance(), progress=False)
+    given = LocalInput(tmp_path / "orthologs.tsv")  # as `peaks orthologs orthologs.tsv`
+    pairs = genes.check_orthologs(
+        graph, genes.read_orthologs(given.path),
+        resolvers={s: resolver(s) for s in ("human", "macaque")},
+    )  # fmt: skip
+    genes.write_orthologs(graph, pairs, given.provenance(), progress=False)
     for name, assembly in (("peaks.bed", "hg38"), ("peaks.narrowPeak", "hg19")):
         given = LocalInput(tmp_path / name)  # as `peaks load NAME --assembly ASSEMBLY`
         peaks.write_peaks(graph, peaks.read_peaks(given.path, assembly), given.provenance(),
                           progress=False)  # fmt: skip
-    for options in ({"window": 50_000, "region": "combined"},
+    # as `liftover peaks.narrowPeak -a hg19 --chain … --target peaks.bed --target-assembly hg38`
+    given = LocalInput(tmp_path / "hg19ToHg38.over.chain")
+    chain = liftover.load_chain(given.path)
+    lift = liftover.lift_peaks(peaks.read_peaks(tmp_path / "peaks.narrowPeak", "hg19"), chain,
+                               target_assembly="hg38", progress=False)  # fmt: skip
+    pairs = liftover.consensus(lift, peaks.read_peaks(tmp_path / "peaks.bed", "hg38"))
+    liftover.write_consensus(graph, pairs, chain, given.provenance(), progress=False)
+    for options in ({"window": 50_000, "region": "combined", "conserved_boost": 2.0},
                     {"window": 10_000, "region": "promoter", "promoter_len": 1_000}):  # fmt: skip
         peak_df, gene_df = links.graph_features(graph, "hg38")  # as `peaks links`
         found = links.window_links(peak_df, gene_df, **options)
         method = links.window_method(options["region"], options["window"])
         links.write_links(graph, found, links.window_provenance(method, "hg38"),
                           assembly="hg38", progress=False)  # fmt: skip
+    given = LocalInput(tmp_path / "abc.tsv")  # as `peaks import-links abc.tsv --method abc`
+    table = links.read_link_table(given.path, "hg38", "abc")
+    checked = links.check_endpoints(graph, table, resolver=resolver())
+    links.write_links(graph, checked.links, given.provenance(), assembly="hg38", atomic=True,
+                      progress=False)  # fmt: skip
+    config = perturbseq.PerturbSeqConfig(dataset="screen", n_top_de=3)  # as `ingest perturbseq`
+    perturbseq.ingest(graph, tmp_path / "screen.h5ad", config, store=tmp_path / "datasets",
+                      genes=resolver(), progress=False)  # fmt: skip
+    adata = read_h5ad(tmp_path / "screen.h5ad")  # as `ingest coexpression screen.h5ad`
+    cells = coexpression.select_cells(adata, "condition", ["ctrl", "G0+ctrl"])
+    coexpression.resolve_var_names(adata, resolver(), what="screen.h5ad")
+    edges = coexpression.dataset_edges(adata, cells=cells, n_top_genes=10, k=3, threshold=0.1)
+    coexpression.write_dataset_coexpression(graph, "atlas", edges, version="screen.h5ad")
+    given = LocalInput(tmp_path / "genept.csv")  # as `ingest genept genept.csv --model …`
+    table = genept.load_file(given.path, None, model="tiny-text", genes=resolver())
+    genept.store(graph, table, given.provenance(), progress=False)
 
 
 def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
@@ -170,6 +273,17 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     assert not any(b == "human:GONE" for t, _, b, _ in want_rels)  # loci replaced
     narrow = next(dict(props) for _, props in want_nodes if ("id", "'hg19:chr1:100-600'") in props)
     assert (narrow["score"], narrow["signal"], narrow["summit"]) == ("500", "5.5", "250")
+    assert narrow["conserved"] == "True"  # liftOver consensus with hg38:chr1:2000-2600
+    by_type = {t: {(a, b) for t2, a, b, _ in want_rels if t2 == t} for t, *_ in want_rels}
+    assert by_type["ORTHOLOG_OF"] == {("human:TP53", "macaque:TP53")}
+    assert by_type["LIFTS_TO"] == {("hg19:chr1:100-600", "hg38:chr1:2000-2600")}
+    assert ("hg38:chr1:2000-2600", "human:NEWGENE") in by_type["LINKED_TO"]
+    assert ("screen/G0+ctrl", "human:G0") in by_type["TARGETS"]
+    assert len(by_type["OBSERVED_EFFECT"]) > 0
+    assert len(by_type["COEXPRESSED"]) >= 10  # a self edge per selected gene at least
+    tp53 = next(dict(props) for _, props in want_nodes if ("id", "'human:TP53'") in props)
+    assert tp53["genept_model"] == "'tiny-text'"
+    assert ("gene_genept", "VECTOR", "ONLINE") in want_schema
 
     report, _ = bulk_build.build(plan, tmp_path / "build", server=local_server)
 
@@ -177,8 +291,9 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     assert got_nodes == want_nodes
     assert got_rels == want_rels
     assert schema_of(graph) == want_schema
-    assert report.labels == {"GOTerm": 6, "Gene": 6, "Source": 8, "RelationshipSet": 3,
-                             "GOGraph": 1, "GeneLocus": 4, "Peak": 8}  # fmt: skip
+    assert report.labels == {"GOTerm": 6, "Gene": 19, "Source": 14, "RelationshipSet": 5,
+                             "GOGraph": 1, "GeneLocus": 5, "Peak": 8, "Dataset": 1,
+                             "Perturbation": 8, "EmbeddingSet": 1}  # fmt: skip
     assert report.relationships == len(want_rels)
     assert not (tmp_path / "build" / "store" / "previous").exists()  # old store deleted
 
@@ -204,15 +319,15 @@ def test_a_store_that_fails_verification_is_rolled_back(graph, local_server, pla
 def test_the_import_check_refuses_a_store_unlike_the_build(plan, tmp_path):
     bulk, _ = bulk_build.run_plan(plan)
     files = bulk.write(tmp_path / "csv")
-    files.labels["Gene"] = 7  # the build says 7 genes; the files hold 6
-    with pytest.raises(VerificationError, match="Gene nodes: 6, built 7"):
+    files.labels["Gene"] = 20  # the build says 20 genes; the files hold 19
+    with pytest.raises(VerificationError, match="Gene nodes: 19, built 20"):
         bulk_import.import_store(files, tmp_path / "store")
 
 
 def test_without_a_local_server_the_command_is_printed_and_runs(plan, tmp_path):
     report, files = bulk_build.build(plan, tmp_path / "build", server=None)
     command = report.command
-    assert command.startswith("neo4j-admin database import full --nodes=GOGraph=")
+    assert command.startswith("neo4j-admin database import full --nodes=Dataset=")
     assert command.endswith(" neo4j")
     assert "--relationships=ANNOTATED_WITH=" in command
     assert "$'--array-delimiter=\\x1f'" in command  # printable, copyable
@@ -269,3 +384,16 @@ def test_build_features_are_what_the_links_job_reads_from_a_graph(graph, plan, t
                          links.graph_features(graph, "hg38"), strict=True):  # fmt: skip
         assert got.to_dict("records") == want.to_dict("records")
         assert len(got) > 0
+
+
+def test_the_documented_plan_has_every_step_in_run_order_and_only_known_keys():
+    (plan_block,) = [lines for _, lines in fenced(ROOT / "docs" / "build.md", "toml")]
+    documented = tomllib.loads("\n".join(plan_block))
+    assert list(documented) == list(bulk_build.STEP_KEYS) == list(bulk_build.STEPS)
+    for step, entries in documented.items():
+        for entry in entries:
+            assert (
+                bulk_build.REQUIRED_KEYS.get(step, set())
+                <= set(entry)
+                <= bulk_build.STEP_KEYS[step]
+            )

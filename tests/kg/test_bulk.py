@@ -3,9 +3,11 @@
 import csv
 import gzip
 
+import numpy as np
 import pytest
 
 from priorgraph.kg.bulk import ARRAY_DELIMITER, EMPTY_LIST, BulkError, BulkGraph, BulkWriter
+from priorgraph.kg.existing import existing_ids
 from priorgraph.kg.writer import Provenance
 
 GENE = ("Gene", "id")
@@ -129,3 +131,22 @@ def test_what_has_no_bulk_form_is_refused(writer, tmp_path):
     writer.merge_nodes("Gene", [{"id": "hs:B", "v": "text"}])
     with pytest.raises(BulkError, match="both double\\[\\] and string"):
         writer.graph.write(tmp_path)
+
+
+def test_a_float32_vector_is_a_float_array_written_exactly(writer, tmp_path):
+    vector = np.array([0.1, -2.5, 1e-7], dtype=np.float32)
+    writer.merge_nodes("Gene", [{"id": "hs:A", "genept": vector}, {"id": "hs:B"}])
+    writer.graph.write(tmp_path)
+    header, a, b = read(tmp_path / "nodes_Gene.csv.gz")
+    assert header[1] == "genept:float[]"
+    cells = a[1].split(ARRAY_DELIMITER)
+    assert cells[0] == "0.10000000149011612"  # the float32 0.1, as the double it is
+    assert np.array_equal(np.array(cells, dtype=np.float32), vector)
+    assert b[1] == ""  # no vector: no property
+
+
+def test_existing_ids_of_a_build():
+    bulk = BulkGraph()
+    BulkWriter(bulk, Provenance("test", "v1")).merge_nodes("Gene", [{"id": "hs:A"}])
+    assert existing_ids(bulk, "Gene", ["hs:A", "hs:B", "hs:A"]) == {"hs:A"}
+    assert existing_ids(bulk, "Peak", ["hg38:chr1:1-2"]) == set()

@@ -136,7 +136,7 @@ def test_exploration_queries(go_graph):
     ]
     annotations = q(g, "go_gene_annotations", gene="human:C", include_inferred=False)
     assert annotations == [{"term": "GO:0000010", "name": "binding",
-                            "namespace": "molecular_function", "evidence": [],
+                            "namespace": "molecular_function", "evidence": None,
                             "source": "go.table", "inferred": False}]  # fmt: skip
     search = q(g, "go_term_search", text="CHILD", limit=5)
     assert [(r["term"], r["n_genes"]) for r in search] == [("GO:0000003", 2), ("GO:0000002", 1)]
