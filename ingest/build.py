@@ -45,6 +45,11 @@ to the plan, and a registered source name (``priorgraph sources``) works whereve
                                 # layer, species, min_cells, top_de, unknown_genes,
                                 # add_unknown_genes, store
 
+    [[split]]                   # as `priorgraph split create DATASET NAME`, of a data set the
+    dataset = "norman2019"      # plan loads: the split's files, its training co-expression
+    name = "simulation_1"       # kind, seed, train_gene_set_size, combo_seen2_train_frac,
+                                # train_fraction, val_fraction, test, val, k, threshold, store
+
     [[coexpression]]            # as `priorgraph ingest coexpression FILE --dataset NAME`
     file = "atlas.h5ad"
     dataset = "atlas"           # use_raw, obs_key, obs_value (a list), n_top_genes, k,
@@ -86,6 +91,7 @@ from priorgraph.ingest import links as links_ingest
 from priorgraph.ingest import peaks as peaks_ingest
 from priorgraph.ingest import perturbseq as perturbseq_ingest
 from priorgraph.ingest import sources
+from priorgraph.ingest import splits as splits_ingest
 from priorgraph.ingest.gene_resolution import GeneReference, GeneResolver
 from priorgraph.ingest.go_graph import GOGraphSpec, go_graph_from_terms, read_gene_list
 from priorgraph.kg import cypher, ids
@@ -113,6 +119,8 @@ STEP_KEYS: dict[str, set[str]] = {
     "perturbseq": {"file", "dataset", "condition_col", "separator", "control", "where",
                    "gene_col", "layer", "species", "min_cells", "top_de", "unknown_genes",
                    "add_unknown_genes", "store"},
+    "split": {"dataset", "name", "kind", "seed", "train_gene_set_size", "combo_seen2_train_frac",
+              "train_fraction", "val_fraction", "test", "val", "k", "threshold", "store"},
     "coexpression": {"file", "dataset", "use_raw", "obs_key", "obs_value", "n_top_genes", "k",
                      "threshold", "species"},
     "genept": {"file", "model", "source", "version", "member", "skip_unknown", "kind",
@@ -122,7 +130,7 @@ REQUIRED_KEYS = {"genes": {"annotation", "assembly"}, "orthologs": {"table"},
                  "peaks": {"bed", "assembly"},
                  "liftover": {"bed", "assembly", "chain", "target", "target_assembly"},
                  "links": {"assembly"}, "import_links": {"table", "assembly", "method"},
-                 "perturbseq": {"file", "dataset"},
+                 "perturbseq": {"file", "dataset"}, "split": {"dataset", "name"},
                  "coexpression": {"file", "dataset"}, "genept": {"file"}}  # fmt: skip
 FILE_KEYS = {"obo", "annotations", "genes", "annotation", "tss", "bed", "table", "chain",
              "target", "file"}  # fmt: skip
@@ -460,6 +468,29 @@ def _perturbseq_step(
             **{part: c.as_dict() for part, c in counts.items()}}  # fmt: skip
 
 
+def _split_step(
+    bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
+) -> dict[str, Any]:
+    """``split create``: a split of a data set the plan (or an earlier load) saved in the store,
+    saved as online, and the co-expression graph of its training cells."""
+    options = dict(entry)
+    store = options.pop("store", None)
+    record = perturbseq_ingest.load_dataset(options.pop("dataset"), store)
+    name, kind = options.pop("name"), options.pop("kind", "simulation")
+    seed, k = options.pop("seed", 1), options.pop("k", 20)
+    threshold = options.pop("threshold", 0.4)
+    test, val = tuple(options.pop("test", ())), tuple(options.pop("val", ()))
+    if (test or val) and kind != "custom":
+        raise UsageError(f"[[split]] {name}: test/val name the conditions of a custom split")
+    made = splits_ingest.make_split(kind, name, record, seed, test=test, val=val, **options)
+    made.save(splits_ingest.splits_dir(record.config.dataset, store))
+    edges = splits_ingest.build_coexpression(record, made, k=k, threshold=threshold)
+    writer = BulkWriter(bulk, Provenance(f"coexpression.{made.dataset}", made.name))
+    counts = splits_ingest.write_coexpression(None, record, made, edges, writer=writer)
+    return {"dataset": made.dataset, "split": name, "train": len(made.train),
+            "val": len(made.val), "test": len(made.test), **counts.as_dict()}  # fmt: skip
+
+
 def _coexpression_step(
     bulk: BulkGraph, entry: Mapping[str, Any], resolver: ResolverFactory | None, progress: bool
 ) -> dict[str, Any]:
@@ -510,7 +541,7 @@ STEPS: dict[str, Step] = {
     "go": _go_step, "go_graph": _go_graph_step, "genes": _genes_step,
     "orthologs": _orthologs_step, "peaks": _peaks_step, "liftover": _liftover_step,
     "links": _links_step, "import_links": _import_links_step, "perturbseq": _perturbseq_step,
-    "coexpression": _coexpression_step, "genept": _genept_step,
+    "split": _split_step, "coexpression": _coexpression_step, "genept": _genept_step,
 }  # fmt: skip
 
 

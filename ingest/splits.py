@@ -41,6 +41,7 @@ from priorgraph.core.splits import Split
 from priorgraph.core.utils import dense
 from priorgraph.ingest.perturbseq import DatasetRecord, PerturbSeqCells, dataset_dir
 from priorgraph.kg import ids
+from priorgraph.kg.bulk import BulkWriter
 from priorgraph.kg.connection import Graph
 from priorgraph.kg.writer import BatchWriter, Provenance, WriteCounts
 
@@ -335,24 +336,27 @@ def coexpression_from_data(
 
 
 def write_coexpression(
-    graph: Graph,
+    graph: Graph | None,
     record: DatasetRecord,
     split: Split,
     edges: Sequence[tuple[str, str, float, int]],
     *,
     progress: bool = True,
+    writer: BatchWriter | BulkWriter | None = None,
 ) -> WriteCounts:
     """Replace the split's COEXPRESSED edges: all written in one transaction, then switched to
-    in one step (``BatchWriter.replace_relationships``)."""
+    in one step (``BatchWriter.replace_relationships``). ``writer``: where the rows go instead
+    of ``graph`` (``priorgraph build``'s :class:`~priorgraph.kg.bulk.BulkWriter`)."""
     species = record.config.species
     rows = [
         {"start": ids.gene_id(s, species), "end": ids.gene_id(t, species), "rho": rho,
          "rank": rank}
         for s, t, rho, rank in edges
     ]  # fmt: skip
-    writer = BatchWriter(
-        graph, Provenance(f"coexpression.{split.dataset}", split.name), progress=progress
-    )
+    provenance = Provenance(f"coexpression.{split.dataset}", split.name)
+    if writer is None:
+        writer = BatchWriter(graph, provenance, progress=progress)
+    writer.provenance = provenance
     with writer.transaction():
         return writer.replace_relationships(
             "COEXPRESSED", rows, start=("Gene", "id"), end=("Gene", "id"),

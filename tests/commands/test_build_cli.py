@@ -12,7 +12,7 @@ def test_build_with_neo4j_uri_set_prints_the_import_command_and_writes_nothing(
 
     assert result.exit_code == 0, result.output
     lines = result.output[result.output.index("build: ") :].strip().splitlines()
-    assert lines[0].startswith("build: 68 nodes, 126 relationships")
+    assert lines[0].startswith("build: 69 nodes, 172 relationships")
     assert "NEO4J_URI is set" in lines[0]
     assert lines[1].startswith("neo4j-admin database import full --nodes=Dataset=")
     assert lines[2] == (

@@ -19,6 +19,7 @@ from priorgraph.ingest import (
     links,
     peaks,
     perturbseq,
+    splits,
 )
 from priorgraph.ingest.gene_resolution import GeneResolver, ReferenceTables
 from priorgraph.ingest.go_graph import GOGraphSpec, build_go_graph
@@ -103,6 +104,16 @@ file = "screen.h5ad"
 dataset = "screen"
 store = "datasets"
 top_de = 3
+
+[[split]]                     # the split's files, and its training cells' co-expression
+dataset = "screen"
+name = "held_out"
+kind = "custom"
+test = ["G0+G1"]
+val = ["G2+G3"]
+k = 3
+threshold = 0.1
+store = "datasets"
 
 [[coexpression]]
 file = "screen.h5ad"
@@ -250,6 +261,11 @@ def online(graph, tmp_path) -> None:
     config = perturbseq.PerturbSeqConfig(dataset="screen", n_top_de=3)  # as `ingest perturbseq`
     perturbseq.ingest(graph, tmp_path / "screen.h5ad", config, store=tmp_path / "datasets",
                       genes=resolver(), progress=False)  # fmt: skip
+    record = perturbseq.load_dataset("screen", tmp_path / "datasets")  # as `split create`
+    made = splits.make_split("custom", "held_out", record, 1, test=["G0+G1"], val=["G2+G3"])
+    made.save(splits.splits_dir("screen", tmp_path / "datasets"))
+    edges = splits.build_coexpression(record, made, k=3, threshold=0.1)
+    splits.write_coexpression(graph, record, made, edges, progress=False)
     adata = read_h5ad(tmp_path / "screen.h5ad")  # as `ingest coexpression screen.h5ad`
     cells = coexpression.select_cells(adata, "condition", ["ctrl", "G0+ctrl"])
     coexpression.resolve_var_names(adata, resolver(), what="screen.h5ad")
@@ -280,7 +296,8 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     assert ("hg38:chr1:2000-2600", "human:NEWGENE") in by_type["LINKED_TO"]
     assert ("screen/G0+ctrl", "human:G0") in by_type["TARGETS"]
     assert len(by_type["OBSERVED_EFFECT"]) > 0
-    assert len(by_type["COEXPRESSED"]) >= 10  # a self edge per selected gene at least
+    coexpressed = graph.read("MATCH ()-[r:COEXPRESSED]->() RETURN DISTINCT r.split AS split")
+    assert sorted(r["split"] for r in coexpressed) == ["all", "held_out"]
     tp53 = next(dict(props) for _, props in want_nodes if ("id", "'human:TP53'") in props)
     assert tp53["genept_model"] == "'tiny-text'"
     assert ("gene_genept", "VECTOR", "ONLINE") in want_schema
@@ -291,7 +308,7 @@ def test_a_plan_built_offline_is_the_graph_the_online_ingest_writes(
     assert got_nodes == want_nodes
     assert got_rels == want_rels
     assert schema_of(graph) == want_schema
-    assert report.labels == {"GOTerm": 6, "Gene": 19, "Source": 14, "RelationshipSet": 5,
+    assert report.labels == {"GOTerm": 6, "Gene": 19, "Source": 14, "RelationshipSet": 6,
                              "GOGraph": 1, "GeneLocus": 5, "Peak": 8, "Dataset": 1,
                              "Perturbation": 8, "EmbeddingSet": 1}  # fmt: skip
     assert report.relationships == len(want_rels)
