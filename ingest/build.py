@@ -17,12 +17,12 @@ to the plan, and a registered source name (``priorgraph sources``) works whereve
     annotation = "hg38_genes.bed"
     assembly = "hg38"           # format, tss: as the command's options
 
+    [[orthologs]]               # as `priorgraph peaks orthologs`, between the plan's genes
+    table = "orthologs.tsv"     # species_a, species_b
+
     [[peaks]]                   # as `priorgraph peaks load`
     bed = "peaks.bed"
     assembly = "hg38"           # unknown_contigs, strict_names, format
-
-    [[orthologs]]               # as `priorgraph peaks orthologs`, between the plan's genes
-    table = "orthologs.tsv"     # species_a, species_b
 
     [[liftover]]                # as `priorgraph liftover BED --target … --write`
     bed = "hg19_peaks.bed"      # both peak sets loaded by [[peaks]] entries

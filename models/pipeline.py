@@ -126,11 +126,19 @@ class Priors:
 
     @cached_property
     def go_idf(self) -> GeneKernel:
-        return go_kernel(self.graph, self.targets, species=self.species)
+        return go_kernel(self.graph, self.targets, species=self.species,
+                         warn=not self._go_warned)  # fmt: skip
 
     @cached_property
     def go_jaccard(self) -> GeneKernel:
-        return go_kernel(self.graph, self.targets, species=self.species, measure="jaccard")
+        return go_kernel(self.graph, self.targets, species=self.species, measure="jaccard",
+                         warn=not self._go_warned)  # fmt: skip
+
+    @property
+    def _go_warned(self) -> bool:
+        """Whether a GO kernel of these targets was built (and warned of unannotated ones):
+        the second kernel does not repeat the warning."""
+        return "go_idf" in self.__dict__ or "go_jaccard" in self.__dict__
 
     @cached_property
     def kernel(self) -> GeneKernel:

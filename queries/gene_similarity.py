@@ -126,12 +126,14 @@ def go_kernel(
     species: str = ids.DEFAULT_SPECIES,
     measure: Measure = "idf_cosine",
     threshold: float = DEFAULT_THRESHOLD,
+    warn: bool = True,
 ) -> GeneKernel:
     """GO similarity among ``genes`` (symbols) from the graph's annotations (module doc).
 
     ``measure="jaccard"`` gives GEARS's raw Jaccard (no threshold); ``"idf_cosine"`` the
     thresholded, positive semi-definite IDF cosine. Genes without annotation are reported in
-    ``unannotated`` (and logged).
+    ``unannotated`` (and logged as a warning unless ``warn`` is False: a caller that builds
+    both kernels of the same genes warns once).
     """
     if measure not in ("idf_cosine", "jaccard"):
         raise UsageError(f"unknown GO similarity {measure!r}; choose idf_cosine or jaccard")
@@ -141,7 +143,7 @@ def go_kernel(
     matrix, _, counts = _profiles(graph, [ids.gene_id(g, species) for g in genes])
     annotated = np.asarray(matrix.sum(axis=1)).ravel() > 0
     unannotated = [g for g, ok in zip(genes, annotated, strict=True) if not ok]
-    if unannotated:
+    if unannotated and warn:
         log.warning("%d of %d genes have no GO annotation: %s", len(unannotated), len(genes),
                     ", ".join(unannotated[:10]))  # fmt: skip
     if measure == "jaccard":

@@ -7,7 +7,9 @@ sources), so the tests do not see each other's writes.
 """
 
 import json
+import logging
 from dataclasses import replace
+from types import SimpleNamespace
 
 import anndata as ad
 import numpy as np
@@ -344,3 +346,17 @@ def test_the_same_run_twice_gives_the_same_predictions(prepared):
     assert runs[0].run.id == runs[1].run.id
     for condition, pred in runs[0].predictions.items():
         np.testing.assert_array_equal(pred, runs[1].predictions[condition])
+
+
+def test_the_two_go_kernels_of_the_same_targets_warn_once_of_an_unannotated_one(graph, caplog):
+    graph.write(
+        "MERGE (a:Gene {id: 'human:A', symbol: 'A', species: 'human'}) "
+        "MERGE (e:Gene {id: 'human:E', symbol: 'E', species: 'human'}) "
+        "MERGE (t:GOTerm {id: 'GO:1'}) MERGE (a)-[:ANNOTATED_WITH]->(t)"
+    )
+    targets = SimpleNamespace(targets=[("A",), ("E",)])
+    priors = pipeline.Priors(graph, targets, species="human", options=options())
+    with caplog.at_level(logging.WARNING, logger="priorgraph.queries.gene_similarity"):
+        assert priors.go_jaccard.unannotated == priors.go_idf.unannotated == ["E"]
+    warnings = [r.getMessage() for r in caplog.records if "no GO annotation" in r.getMessage()]
+    assert warnings == ["1 of 2 genes have no GO annotation: E"]
