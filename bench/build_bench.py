@@ -50,7 +50,7 @@ annotations = "go.gene2go.human.2024"
 kind = "table"
 propagate = true
 on_error = "skip"
-unknown_genes = "keep"
+unknown_genes = "warn"
 
 [[go_graph]]
 name = "gears"

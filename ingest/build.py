@@ -238,9 +238,12 @@ def run_plan(
     bulk = BulkGraph()
     report = BuildReport()
     for step in STEP_KEYS:
-        for entry in plan.steps.get(step, []):
+        for n, entry in enumerate(plan.steps.get(step, []), 1):
             logger.info("build: [[%s]] %s", step, entry.get("provenance") or "")
-            found = STEPS[step](bulk, entry, resolver, progress)
+            try:
+                found = STEPS[step](bulk, entry, resolver, progress)
+            except UsageError as err:  # a value of the plan: say which entry (files name theirs)
+                raise PlanFileError(plan.path, f"[[{step}]] #{n}: {err}") from err
             report.steps.append({"step": step, **found})
     report.labels, report.types = bulk.counts()
     return bulk, report
@@ -406,7 +409,7 @@ def _links_step(
     peaks, genes = assembly_features(bulk, assembly)
     if peaks.empty or genes.empty:
         raise UsageError(
-            f"[[links]] on {assembly}: the plan loads {len(peaks):,} peaks and {len(genes):,} "
+            f"on {assembly} the plan loads {len(peaks):,} peaks and {len(genes):,} "
             "gene loci there; add [[peaks]] and [[genes]] entries for it"
         )
     links = links_ingest.window_links(peaks, genes, **options)

@@ -1,5 +1,6 @@
 """``priorgraph build``: a plan built offline gives the graph the online ingest gives."""
 
+import functools
 import os
 import shlex
 import subprocess
@@ -8,7 +9,7 @@ import pytest
 import tomllib
 
 from priorgraph.core.datafiles import read_h5ad
-from priorgraph.core.errors import PlanFileError, UsageError
+from priorgraph.core.errors import PlanFileError
 from priorgraph.ingest import build as bulk_build
 from priorgraph.ingest import (
     coexpression,
@@ -390,8 +391,18 @@ def test_links_need_the_plan_to_load_peaks_and_gene_loci_of_their_assembly(tmp_p
     (tmp_path / "plan.toml").write_text(PLAN.replace('assembly = "hg38"\nwindow = 50_000',
                                                      'assembly = "mm10"'))  # fmt: skip
     plan = bulk_build.BuildPlan.read(tmp_path / "plan.toml")
-    with pytest.raises(UsageError, match="on mm10: the plan loads 0 peaks and 0 gene loci"):
+    problem = r"plan.toml: \[\[links\]\] #1: on mm10 the plan loads 0 peaks and 0 gene loci"
+    with pytest.raises(PlanFileError, match=problem):
         bulk_build.run_plan(plan)
+
+
+def test_a_bad_value_of_a_step_names_the_plan_and_the_entry(tmp_path):
+    write_plan(tmp_path)
+    (tmp_path / "plan.toml").write_text(PLAN.replace("propagate = true", 'unknown_genes = "keep"'))
+    plan = bulk_build.BuildPlan.read(tmp_path / "plan.toml")
+    resolver = functools.partial(GeneResolver.load, None, tables=ReferenceTables())
+    with pytest.raises(PlanFileError, match=r"plan.toml: \[\[go\]\] #1: unknown_genes must be"):
+        bulk_build.run_plan(plan, resolver=lambda species: resolver(species=species))
 
 
 def test_build_features_are_what_the_links_job_reads_from_a_graph(graph, plan, tmp_path):
