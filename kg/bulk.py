@@ -17,7 +17,8 @@ which applies what the online statements would do to an empty graph:
 
 :meth:`BulkGraph.write` then writes one gzipped CSV per label and per relationship type and
 end labels, headers typed from the values (``long``, ``double``, ``boolean``, ``string``,
-``datetime`` and their arrays), and returns the importer's arguments (:class:`BulkFiles`).
+``datetime`` and their arrays; ``float[]`` for float32 vectors), and returns the importer's
+arguments (:class:`BulkFiles`).
 """
 
 from __future__ import annotations
