@@ -163,28 +163,29 @@ def main() -> None:
     print(f"  baseline, every effect a relationship: {all_rate:,.0f} effects/s on {n_all:,} "
           f"-> {n_values / all_rate / 3600:.1f} h for the screen, "
           f"{n_values / all_rate / median:,.0f}x the write-back")  # fmt: skip
-    graph_p95 = rounds_p95(rounds, 0)
+    graph_p95 = rounds_percentile(rounds, 0, 95)
     print(f"per-gene effects from the graph (top 20 of one run), {args.queries} genes a round: "
           f"p95 median {graph_p95:.1f} ms over {len(rounds)} rounds (target p95 ≤ 20 ms: "
           f"{'met' if graph_p95 <= 20 else 'NOT met'})")  # fmt: skip
-    floor_p50 = statistics.median(statistics.median(r[1]) for r in rounds)
-    graph_p50 = statistics.median(statistics.median(r[0]) for r in rounds)
+    floor_p50, graph_p50 = rounds_percentile(rounds, 1, 50), rounds_percentile(rounds, 0, 50)
+    floor_p95 = rounds_percentile(rounds, 1, 95)
     print(f"  baseline single-node lookup round trip: p50 {floor_p50:.1f} ms, p95 median "
-          f"{rounds_p95(rounds, 1):.1f} ms -> {graph_p50 / floor_p50:.1f}x at p50")  # fmt: skip
-    matrix_p95 = rounds_p95(rounds, 2)
+          f"{floor_p95:.1f} ms -> {graph_p50 / floor_p50:.1f}x at p50")  # fmt: skip
+    matrix_p95 = rounds_percentile(rounds, 2, 95)
     print(f"per-gene, all {args.perturbations:,} values from the matrix: p95 median "
           f"{matrix_p95:.1f} ms (target p95 ≤ 100 ms: "
           f"{'met' if matrix_p95 <= 100 else 'NOT met'})")  # fmt: skip
-    matrix_p50 = statistics.median(statistics.median(r[2]) for r in rounds)
+    matrix_p50 = rounds_percentile(rounds, 2, 50)
     print(
         f"  baseline whole-matrix read for one column: median {statistics.median(whole):.0f} ms"
         f" -> {statistics.median(whole) / matrix_p50:.1f}x the per-gene read"
     )
 
 
-def rounds_p95(rounds: list[tuple[list[float], ...]], part: int) -> float:
-    """The median over rounds of each round's p95 (spread printed per round above)."""
-    return statistics.median(float(np.percentile(r[part], 95)) for r in rounds)
+def rounds_percentile(rounds: list[tuple[list[float], ...]], part: int, q: float) -> float:
+    """The median over rounds of each round's ``q``-th percentile of ``part`` (the rounds'
+    own figures are printed as they run)."""
+    return statistics.median(float(np.percentile(r[part], q)) for r in rounds)
 
 
 if __name__ == "__main__":
